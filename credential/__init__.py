@@ -1,0 +1,46 @@
+"""Crossing Credential (XC v1): issue and verify compact signed credentials carried in QR codes.
+
+The normative description is ``spec/xc-v1.md``; section numbers in the modules refer to it.
+"""
+
+from . import qr
+from .biometric import bind as bind_biometrics, digest as biometric_digest
+from .decode import Layers, decode
+from .errors import ClaimsError, ErrorCode, VerificationError
+from .issue import issue
+from .keys import (
+    KeySet,
+    TrustedKey,
+    generate_key,
+    kid_of,
+    load_private_key,
+    load_public_key,
+    private_key_to_pem,
+    public_key_to_pem,
+)
+from .verify import DEFAULT_SKEW, VerifiedCredential, check_biometrics, verify
+
+__all__ = [
+    "DEFAULT_SKEW",
+    "ClaimsError",
+    "ErrorCode",
+    "KeySet",
+    "Layers",
+    "TrustedKey",
+    "VerificationError",
+    "VerifiedCredential",
+    "bind_biometrics",
+    "biometric_digest",
+    "check_biometrics",
+    "decode",
+    "generate_key",
+    "issue",
+    "kid_of",
+    "load_private_key",
+    "load_public_key",
+    "private_key_to_pem",
+    "public_key_to_pem",
+    "qr",
+    "verify",
+]
+

@@ -1,0 +1,222 @@
+"""Deterministic CBOR (RFC 8949 section 4.2.1), spec section 5.
+
+``encode`` produces the one deterministic encoding of a value. ``decode`` is a strict decoder of the
+XC subset (unsigned and negative integers, byte and text strings, arrays, maps with integer or text
+keys, tags, false, true, null): it first requires the whole item to be well-formed and within the
+limits, then requires it to be in deterministic form, and reports the first flaw with its error code.
+
+A general decoder cannot serve here: cbor2 accepts duplicate keys (last wins), trailing bytes,
+indefinite lengths, non-minimal heads and unsorted keys without telling, and sorts ``canonical``
+keys length-first rather than bytewise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cbor2
+
+from . import limits
+from .errors import ErrorCode, VerificationError
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tagged item; only the COSE_Sign1 tag is expected, everything else is rejected by its reader."""
+
+    number: int
+    value: Any
+
+
+class CBORError(VerificationError):
+    """CBOR that is malformed (CBOR), outside the limits (LIMIT) or not deterministic (NOT_DETERMINISTIC)."""
+
+    def __init__(self, code: ErrorCode, detail: str, offset: int) -> None:
+        super().__init__(code, f"{detail} at byte {offset}")
+        self.offset = offset
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        items = [(cbor2.dumps(k), k, _sorted(v)) for k, v in value.items()]
+        items.sort(key=lambda item: item[0])
+        return {k: v for _, k, v in items}
+    if isinstance(value, (list, tuple)):
+        return [_sorted(v) for v in value]
+    if isinstance(value, Tag):
+        return cbor2.CBORTag(value.number, _sorted(value.value))
+    return value
+
+
+def encode(value: Any) -> bytes:
+    """Deterministic encoding: shortest heads, definite lengths, map keys sorted bytewise."""
+    return cbor2.dumps(_sorted(value))
+
+
+# Argument sizes for additional information 24..27, and the smallest value each may carry.
+_ARG_BYTES = {24: 1, 25: 2, 26: 4, 27: 8}
+_ARG_MIN = {24: 24, 25: 0x100, 26: 0x10000, 27: 0x100000000}
+_SIMPLE = {20: False, 21: True, 22: None}
+_BREAK = object()
+
+
+class _Decoder:
+    __slots__ = ("data", "end", "items", "flaw")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.end = len(data)
+        self.items = 0
+        # The first determinism flaw, reported only once the whole item is known to be well-formed.
+        self.flaw: tuple[str, int] | None = None
+
+    def fail(self, detail: str, offset: int, code: ErrorCode = ErrorCode.CBOR) -> CBORError:
+        return CBORError(code, detail, offset)
+
+    def note(self, detail: str, offset: int) -> None:
+        if self.flaw is None:
+            self.flaw = (detail, offset)
+
+    def head(self, pos: int) -> tuple[int, int, int | None, int]:
+        """Read an initial byte and argument: (major, info, argument or None if indefinite, next pos)."""
+        if pos >= self.end:
+            raise self.fail("unexpected end of data", pos)
+        initial = self.data[pos]
+        major, info = initial >> 5, initial & 0x1F
+        if info < 24:
+            return major, info, info, pos + 1
+        size = _ARG_BYTES.get(info)
+        if size is not None:
+            stop = pos + 1 + size
+            if stop > self.end:
+                raise self.fail("unexpected end of data in an argument", pos)
+            arg = int.from_bytes(self.data[pos + 1 : stop], "big")
+            if arg < _ARG_MIN[info] and not (major == 7 and info == 24):
+                self.note(f"argument {arg} not in its shortest form", pos)
+            return major, info, arg, stop
+        if info == 31 and major in (2, 3, 4, 5, 7):
+            return major, info, None, pos + 1
+        raise self.fail(f"reserved additional information {info} for major type {major}", pos)
+
+    def item(self, pos: int, depth: int) -> tuple[Any, int]:
+        self.items += 1
+        if self.items > limits.MAX_ITEMS:
+            raise self.fail(f"more than {limits.MAX_ITEMS} items", pos, ErrorCode.LIMIT)
+        start = pos
+        major, info, arg, pos = self.head(pos)
+        if major == 0:
+            return arg, pos
+        if major == 1:
+            return -1 - arg, pos  # type: ignore[operator]
+        if major in (2, 3):
+            if arg is None:
+                self.note("indefinite-length string", start)
+                chunks = []
+                while True:
+                    if pos < self.end and self.data[pos] == 0xFF:
+                        pos += 1
+                        break
+                    m, _, n, after = self.head(pos)
+                    if m != major or n is None:
+                        raise self.fail("chunk of an indefinite-length string has the wrong type", pos)
+                    chunks.append(self.string(major, n, after))
+                    pos = after + n
+                return (b"" if major == 2 else "").join(chunks), pos
+            return self.string(major, arg, pos, start), pos + arg
+        if depth >= limits.MAX_DEPTH:
+            raise self.fail(f"nesting deeper than {limits.MAX_DEPTH}", start, ErrorCode.LIMIT)
+        if major == 4:
+            out: list[Any] = []
+            if arg is None:
+                self.note("indefinite-length array", start)
+            else:
+                self.count(arg, pos, start)
+            while arg is None or len(out) < arg:
+                if arg is None and self.at_break(pos):
+                    pos += 1
+                    break
+                value, pos = self.item(pos, depth + 1)
+                out.append(value)
+                if arg is None and len(out) > limits.MAX_CONTAINER_LENGTH:
+                    raise self.fail(f"more than {limits.MAX_CONTAINER_LENGTH} entries", start, ErrorCode.LIMIT)
+            return out, pos
+        if major == 5:
+            return self.map(arg, pos, start, depth)
+        if major == 6:
+            value, pos = self.item(pos, depth + 1)
+            return Tag(arg, value), pos  # type: ignore[arg-type]
+        if arg is None:
+            raise self.fail("break outside an indefinite-length item", start)
+        if info in (25, 26, 27):
+            raise self.fail("floating-point numbers are not used by XC", start)
+        if info == 24 and arg < 32:
+            raise self.fail(f"simple value {arg} in two bytes", start)
+        if arg not in _SIMPLE:
+            raise self.fail(f"simple value {arg} is not used by XC", start)
+        return _SIMPLE[arg], pos
+
+    def at_break(self, pos: int) -> bool:
+        if pos >= self.end:
+            raise self.fail("unexpected end of data before break", pos)
+        return self.data[pos] == 0xFF
+
+    def count(self, n: int, pos: int, start: int) -> None:
+        if n > limits.MAX_CONTAINER_LENGTH:
+            raise self.fail(f"{n} entries, more than {limits.MAX_CONTAINER_LENGTH}", start, ErrorCode.LIMIT)
+        if n > self.end - pos:
+            raise self.fail(f"{n} entries declared but only {self.end - pos} bytes remain", start)
+
+    def string(self, major: int, n: int, pos: int, start: int | None = None) -> Any:
+        if n > self.end - pos:
+            raise self.fail(f"string of {n} bytes declared but only {self.end - pos} remain", pos if start is None else start)
+        raw = self.data[pos : pos + n]
+        if major == 2:
+            return raw
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.fail("text string is not valid UTF-8", pos if start is None else start) from None
+
+    def map(self, n: int | None, pos: int, start: int, depth: int) -> tuple[dict[Any, Any], int]:
+        out: dict[Any, Any] = {}
+        if n is None:
+            self.note("indefinite-length map", start)
+        else:
+            self.count(n, pos, start)
+        previous = b""
+        i = 0
+        while n is None or i < n:
+            if n is None and self.at_break(pos):
+                pos += 1
+                break
+            key_start = pos
+            key, pos = self.item(pos, depth + 1)
+            if not isinstance(key, (int, str)) or isinstance(key, bool):
+                raise self.fail("map key is not an integer or text string", key_start)
+            encoded = self.data[key_start:pos]
+            if i and encoded <= previous:
+                if encoded == previous or key in out:
+                    self.note(f"duplicate map key {key!r}", key_start)
+                else:
+                    self.note(f"map key {key!r} out of order", key_start)
+            previous = encoded
+            value, pos = self.item(pos, depth + 1)
+            if key in out:
+                self.note(f"duplicate map key {key!r}", key_start)
+            out[key] = value
+            i += 1
+            if n is None and i > limits.MAX_CONTAINER_LENGTH:
+                raise self.fail(f"more than {limits.MAX_CONTAINER_LENGTH} entries", start, ErrorCode.LIMIT)
+        return out, pos
+
+
+def decode(data: bytes) -> Any:
+    """Decode exactly one deterministic CBOR item filling ``data``; raise CBORError otherwise."""
+    decoder = _Decoder(data)
+    value, pos = decoder.item(0, 0)
+    if pos != len(data):
+        raise decoder.fail(f"{len(data) - pos} bytes after the item", pos)
+    if decoder.flaw is not None:
+        raise decoder.fail(*decoder.flaw, code=ErrorCode.NOT_DETERMINISTIC)
+    return value

@@ -1,0 +1,372 @@
+"""The claims model (spec section 3): one table row per field, read in both directions.
+
+Each field has an integer key (the CBOR form), a JSON name (the decoded view and the JSON Schema),
+a codec that checks the value and converts it, and whether it is required. ``from_cbor`` is the
+verifier's direction and raises ``ClaimsError``; ``to_cbor`` is the issuer's and raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from . import cbor
+from .errors import ClaimsError
+
+XC_CLAIM = -65537  # first private-use CWT claim key (RFC 8392 section 9.1): no registration to wait for
+DIGEST_BYTES = 16
+EPOCH = _dt.date(1970, 1, 1)
+FIRST_DATE = _dt.date(1900, 1, 1)
+LAST_DATE = _dt.date(2199, 12, 31)
+MAX_TIME = 0xFFFFFFFF
+# XC map keys below this are critical: a verifier that does not know one rejects the credential.
+FIRST_EXTENSION_KEY = 24
+
+
+class _Invalid(Exception):
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(path, detail)
+        self.path = path
+        self.detail = detail
+
+
+class Codec:
+    """Checks one value in both directions; ``load`` takes CBOR and gives JSON, ``dump`` the reverse."""
+
+    def load(self, value: Any, path: str) -> Any:
+        raise NotImplementedError
+
+    def dump(self, value: Any, path: str) -> Any:
+        raise NotImplementedError
+
+
+def _int(value: Any, path: str, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _Invalid(path, f"expected an integer, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise _Invalid(path, f"{value} is outside {low}..{high}")
+    return value
+
+
+def _text(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(path, f"expected a text string, got {type(value).__name__}")
+    return value
+
+
+class Time(Codec):
+    """Seconds since 1970-01-01T00:00:00Z, an unsigned integer (CWT NumericDate without fractions)."""
+
+    def load(self, value: Any, path: str) -> int:
+        return _int(value, path, 0, MAX_TIME)
+
+    dump = load
+
+
+@dataclass(frozen=True)
+class Pattern(Codec):
+    regex: str
+
+    def load(self, value: Any, path: str) -> str:
+        if not re.fullmatch(self.regex, _text(value, path)):
+            raise _Invalid(path, f"{value!r} does not match {self.regex}")
+        return value  # type: ignore[no-any-return]
+
+    dump = load
+
+
+@dataclass(frozen=True)
+class Name(Codec):
+    """A name as printed: NFC, no control or format characters, no outer spaces."""
+
+    max_chars: int
+
+    def load(self, value: Any, path: str) -> str:
+        text = _text(value, path)
+        if not 1 <= len(text) <= self.max_chars:
+            raise _Invalid(path, f"length {len(text)} is outside 1..{self.max_chars}")
+        if text != text.strip(" "):
+            raise _Invalid(path, "leading or trailing space")
+        if any(unicodedata.category(c)[0] in "CZ" and c != " " for c in text):
+            raise _Invalid(path, "control, format or non-space separator character")
+        if not unicodedata.is_normalized("NFC", text):
+            raise _Invalid(path, "not in Unicode normalization form C")
+        return text
+
+    dump = load
+
+
+@dataclass(frozen=True)
+class Bytes(Codec):
+    """A byte string of a length in [low, high]; hexadecimal (lowercase) in JSON."""
+
+    low: int
+    high: int
+
+    def _check(self, raw: bytes, path: str) -> None:
+        if not self.low <= len(raw) <= self.high:
+            size = str(self.low) if self.low == self.high else f"{self.low}..{self.high}"
+            raise _Invalid(path, f"{len(raw)} bytes, expected {size}")
+
+    def load(self, value: Any, path: str) -> str:
+        if not isinstance(value, bytes):
+            raise _Invalid(path, f"expected a byte string, got {type(value).__name__}")
+        self._check(value, path)
+        return value.hex()
+
+    def dump(self, value: Any, path: str) -> bytes:
+        if not isinstance(value, str) or not re.fullmatch("(?:[0-9a-f]{2})*", value):
+            raise _Invalid(path, "expected lowercase hexadecimal text")
+        raw = bytes.fromhex(value)
+        self._check(raw, path)
+        return raw
+
+
+class Enum(Codec):
+    """A small unsigned integer in CBOR, a name in JSON."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names = names
+        self.numbers = {v: k for k, v in names.items()}
+
+    def load(self, value: Any, path: str) -> str:
+        if not isinstance(value, int) or isinstance(value, bool) or value not in self.names:
+            raise _Invalid(path, f"{value!r} is not one of {sorted(self.names)}")
+        return self.names[value]
+
+    def dump(self, value: Any, path: str) -> int:
+        if value not in self.numbers:
+            raise _Invalid(path, f"{value!r} is not one of {sorted(self.numbers)}")
+        return self.numbers[value]
+
+
+class Date(Codec):
+    """A calendar date: days since 1970-01-01 in CBOR (RFC 8943's epoch, untagged), YYYY-MM-DD in JSON."""
+
+    low = (FIRST_DATE - EPOCH).days
+    high = (LAST_DATE - EPOCH).days
+
+    def load(self, value: Any, path: str) -> str:
+        return (EPOCH + _dt.timedelta(days=_int(value, path, self.low, self.high))).isoformat()
+
+    def dump(self, value: Any, path: str) -> int:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise _Invalid(path, f"{value!r} is not a YYYY-MM-DD date")
+        try:
+            day = _dt.date.fromisoformat(value)
+        except ValueError:
+            raise _Invalid(path, f"{value!r} is not a calendar date") from None
+        if not FIRST_DATE <= day <= LAST_DATE:
+            raise _Invalid(path, f"{value} is outside {FIRST_DATE}..{LAST_DATE}")
+        return (day - EPOCH).days
+
+
+class BirthDate(Date):
+    """A date of birth: a full date as ``Date``, or text YYYY or YYYY-MM when only that much is known."""
+
+    partial = r"(\d{4})(?:-(0[1-9]|1[0-2]))?"
+
+    def _partial(self, value: str, path: str) -> str:
+        match = re.fullmatch(self.partial, value)
+        if not match or not FIRST_DATE.year <= int(match.group(1)) <= LAST_DATE.year:
+            raise _Invalid(path, f"{value!r} is not YYYY or YYYY-MM within {FIRST_DATE.year}..{LAST_DATE.year}")
+        return value
+
+    def load(self, value: Any, path: str) -> str:
+        if isinstance(value, str):
+            return self._partial(value, path)
+        return super().load(value, path)
+
+    def dump(self, value: Any, path: str) -> Any:
+        if isinstance(value, str) and len(value) < 10:
+            return self._partial(value, path)
+        return super().dump(value, path)
+
+
+@dataclass(frozen=True)
+class List(Codec):
+    """A non-empty array of distinct items; ``ordered`` also requires ascending order."""
+
+    item: Codec
+    max_items: int
+    ordered: bool = False
+
+    def _check(self, value: Any, path: str, step: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise _Invalid(path, f"expected an array, got {type(value).__name__}")
+        if not 1 <= len(value) <= self.max_items:
+            raise _Invalid(path, f"{len(value)} items, expected 1..{self.max_items}")
+        out = [step(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if len(set(value)) != len(value):
+            raise _Invalid(path, "repeated item")
+        if self.ordered and value != sorted(value):
+            raise _Invalid(path, "items not in ascending order")
+        return out
+
+    def load(self, value: Any, path: str) -> list[Any]:
+        return self._check(value, path, self.item.load)
+
+    def dump(self, value: Any, path: str) -> list[Any]:
+        return self._check(value, path, self.item.dump)
+
+
+@dataclass(frozen=True)
+class Field:
+    key: int
+    name: str
+    codec: Codec
+    required: bool = False
+
+
+class Map(Codec):
+    """A map of known fields; unknown keys are rejected unless ``extensions_from`` admits them."""
+
+    def __init__(self, fields: list[Field], extensions_from: int | None = None, non_empty: bool = False) -> None:
+        self.fields = fields
+        self.by_key = {f.key: f for f in fields}
+        self.by_name = {f.name: f for f in fields}
+        self.extensions_from = extensions_from
+        self.non_empty = non_empty
+
+    def _is_extension(self, key: Any) -> bool:
+        return (
+            self.extensions_from is not None
+            and isinstance(key, int)
+            and not isinstance(key, bool)
+            and (key >= self.extensions_from or key < 0)
+        )
+
+    def load(self, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise _Invalid(path, f"expected a map, got {type(value).__name__}")
+        if self.non_empty and not value:
+            raise _Invalid(path, "empty map")
+        out: dict[str, Any] = {}
+        extensions: dict[str, str] = {}
+        for key, item in value.items():
+            field = self.by_key.get(key)
+            if field is not None:
+                out[field.name] = field.codec.load(item, f"{path}.{field.name}" if path else field.name)
+            elif self._is_extension(key):
+                extensions[str(key)] = cbor.encode(item).hex()
+            else:
+                raise _Invalid(path or "claims", f"unknown key {key!r}")
+        for field in self.fields:
+            if field.required and field.name not in out:
+                raise _Invalid(path or "claims", f"missing required field {field.name} (key {field.key})")
+        if extensions:
+            out["extensions"] = extensions
+        return out
+
+    def dump(self, value: Any, path: str) -> dict[Any, Any]:
+        if not isinstance(value, dict):
+            raise _Invalid(path, f"expected an object, got {type(value).__name__}")
+        if self.non_empty and not value:
+            raise _Invalid(path, "empty object")
+        out: dict[Any, Any] = {}
+        for name, item in value.items():
+            field = self.by_name.get(name)
+            if field is not None:
+                out[field.key] = field.codec.dump(item, f"{path}.{name}" if path else name)
+            elif name == "extensions" and self.extensions_from is not None:
+                out.update(self._dump_extensions(item, f"{path}.extensions"))
+            else:
+                raise _Invalid(path or "claims", f"unknown field {name!r}")
+        for field in self.fields:
+            if field.required and field.key not in out:
+                raise _Invalid(path or "claims", f"missing required field {field.name}")
+        return out
+
+    def _dump_extensions(self, value: Any, path: str) -> dict[int, Any]:
+        if not isinstance(value, dict):
+            raise _Invalid(path, "expected an object of key to hexadecimal CBOR")
+        out: dict[int, Any] = {}
+        for name, encoded in value.items():
+            if not isinstance(name, str) or not re.fullmatch(r"-?[0-9]+", name) or not self._is_extension(int(name)):
+                raise _Invalid(path, f"{name!r} is not an extension key (>= {self.extensions_from} or negative)")
+            if not isinstance(encoded, str) or not re.fullmatch("(?:[0-9a-f]{2})+", encoded):
+                raise _Invalid(f"{path}.{name}", "expected lowercase hexadecimal CBOR")
+            try:
+                out[int(name)] = cbor.decode(bytes.fromhex(encoded))
+            except cbor.CBORError as err:
+                raise _Invalid(f"{path}.{name}", f"not deterministic CBOR ({err.detail})") from None
+        return out
+
+
+REGION = Pattern(r"[A-Z]{2}")
+DOC_TYPES = {1: "identity-card", 2: "passport", 3: "travel-permit"}
+RESIDENCY = {1: "permanent", 2: "non-permanent"}
+CHANNELS = {1: "e-channel", 2: "counter"}
+MODALITIES = {1: "face", 2: "fingerprint", 3: "iris"}
+
+BIOMETRICS = Map([Field(k, name, Bytes(DIGEST_BYTES, DIGEST_BYTES)) for k, name in MODALITIES.items()], non_empty=True)
+STATUS = Map([Field(1, "list", Pattern(r"[A-Za-z0-9._~:/-]{1,64}"), True), Field(2, "index", Time(), True)])
+
+XC = Map(
+    [
+        Field(1, "doc_type", Enum(DOC_TYPES), True),
+        Field(2, "doc_number", Pattern(r"[A-Z0-9]{1,16}"), True),
+        Field(3, "residency", Enum(RESIDENCY), True),
+        Field(4, "symbols", List(Pattern(r"[A-Z0-9*]{1,3}"), 8)),
+        Field(5, "destinations", List(REGION, 8, ordered=True), True),
+        Field(6, "channel", Enum(CHANNELS), True),
+        Field(7, "enrolment", Pattern(r"[A-Z0-9-]{1,32}"), True),
+        Field(8, "enrolment_expiry", Date(), True),
+        Field(9, "stay_limit", Date()),
+        Field(10, "biometrics", BIOMETRICS, True),
+        Field(11, "status", STATUS),
+        Field(12, "family_name", Name(64)),
+        Field(13, "given_name", Name(64)),
+        Field(14, "name_zh", Name(32)),
+        Field(15, "birth_date", BirthDate()),
+    ],
+    extensions_from=FIRST_EXTENSION_KEY,
+)
+
+CLAIMS = Map(
+    [
+        Field(1, "iss", REGION, True),
+        Field(4, "exp", Time(), True),
+        Field(5, "nbf", Time()),
+        Field(6, "iat", Time(), True),
+        Field(7, "cti", Bytes(8, 16), True),
+        Field(XC_CLAIM, "xc", XC, True),
+    ]
+)
+
+
+def _cross_checks(claims: dict[str, Any]) -> None:
+    """Rules that relate fields to each other (spec section 3.4)."""
+    start = claims.get("nbf", claims["iat"])
+    if "nbf" in claims and claims["nbf"] <= claims["iat"]:
+        raise _Invalid("nbf", "present but not after iat (omit it when validity starts at iat)")
+    if claims["exp"] <= start:
+        raise _Invalid("exp", "not after the start of validity")
+    xc = claims["xc"]
+    if claims["iss"] in xc["destinations"]:
+        raise _Invalid("xc.destinations", f"includes the issuer {claims['iss']}")
+    if "stay_limit" in xc and xc["residency"] != "non-permanent":
+        raise _Invalid("xc.stay_limit", "only non-permanent residents have a limit of stay")
+
+
+def from_cbor(value: Any) -> dict[str, Any]:
+    """Check decoded CBOR claims and return their JSON view; ClaimsError names the first bad field."""
+    try:
+        claims = CLAIMS.load(value, "")
+        _cross_checks(claims)
+    except _Invalid as err:
+        raise ClaimsError(err.path, err.detail) from None
+    return claims
+
+
+def to_cbor(claims: dict[str, Any]) -> dict[Any, Any]:
+    """Check JSON-view claims and return the CBOR claims map; ValueError names the first bad field."""
+    try:
+        value = CLAIMS.dump(claims, "")
+        _cross_checks(claims)
+    except _Invalid as err:
+        raise ValueError(f"{err.path}: {err.detail}") from None
+    return value

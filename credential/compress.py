@@ -1,0 +1,40 @@
+"""Raw DEFLATE (RFC 1951), spec section 6: used only when it makes the message shorter."""
+
+from __future__ import annotations
+
+import zlib
+
+from . import limits
+
+_RAW = -15  # wbits for raw DEFLATE: no zlib header or checksum, 6 bytes fewer than RFC 1950.
+
+
+class InflateError(ValueError):
+    """The compressed bytes are not one complete raw DEFLATE stream."""
+
+
+class InflateLimitError(InflateError):
+    """The stream inflates to more than MAX_INFLATED_BYTES."""
+
+
+def deflate(data: bytes) -> bytes:
+    """Compress at level 9 with zlib's default strategy and window, the inputs of the issuance vectors."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, _RAW, 8, zlib.Z_DEFAULT_STRATEGY)
+    return compressor.compress(data) + compressor.flush()
+
+
+def inflate(data: bytes, cap: int = limits.MAX_INFLATED_BYTES) -> bytes:
+    """Inflate one raw DEFLATE stream, never producing more than ``cap`` bytes."""
+    inflater = zlib.decompressobj(_RAW)
+    try:
+        out = inflater.decompress(data, cap)
+        # Output stopped at the cap: one byte more tells a bomb from a stream that ends exactly there.
+        if len(out) == cap and inflater.decompress(inflater.unconsumed_tail, 1):
+            raise InflateLimitError(f"inflates to more than {cap} bytes")
+    except zlib.error as err:
+        raise InflateError(f"invalid DEFLATE data ({err})") from None
+    if not inflater.eof:
+        raise InflateError("DEFLATE stream is truncated")
+    if inflater.unused_data:
+        raise InflateError(f"{len(inflater.unused_data)} bytes after the end of the DEFLATE stream")
+    return out

@@ -1,0 +1,87 @@
+"""The COSE_Sign1 profile (RFC 9052), spec section 4: one shape, no options.
+
+    18([ bstr .cbor {1: alg, 4: kid}, {}, bstr .cbor claims, bstr signature ])
+
+The protected header holds exactly ``alg`` and ``kid``; the unprotected header is empty, because
+nothing in it would be covered by the signature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import cbor, limits
+from .errors import ErrorCode, VerificationError
+from .keys import KID_BYTES
+
+TAG_SIGN1 = 18
+HEADER_ALG = 1
+HEADER_KID = 4
+_CONTEXT = "Signature1"
+
+
+@dataclass(frozen=True)
+class Sign1:
+    """A parsed COSE_Sign1 message; nothing in it is trusted until its signature is checked."""
+
+    protected: bytes
+    alg: object  # checked against the algorithm table by the verifier (ALG)
+    kid: bytes
+    payload: bytes
+    signature: bytes
+
+
+def _error(detail: str) -> VerificationError:
+    return VerificationError(ErrorCode.COSE, detail)
+
+
+def protected_header(alg: int, kid: bytes) -> bytes:
+    return cbor.encode({HEADER_ALG: alg, HEADER_KID: kid})
+
+
+def to_be_signed(protected: bytes, payload: bytes) -> bytes:
+    """The Sig_structure of RFC 9052 section 4.4, with empty external AAD."""
+    return cbor.encode([_CONTEXT, protected, b"", payload])
+
+
+def build(protected: bytes, payload: bytes, signature: bytes) -> bytes:
+    return cbor.encode(cbor.Tag(TAG_SIGN1, [protected, {}, payload, signature]))
+
+
+def parse(message: bytes) -> Sign1:
+    """Check the message against the profile; raise CBOR, NOT_DETERMINISTIC, LIMIT or COSE errors."""
+    outer = cbor.decode(message)
+    if not isinstance(outer, cbor.Tag):
+        raise _error("message is not tagged; XC requires COSE_Sign1 tag 18")
+    if outer.number != TAG_SIGN1:
+        raise _error(f"tag {outer.number} is not the COSE_Sign1 tag 18")
+    body = outer.value
+    if not isinstance(body, list) or len(body) != 4:
+        raise _error("COSE_Sign1 is not an array of four items")
+    protected, unprotected, payload, signature = body
+    if not isinstance(protected, bytes):
+        raise _error("protected header is not a byte string")
+    if not isinstance(unprotected, dict):
+        raise _error("unprotected header is not a map")
+    if unprotected:
+        raise _error(f"unprotected header is not empty (labels {sorted(map(str, unprotected))}); nothing there is signed")
+    if not isinstance(payload, bytes):
+        raise _error("payload is not a byte string (detached payloads are not used)")
+    if not isinstance(signature, bytes):
+        raise _error("signature is not a byte string")
+    if len(protected) > limits.MAX_PROTECTED_BYTES:
+        raise VerificationError(ErrorCode.LIMIT, f"protected header of {len(protected)} bytes")
+    header = cbor.decode(protected)
+    if not isinstance(header, dict):
+        raise _error("protected header is not a map")
+    extra = sorted(str(label) for label in header if label not in (HEADER_ALG, HEADER_KID))
+    if extra:
+        raise _error(f"protected header has labels other than alg and kid: {', '.join(extra)}")
+    alg, kid = header.get(HEADER_ALG), header.get(HEADER_KID)
+    if alg is None:
+        raise _error("protected header has no alg")
+    if kid is None:
+        raise _error("protected header has no kid")
+    if not isinstance(kid, bytes) or len(kid) != KID_BYTES:
+        raise _error(f"kid is not a byte string of {KID_BYTES} bytes")
+    return Sign1(protected, alg, kid, payload, signature)

@@ -1,0 +1,62 @@
+"""Every layer of a credential, decoded without trusting any of it (for inspection and vectors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import cbor, claims as model, cose, text as textlayer
+from .errors import VerificationError
+from .verify import as_text
+
+
+@dataclass(frozen=True)
+class Layers:
+    """The layers from the outside in. ``claims`` is None when the payload is not valid claims."""
+
+    text: str
+    prefix: str
+    base45: str
+    deflated: bytes | None
+    cose: bytes
+    protected: bytes
+    alg: object
+    kid: bytes
+    payload: bytes
+    signature: bytes
+    to_be_signed: bytes
+    claims_cbor: Any
+    claims: dict[str, Any] | None
+    claims_error: VerificationError | None
+
+
+def decode(data: str | bytes) -> Layers:
+    """Peel the layers; raise VerificationError where a layer cannot be read at all.
+
+    The signature is not checked. A payload that is CBOR but not valid claims is returned with
+    ``claims`` None and the reason in ``claims_error``.
+    """
+    text = as_text(data)
+    unwrapped = textlayer.unwrap(text)
+    sign1 = cose.parse(unwrapped.message)
+    claims_cbor = cbor.decode(sign1.payload)
+    try:
+        claims, error = model.from_cbor(claims_cbor), None
+    except VerificationError as err:
+        claims, error = None, err
+    return Layers(
+        text=text,
+        prefix=unwrapped.prefix,
+        base45=unwrapped.base45,
+        deflated=unwrapped.deflated,
+        cose=unwrapped.message,
+        protected=sign1.protected,
+        alg=sign1.alg,
+        kid=sign1.kid,
+        payload=sign1.payload,
+        signature=sign1.signature,
+        to_be_signed=cose.to_be_signed(sign1.protected, sign1.payload),
+        claims_cbor=claims_cbor,
+        claims=claims,
+        claims_error=error,
+    )

@@ -1,0 +1,48 @@
+"""Error codes of the verification procedure (spec section 9) and the exception that carries them."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(str, enum.Enum):
+    """One code per failure of the verifier's ordered procedure, in the order the steps run."""
+
+    LIMIT = "LIMIT"
+    PREFIX = "PREFIX"
+    VERSION = "VERSION"
+    BASE45 = "BASE45"
+    INFLATE = "INFLATE"
+    CBOR = "CBOR"
+    NOT_DETERMINISTIC = "NOT_DETERMINISTIC"
+    COSE = "COSE"
+    ALG = "ALG"
+    UNKNOWN_KID = "UNKNOWN_KID"
+    SIGNATURE = "SIGNATURE"
+    CLAIMS = "CLAIMS"
+    ISSUER_NOT_AUTHORIZED = "ISSUER_NOT_AUTHORIZED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+    NOT_ENTITLED = "NOT_ENTITLED"
+    BIOMETRIC_MISMATCH = "BIOMETRIC_MISMATCH"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class VerificationError(Exception):
+    """A credential failed a step of the procedure; ``code`` names the step, ``detail`` says why."""
+
+    def __init__(self, code: ErrorCode, detail: str) -> None:
+        super().__init__(f"{code.value}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+class ClaimsError(VerificationError):
+    """The claims are not what the claims model allows; ``path`` names the offending field."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(ErrorCode.CLAIMS, f"{path}: {detail}")
+        self.path = path

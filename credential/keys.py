@@ -1,0 +1,188 @@
+"""Signature algorithms, keys and key identifiers (spec section 4)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+PrivateKey = Union[ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey]
+PublicKey = Union[ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey]
+
+KID_BYTES = 8
+# Order of the P-256 group: an ES256 signature's s must be at most half of it (low-S form).
+_P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_ECDSA = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+
+
+def _ed25519_sign(key: PrivateKey, message: bytes) -> bytes:
+    return key.sign(message)  # type: ignore[call-arg]
+
+
+def _ed25519_verify(key: PublicKey, signature: bytes, message: bytes) -> None:
+    key.verify(signature, message)  # type: ignore[call-arg]
+
+
+def _es256_sign(key: PrivateKey, message: bytes) -> bytes:
+    r, s = decode_dss_signature(key.sign(message, _ECDSA))  # type: ignore[call-arg]
+    if s > _P256_N // 2:
+        s = _P256_N - s
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def _es256_verify(key: PublicKey, signature: bytes, message: bytes) -> None:
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:], "big")
+    if s > _P256_N // 2:
+        raise InvalidSignature("ES256 signature is not in low-S form")
+    key.verify(encode_dss_signature(r, s), message, _ECDSA)  # type: ignore[call-arg]
+
+
+def _is_p256(key: object) -> bool:
+    return isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)) and isinstance(
+        key.curve, ec.SECP256R1
+    )
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """One row of the algorithm table: its name, COSE identifier, key test and signature primitives."""
+
+    name: str
+    cose_id: int
+    signature_bytes: int
+    fits: Callable[[object], bool]
+    generate: Callable[[], PrivateKey]
+    sign: Callable[[PrivateKey, bytes], bytes]
+    verify: Callable[[PublicKey, bytes, bytes], None]
+
+
+ALGORITHMS = (
+    Algorithm(
+        "Ed25519",
+        -8,  # COSE "EdDSA"; with an Ed25519 key it is Ed25519 (RFC 8032), deterministic by construction
+        64,
+        lambda k: isinstance(k, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)),
+        ed25519.Ed25519PrivateKey.generate,
+        _ed25519_sign,
+        _ed25519_verify,
+    ),
+    Algorithm(
+        "ES256",
+        -7,
+        64,
+        _is_p256,
+        lambda: ec.generate_private_key(ec.SECP256R1()),
+        _es256_sign,
+        _es256_verify,
+    ),
+)
+BY_NAME = {a.name: a for a in ALGORITHMS}
+BY_COSE_ID = {a.cose_id: a for a in ALGORITHMS}
+
+
+def algorithm_for(key: object) -> Algorithm:
+    """The algorithm a key is for; TypeError for keys XC does not use."""
+    for alg in ALGORITHMS:
+        if alg.fits(key):
+            return alg
+    raise TypeError(f"unsupported key type {type(key).__name__}: XC uses Ed25519 or P-256 keys")
+
+
+def generate_key(alg: str = "Ed25519") -> PrivateKey:
+    """A new private key for ``alg`` ("Ed25519" or "ES256")."""
+    try:
+        return BY_NAME[alg].generate()
+    except KeyError:
+        raise ValueError(f"unknown algorithm {alg!r}; expected one of {sorted(BY_NAME)}") from None
+
+
+def kid_of(key: PrivateKey | PublicKey) -> bytes:
+    """The key identifier: the first 8 bytes of SHA-256 over the DER SubjectPublicKeyInfo."""
+    public = key.public_key() if hasattr(key, "public_key") else key
+    algorithm_for(public)
+    spki = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).digest()[:KID_BYTES]
+
+
+def private_key_to_pem(key: PrivateKey) -> bytes:
+    """PKCS#8 PEM, unencrypted: protect the file, not the bytes."""
+    algorithm_for(key)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def public_key_to_pem(key: PrivateKey | PublicKey) -> bytes:
+    public = key.public_key() if hasattr(key, "public_key") else key
+    algorithm_for(public)
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _as_bytes(pem: bytes | str) -> bytes:
+    return pem.encode("ascii") if isinstance(pem, str) else pem
+
+
+def load_private_key(pem: bytes | str) -> PrivateKey:
+    """Load an unencrypted PKCS#8 or traditional PEM private key for Ed25519 or P-256."""
+    key = serialization.load_pem_private_key(_as_bytes(pem), password=None)
+    algorithm_for(key)
+    return key  # type: ignore[return-value]
+
+
+def load_public_key(pem: bytes | str) -> PublicKey:
+    """Load a PEM SubjectPublicKeyInfo for Ed25519 or P-256."""
+    key = serialization.load_pem_public_key(_as_bytes(pem))
+    algorithm_for(key)
+    return key  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class TrustedKey:
+    """A verifier's public key, and the issuer codes it may sign for (empty: any issuer)."""
+
+    key: PublicKey
+    issuers: frozenset[str] = field(default_factory=frozenset)
+    kid: bytes = field(init=False)
+    algorithm: Algorithm = field(init=False)
+
+    def __post_init__(self) -> None:
+        key = self.key
+        if isinstance(key, (bytes, str)):
+            key = load_public_key(key)
+            object.__setattr__(self, "key", key)
+        if hasattr(key, "private_bytes"):
+            raise TypeError("a verifier is given public keys, not private ones")
+        object.__setattr__(self, "algorithm", algorithm_for(key))
+        object.__setattr__(self, "kid", kid_of(key))
+        object.__setattr__(self, "issuers", frozenset(self.issuers))
+
+
+KeyLike = Union[TrustedKey, PublicKey, bytes, str]
+
+
+class KeySet:
+    """The keys a verifier trusts, indexed by kid. Build it once; verifying then costs one lookup."""
+
+    def __init__(self, keys: Iterable[KeyLike]) -> None:
+        if isinstance(keys, (bytes, str, TrustedKey)) or not isinstance(keys, Iterable):
+            raise TypeError("keys must be an iterable of public keys, PEM strings or TrustedKey objects")
+        self._by_kid: dict[bytes, TrustedKey] = {}
+        for item in keys:
+            trusted = item if isinstance(item, TrustedKey) else TrustedKey(item)  # type: ignore[arg-type]
+            if trusted.kid in self._by_kid:
+                raise ValueError(f"two keys share kid {trusted.kid.hex()}; a key set holds each key once")
+            self._by_kid[trusted.kid] = trusted
+
+    def get(self, kid: bytes) -> TrustedKey | None:
+        return self._by_kid.get(kid)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._by_kid.values())
+
+    def __len__(self) -> int:
+        return len(self._by_kid)

@@ -1,0 +1,13 @@
+"""Hard limits (spec section 10). Every one is checked before the work it bounds is done."""
+
+# The longest alphanumeric content any QR code can hold (version 40, level L):
+# a longer text cannot have come from a QR code.
+MAX_TEXT_CHARS = 4296
+# Upper bound of inflated DEFLATE output; a decompression bomb costs at most this much memory.
+MAX_INFLATED_BYTES = 4096
+# CBOR structure bounds, per decoded item (the COSE message, its protected header, the claims).
+MAX_DEPTH = 8
+MAX_ITEMS = 256
+MAX_CONTAINER_LENGTH = 64
+# A protected header holds alg and kid only: 14 bytes. Anything far larger is not ours.
+MAX_PROTECTED_BYTES = 64

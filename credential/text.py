@@ -1,0 +1,63 @@
+"""The text layer (spec sections 6 and 7): version prefix, optional DEFLATE, Base45.
+
+    "XC1:"  Base45(COSE_Sign1)
+    "XC1Z:" Base45(raw DEFLATE(COSE_Sign1))
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import base45, compress, limits
+from .errors import ErrorCode, VerificationError
+
+PREFIX = "XC1:"
+PREFIX_DEFLATED = "XC1Z:"
+_ANY_VERSION = re.compile(r"XC([0-9]+)Z?:")
+
+
+@dataclass(frozen=True)
+class Unwrapped:
+    prefix: str
+    base45: str
+    deflated: bytes | None
+    message: bytes
+
+
+def wrap(message: bytes, deflate: bool | None = None) -> str:
+    """The credential text; ``deflate=None`` applies the issuer rule: compress only if the text gets shorter."""
+    plain = PREFIX + base45.encode(message)
+    if deflate is False:
+        return plain
+    packed = PREFIX_DEFLATED + base45.encode(compress.deflate(message))
+    return packed if deflate or len(packed) < len(plain) else plain
+
+
+def unwrap(text: str) -> Unwrapped:
+    """Undo the text layer, with the codes LIMIT, PREFIX, VERSION, BASE45 and INFLATE."""
+    if len(text) > limits.MAX_TEXT_CHARS:
+        raise VerificationError(ErrorCode.LIMIT, f"text of {len(text)} characters, more than {limits.MAX_TEXT_CHARS}")
+    if text.startswith(PREFIX):
+        prefix = PREFIX
+    elif text.startswith(PREFIX_DEFLATED):
+        prefix = PREFIX_DEFLATED
+    else:
+        match = _ANY_VERSION.match(text)
+        if match:
+            raise VerificationError(ErrorCode.VERSION, f"version {match.group(1)} is not supported; this verifier reads XC1")
+        raise VerificationError(ErrorCode.PREFIX, f"text does not start with {PREFIX!r} or {PREFIX_DEFLATED!r}")
+    body = text[len(prefix) :]
+    try:
+        raw = base45.decode(body)
+    except base45.Base45Error as err:
+        raise VerificationError(ErrorCode.BASE45, str(err)) from None
+    if prefix == PREFIX:
+        return Unwrapped(prefix, body, None, raw)
+    try:
+        message = compress.inflate(raw)
+    except compress.InflateLimitError as err:
+        raise VerificationError(ErrorCode.LIMIT, str(err)) from None
+    except compress.InflateError as err:
+        raise VerificationError(ErrorCode.INFLATE, str(err)) from None
+    return Unwrapped(prefix, body, raw, message)
