@@ -1,0 +1,45 @@
+"""Sample claims for the demo, the vectors and the benchmarks: one minimal and one full profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ISSUED_AT = 1798761600  # 2027-01-01T00:00:00Z
+YEAR = 365 * 86400
+
+TEMPLATES = {
+    "face": b"sample face reference template, as enrolled for automated clearance",
+    "fingerprint": b"sample fingerprint reference template, as enrolled for automated clearance",
+}
+
+
+def minimal(issuer: str = "HK") -> dict[str, Any]:
+    """What a gate needs and no more: a Hong Kong permanent resident enrolled for Macau's e-Channel."""
+    return {
+        "iss": issuer,
+        "iat": ISSUED_AT,
+        "exp": ISSUED_AT + YEAR,
+        "cti": "5f1e0c7a9b3d2468",
+        "xc": {
+            "doc_type": "identity-card",
+            "doc_number": "A1234563",
+            "residency": "permanent",
+            "destinations": ["MO"],
+            "channel": "e-channel",
+            "enrolment": "MO26000123",
+            "enrolment_expiry": "2031-06-30",
+        },
+    }
+
+
+def full(issuer: str = "HK") -> dict[str, Any]:
+    """The minimal claims plus names in Latin and Chinese script and the date of birth."""
+    claims = minimal(issuer)
+    claims["xc"].update(
+        symbols=["***", "A", "Z"],
+        family_name="CHAN",
+        given_name="TAI MAN",
+        name_zh="陳大文",
+        birth_date="1990-05-17",
+    )
+    return claims
