@@ -1,0 +1,99 @@
+"""The published vectors: well-formed, reproducible, and passed by the reference implementation."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections import Counter
+
+import jsonschema
+import pytest
+
+import credential
+from credential import qr
+
+from .vectors import ROOT, Vector, document, vectors
+
+VECTORS = vectors()
+IDS = [v.id for v in VECTORS]
+
+
+def _generator():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("xc_generate", ROOT / "test-vectors" / "generate.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type: ignore[union-attr]  # dataclasses look their module up there
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_file_matches_its_schema() -> None:
+    schema = json.loads((ROOT / "spec" / "vectors.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(document(), schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_generator_reproduces_the_published_file() -> None:
+    generator = _generator()
+    built, images = generator.build_document()
+    assert generator.serialize(built) == generator.VECTORS.read_text(encoding="utf-8")
+    published = sorted(p.name for p in (ROOT / "test-vectors" / "qr").glob("*.png"))
+    assert published == sorted(name.removeprefix("qr/") for name in images)
+
+
+def test_ids_are_unique_and_counted() -> None:
+    ids = [v["tcId"] for v in VECTORS]
+    assert ids == list(range(1, len(ids) + 1))
+    assert document()["numberOfTests"] == len(ids)
+
+
+def test_every_flag_is_explained() -> None:
+    used = {flag for v in VECTORS for flag in v["flags"]}
+    assert used == set(document()["notes"])
+
+
+def test_every_error_code_has_a_vector() -> None:
+    counts = Counter(v["error"] for v in VECTORS if v["result"] == "invalid")
+    missing = [code.value for code in credential.ErrorCode if counts[code.value] == 0]
+    assert not missing, f"codes without a negative vector: {missing}"
+
+
+def test_both_algorithms_and_profiles_have_valid_vectors() -> None:
+    valid = [v for v in VECTORS if v.valid]
+    for flag in ("Ed25519", "ES256", "MinimalProfile", "FullProfile", "Deflated", "NonAscii", "NonPermanent"):
+        assert any(v.has_flag(flag) for v in valid), flag
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=IDS)
+def test_reference_verifier(vector: Vector) -> None:
+    if vector.valid:
+        assert vector.verify().claims == vector["claims"]
+        return
+    with pytest.raises(credential.VerificationError) as caught:
+        vector.verify()
+    expected = vector["errors"] if vector["result"] == "acceptable" else [vector["error"]]
+    assert caught.value.code.value in expected, str(caught.value)
+
+
+@pytest.mark.parametrize("vector", [v for v in VECTORS if "issuance" in v.raw], ids=lambda v: v.id)
+def test_issuance_is_byte_exact(vector: Vector) -> None:
+    issuance = vector["issuance"]
+    key = credential.load_private_key(document()["keys"][issuance["key"]]["privateKeyPem"])
+    text = credential.issue(
+        issuance["claims"], key, templates=vector.templates(issuance["templates"]), deflate=issuance["deflate"]
+    )
+    assert text == vector["text"]
+
+
+@pytest.mark.parametrize("vector", [v for v in VECTORS if "layers" in v.raw], ids=lambda v: v.id)
+def test_layers_are_consistent(vector: Vector) -> None:
+    layers = vector["layers"]
+    decoded = credential.decode(vector["text"])
+    assert decoded.cose.hex() == layers["cose"]
+    assert decoded.to_be_signed.hex() == layers["toBeSigned"]
+    assert vector["text"].endswith(layers["base45"])
+
+
+@pytest.mark.parametrize("vector", [v for v in VECTORS if "qr" in v.raw], ids=lambda v: v.id)
+def test_qr_images_scan_to_the_text(vector: Vector) -> None:
+    assert qr.scan(ROOT / "test-vectors" / vector["qr"]) == vector["text"]

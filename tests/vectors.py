@@ -1,0 +1,66 @@
+"""Load the published vectors into small objects, and run one through the reference verifier."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import credential
+
+ROOT = Path(__file__).resolve().parent.parent
+VECTOR_FILE = ROOT / "test-vectors" / "xc1.json"
+
+
+@cache
+def document() -> dict[str, Any]:
+    return json.loads(VECTOR_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Vector:
+    raw: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"xc1.json#{self.raw['tcId']}"
+
+    @property
+    def valid(self) -> bool:
+        return self.raw["result"] == "valid"
+
+    def has_flag(self, flag: str) -> bool:
+        return flag in self.raw["flags"]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    def templates(self, name: str | None) -> dict[str, bytes] | None:
+        if name is None:
+            return None
+        return {m: bytes.fromhex(t) for m, t in document()["templates"][name].items()}
+
+    def keyset(self) -> credential.KeySet:
+        pems = document()["keys"]
+        return credential.KeySet(
+            credential.TrustedKey(pems[name]["publicKeyPem"].encode(), frozenset(issuers))
+            for name, issuers in self.raw["verifier"]["keys"].items()
+        )
+
+    def verify(self) -> credential.VerifiedCredential:
+        v = self.raw["verifier"]
+        return credential.verify(
+            self.raw["text"],
+            self.keyset(),
+            now=v["now"],
+            skew=v["skew"],
+            destination=v["destination"],
+            revoked={bytes.fromhex(x) for x in v["revoked"]},
+            templates=self.templates(v["templates"]),
+        )
+
+
+def vectors() -> list[Vector]:
+    return [Vector(t) for t in document()["tests"]]
