@@ -87,8 +87,9 @@ def verify(
         raise VerificationError(ErrorCode.SIGNATURE, f"{alg.name} signature of {len(sign1.signature)} bytes, expected {alg.signature_bytes}")
     try:
         alg.verify(trusted.key, sign1.signature, cose.to_be_signed(sign1.protected, sign1.payload))
-    except InvalidSignature:
-        raise VerificationError(ErrorCode.SIGNATURE, f"signature does not verify with key {sign1.kid.hex()}") from None
+    except InvalidSignature as err:
+        reason = str(err) or "signature does not verify"
+        raise VerificationError(ErrorCode.SIGNATURE, f"{reason} (key {sign1.kid.hex()})") from None
 
     claims = model.from_cbor(cbor.decode(sign1.payload))
     issuer = claims["iss"]
