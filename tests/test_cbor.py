@@ -1,0 +1,73 @@
+"""Deterministic CBOR (spec 5): the encoder's order and the strict decoder's codes and precedence."""
+
+from __future__ import annotations
+
+import cbor2
+import pytest
+
+from credential import cbor, limits
+from credential.errors import ErrorCode
+
+
+def test_keys_sort_bytewise_not_length_first() -> None:
+    # RFC 8949 4.2.1: 10 (0a) < 100 (1864) < -1 (20); RFC 7049 canonical would put -1 before 100.
+    assert cbor.encode({10: 1, -1: 2, 100: 3}).hex() == "a30a011864032002"
+    assert cbor2.dumps({10: 1, -1: 2, 100: 3}, canonical=True).hex() != cbor.encode({10: 1, -1: 2, 100: 3}).hex()
+
+
+def test_round_trip_of_the_subset() -> None:
+    value = {1: "HK", -65537: {1: [b"\x00", "\u9673", True, False, None]}, "k": -(2**64), 2: 2**64 - 1, 3: cbor.Tag(18, [])}
+    assert cbor.decode(cbor.encode(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("hex_", "code", "reason"),
+    [
+        ("1817", ErrorCode.NOT_DETERMINISTIC, "shortest form"),
+        ("190017", ErrorCode.NOT_DETERMINISTIC, "shortest form"),
+        ("9f01ff", ErrorCode.NOT_DETERMINISTIC, "indefinite-length array"),
+        ("5f4101ff", ErrorCode.NOT_DETERMINISTIC, "indefinite-length string"),
+        ("bf0101ff", ErrorCode.NOT_DETERMINISTIC, "indefinite-length map"),
+        ("a202010101", ErrorCode.NOT_DETERMINISTIC, "out of order"),
+        ("a201010101", ErrorCode.NOT_DETERMINISTIC, "duplicate map key"),
+        ("a2010118010102", ErrorCode.CBOR, "after the item"),
+        ("0102", ErrorCode.CBOR, "after the item"),
+        ("f97c00", ErrorCode.CBOR, "floating-point"),
+        ("f7", ErrorCode.CBOR, "simple value 23"),
+        ("f818", ErrorCode.CBOR, "two bytes"),
+        ("1c", ErrorCode.CBOR, "reserved"),
+        ("ff", ErrorCode.CBOR, "break outside"),
+        ("62c328", ErrorCode.CBOR, "UTF-8"),
+        ("a1818001", ErrorCode.CBOR, "map key"),
+        ("8201", ErrorCode.CBOR, "only 1 bytes remain"),
+        ("5a7fffffff", ErrorCode.CBOR, "declared"),
+        ("9b0fffffffffffffff", ErrorCode.LIMIT, "more than 64"),
+        ("98", ErrorCode.CBOR, "end of data"),
+    ],
+)
+def test_rejections(hex_: str, code: ErrorCode, reason: str) -> None:
+    with pytest.raises(cbor.CBORError, match=reason) as caught:
+        cbor.decode(bytes.fromhex(hex_))
+    assert caught.value.code is code
+
+
+def test_well_formedness_takes_precedence_over_determinism() -> None:
+    # A non-minimal head first, then the data ends early: the whole item is malformed, so CBOR.
+    with pytest.raises(cbor.CBORError) as caught:
+        cbor.decode(bytes.fromhex("821801"))
+    assert caught.value.code is ErrorCode.CBOR
+
+
+def test_depth_limit() -> None:
+    nested = bytes.fromhex("81" * limits.MAX_DEPTH + "01")
+    assert cbor.decode(nested) is not None
+    with pytest.raises(cbor.CBORError) as caught:
+        cbor.decode(bytes.fromhex("81" * (limits.MAX_DEPTH + 1) + "01"))
+    assert caught.value.code is ErrorCode.LIMIT
+
+
+def test_item_limit() -> None:
+    arrays = [[0] * 60 for _ in range(5)]
+    with pytest.raises(cbor.CBORError) as caught:
+        cbor.decode(cbor.encode(arrays))
+    assert caught.value.code is ErrorCode.LIMIT

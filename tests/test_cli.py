@@ -1,0 +1,113 @@
+"""The ``credential`` command, driven as a user would: separate processes, files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from credential import samples
+
+SCRIPT = shutil.which("credential", path=str(Path(sys.executable).parent))
+
+
+def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    assert SCRIPT, "the credential command is installed with the package"
+    return subprocess.run([SCRIPT, *args], cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli")
+    (path / "claims.json").write_text(json.dumps(samples.full(), ensure_ascii=False), encoding="utf-8")
+    (path / "face.bin").write_bytes(samples.TEMPLATES["face"])
+    (path / "finger.bin").write_bytes(samples.TEMPLATES["fingerprint"])
+    assert run("keygen", "--alg", "ES256", "--out", "hk.pem", cwd=path).returncode == 0
+    issued = run("issue", "claims.json", "--key", "hk.pem", "--template", "face=face.bin", "--template", "fingerprint=finger.bin", "--out", "cred.txt", cwd=path)
+    assert issued.returncode == 0, issued.stderr
+    return path
+
+
+NOW = str(samples.ISSUED_AT + 60)
+
+
+def test_keygen_writes_both_halves(workdir: Path) -> None:
+    assert (workdir / "hk.pem").read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert (workdir / "hk.pub.pem").read_text().startswith("-----BEGIN PUBLIC KEY-----")
+
+
+def test_verify_text_file(workdir: Path) -> None:
+    result = run("verify", "cred.txt", "--key", "HK=hk.pub.pem", "--now", NOW, "--destination", "MO", "--template", "face=face.bin", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["valid"] and out["alg"] == "ES256" and out["claims"]["xc"]["name_zh"] == "陳大文"
+
+
+def test_verify_literal_text_and_stdin(workdir: Path) -> None:
+    text = (workdir / "cred.txt").read_text().strip()
+    assert run("verify", text, "--key", "hk.pub.pem", "--now", NOW, cwd=workdir).returncode == 0
+    assert run("verify", "-", "--key", "hk.pub.pem", "--now", NOW, cwd=workdir, stdin=text + "\n").returncode == 0
+
+
+def test_render_scan_verify_image(workdir: Path) -> None:
+    assert run("render", "cred.txt", "--out", "cred.png", cwd=workdir).returncode == 0
+    assert run("render", "cred.txt", "--format", "svg", "--out", "cred.svg", cwd=workdir).returncode == 0
+    assert (workdir / "cred.svg").read_text().lstrip().startswith("<?xml")
+    scanned = run("scan", "cred.png", cwd=workdir)
+    assert scanned.stdout.strip() == (workdir / "cred.txt").read_text().strip()
+    verified = run("verify", "cred.png", "--key", "hk.pub.pem", "--now", "2027-01-01T08:01:00+08:00", cwd=workdir)
+    assert verified.returncode == 0, verified.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--key", "MO=hk.pub.pem", "--now", NOW], "ISSUER_NOT_AUTHORIZED"),
+        (["--key", "hk.pub.pem", "--now", "1900000000"], "EXPIRED"),
+        (["--key", "hk.pub.pem", "--now", NOW, "--destination", "TW"], "NOT_ENTITLED"),
+        (["--key", "hk.pub.pem", "--now", NOW, "--template", "face=finger.bin"], "BIOMETRIC_MISMATCH"),
+    ],
+)
+def test_verify_failures_print_the_code(workdir: Path, args: list[str], code: str) -> None:
+    result = run("verify", "cred.txt", *args, cwd=workdir)
+    assert result.returncode == 1
+    assert result.stderr.startswith(code + ":")
+
+
+def test_tampered_text_fails_with_code(workdir: Path) -> None:
+    text = (workdir / "cred.txt").read_text().strip()
+    result = run("verify", "XC2:" + text[4:], "--key", "hk.pub.pem", "--now", NOW, cwd=workdir)
+    assert result.returncode == 1 and result.stderr.startswith("VERSION:")
+
+
+def test_decode_shows_layers(workdir: Path) -> None:
+    result = run("decode", "cred.txt", cwd=workdir)
+    layers = json.loads(result.stdout)
+    assert layers["prefix"] == "XC1:" and layers["claims"]["iss"] == "HK" and layers["cose"].startswith("d284")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["verify", "cred.txt"],
+        ["verify", "missing.txt", "--key", "hk.pub.pem"],
+        ["verify", "cred.txt", "--key", "hk.pub.pem", "--now", "2027-01-01T00:00:00"],
+        ["issue", "claims.json", "--key", "hk.pem"],
+        ["scan", "claims.json"],
+    ],
+)
+def test_usage_mistakes_exit_2(workdir: Path, args: list[str]) -> None:
+    result = run(*args, cwd=workdir)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("credential ")
+
+
+def test_demo(tmp_path: Path) -> None:
+    result = run("demo", "--out", "demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "scanned  identical text" in result.stdout
+    assert (tmp_path / "demo" / "credential.png").stat().st_size > 0
