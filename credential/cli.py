@@ -10,6 +10,7 @@ import argparse
 import datetime as _dt
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -110,13 +111,54 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+class Progress:
+    """A one-line progress bar on standard error, redrawn at most every 0.2 s."""
+
+    def __init__(self, total: int, width: int = 30) -> None:
+        self.total, self.width, self.start, self.shown = max(total, 1), width, time.monotonic(), 0.0
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.2 and done < self.total:
+            return
+        self.shown = now
+        filled = self.width * done // self.total
+        rate = done / max(now - self.start, 1e-9)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} {rate:,.0f}/s")
+        if done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_issue_batch(args: argparse.Namespace, key: Any) -> int:
+    from .batch import issue_lines
+
+    try:
+        lines = Path(args.claims).read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise UsageError(str(err)) from None
+    total = sum(1 for line in lines if line.strip())
+    failures = 0
+    out = sys.stdout if args.out in (None, "-") else open(args.out, "w", encoding="ascii")
+    with out:
+        for number, text, error in issue_lines(lines, key, jobs=args.jobs, progress=None if args.quiet else Progress(total)):
+            if error is None:
+                out.write(text + "\n")
+            else:
+                failures += 1
+                print(f"line {number}: {error}", file=sys.stderr)
+    return EXIT_USAGE if failures else 0
+
+
 def cmd_issue(args: argparse.Namespace) -> int:
     from .issue import issue
     from .keys import load_private_key
 
     try:
-        claims = json.loads(Path(args.claims).read_text(encoding="utf-8"))
         key = load_private_key(Path(args.key).read_bytes())
+        if args.batch:
+            return cmd_issue_batch(args, key)
+        claims = json.loads(Path(args.claims).read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
     try:
@@ -240,6 +282,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--key", required=True, help="issuer private key (PEM)")
     p.add_argument("--template", action="append", default=[], metavar="MODALITY=FILE", help="bind a reference template")
     p.add_argument("--out", help="output file (default: standard output)")
+    p.add_argument("--batch", action="store_true", help="CLAIMS is JSON Lines: one credential per line, on every core")
+    p.add_argument("--jobs", type=int, help="worker processes for --batch (default: one per core)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar for --batch")
     p.set_defaults(run=cmd_issue)
 
     p = sub.add_parser("verify", help="verify credential text, a text file or a QR image")

@@ -111,3 +111,20 @@ def test_demo(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "scanned  identical text" in result.stdout
     assert (tmp_path / "demo" / "credential.png").stat().st_size > 0
+
+
+def test_issue_batch_in_order_with_bad_lines_reported(workdir: Path) -> None:
+    lines = []
+    for i in range(5):
+        claims = samples.minimal()
+        claims["cti"] = f"{i:016x}"
+        lines.append(json.dumps({"claims": claims, "templates": {m: t.hex() for m, t in samples.TEMPLATES.items()}}))
+    lines.insert(2, '{"iss": "HK"}')
+    (workdir / "batch.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("issue", "--batch", "batch.jsonl", "--key", "hk.pem", "--jobs", "2", "--out", "batch.txt", cwd=workdir)
+    assert result.returncode == 2 and "line 3: ValueError" in result.stderr and "6/6" in result.stderr
+    texts = (workdir / "batch.txt").read_text().splitlines()
+    assert len(texts) == 5
+    for i, text in enumerate(texts):
+        decoded = run("decode", text, cwd=workdir)
+        assert json.loads(decoded.stdout)["claims"]["cti"] == f"{i:016x}"
