@@ -49,6 +49,16 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+def head(major: int, argument: int) -> bytes:
+    """The shortest head for a major type and argument (RFC 8949 section 3)."""
+    if argument < 24:
+        return bytes((major << 5 | argument,))
+    for info, size in _ARG_BYTES.items():
+        if argument < 1 << (8 * size):
+            return bytes((major << 5 | info,)) + argument.to_bytes(size, "big")
+    raise ValueError(f"argument {argument} does not fit in 64 bits")
+
+
 def encode(value: Any) -> bytes:
     """Deterministic encoding: shortest heads, definite lengths, map keys sorted bytewise."""
     return cbor2.dumps(_sorted(value))

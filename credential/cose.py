@@ -39,9 +39,12 @@ def protected_header(alg: int, kid: bytes) -> bytes:
     return cbor.encode({HEADER_ALG: alg, HEADER_KID: kid})
 
 
+_SIG_STRUCTURE_START = b"\x84" + cbor.encode(_CONTEXT)  # an array of four items, then the context
+
+
 def to_be_signed(protected: bytes, payload: bytes) -> bytes:
-    """The Sig_structure of RFC 9052 section 4.4, with empty external AAD."""
-    return cbor.encode([_CONTEXT, protected, b"", payload])
+    """The Sig_structure of RFC 9052 section 4.4, with empty external AAD, assembled without a CBOR encoder."""
+    return b"".join((_SIG_STRUCTURE_START, cbor.head(2, len(protected)), protected, b"\x40", cbor.head(2, len(payload)), payload))
 
 
 def build(protected: bytes, payload: bytes, signature: bytes) -> bytes:

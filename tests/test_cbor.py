@@ -71,3 +71,17 @@ def test_item_limit() -> None:
     with pytest.raises(cbor.CBORError) as caught:
         cbor.decode(cbor.encode(arrays))
     assert caught.value.code is ErrorCode.LIMIT
+
+
+@pytest.mark.parametrize("n", [0, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**64 - 1])
+def test_head_is_shortest(n: int) -> None:
+    assert cbor.head(0, n) == cbor2.dumps(n)
+    assert cbor.decode(cbor.head(0, n)) == n
+
+
+def test_sig_structure_matches_the_generic_encoding() -> None:
+    from credential import cose
+
+    for size in (0, 23, 24, 300):
+        protected, payload = bytes(range(size % 50)), bytes(size)
+        assert cose.to_be_signed(protected, payload) == cbor.encode(["Signature1", protected, b"", payload])
