@@ -22,3 +22,18 @@ vectors: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
+
+# Coverage-guided fuzzing of decode and verify: make fuzz FUZZ_SECONDS=3600 for an hour.
+# New inputs go to fuzz/corpus-run/, findings to fuzz/artifacts/ (both ignored by git).
+FUZZ_SECONDS ?= 60
+FUZZ_STAMP := $(VENV)/.installed-fuzz
+
+$(FUZZ_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,fuzz]'
+	touch $(FUZZ_STAMP)
+
+fuzz: $(FUZZ_STAMP)
+	mkdir -p fuzz/corpus-run fuzz/artifacts
+	$(PY) fuzz/fuzz_verify.py fuzz/corpus-run fuzz/seeds -max_total_time=$(FUZZ_SECONDS) \
+		-timeout=10 -rss_limit_mb=2048 -max_len=4500 -print_final_stats=1 -artifact_prefix=fuzz/artifacts/
