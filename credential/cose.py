@@ -72,6 +72,9 @@ def parse(message: bytes) -> Sign1:
         raise _error("payload is not a byte string (detached payloads are not used)")
     if not isinstance(signature, bytes):
         raise _error("signature is not a byte string")
+    if not protected:
+        # RFC 9052 encodes an empty protected header as h'': well-formed, but without alg and kid.
+        raise _error("protected header is empty; alg and kid are required")
     if len(protected) > limits.MAX_PROTECTED_BYTES:
         raise VerificationError(ErrorCode.LIMIT, f"protected header of {len(protected)} bytes")
     header = cbor.decode(protected)

@@ -9,7 +9,7 @@ from typing import Any, Union
 
 from cryptography.exceptions import InvalidSignature
 
-from . import biometric, cbor, claims as model, cose, text as textlayer
+from . import biometric, cbor, claims as model, cose, limits, text as textlayer
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID, KeyLike, KeySet
 
@@ -41,6 +41,9 @@ def epoch_seconds(now: Clock) -> int:
 
 def as_text(data: str | bytes) -> str:
     if isinstance(data, bytes):
+        if len(data) > limits.MAX_TEXT_CHARS:
+            # Refused before a text copy of the whole input is made (spec section 10).
+            raise VerificationError(ErrorCode.LIMIT, f"text of {len(data)} characters, more than {limits.MAX_TEXT_CHARS}")
         # Latin-1 maps every byte to one character, so non-ASCII bytes fail at PREFIX or BASE45.
         return data.decode("latin-1")
     if isinstance(data, str):
