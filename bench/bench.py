@@ -1,0 +1,367 @@
+"""Speed of XC against its floor (raw signatures) and its peers (pycose, python-cwt), in one run.
+
+    python bench/bench.py [--quick]
+
+Prints Markdown: one table where every figure stands beside its baseline, measured in this same
+process (interleaved rounds, median per call), then where verify's time goes. Ratios carry the
+claims; absolute times depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from common import NOW, ROOT, Suite, completed, fixed_key, fmt_time, markdown_table
+
+import credential
+from credential import base45, cbor, claims as model, cose, qr
+from credential import text as textlayer
+from credential.keys import BY_COSE_ID
+
+ALGS = ("Ed25519", "ES256")
+TARGET_VERIFY_VS_RAW = 1.5
+TARGET_ISSUE_VS_RAW = 2.0
+TARGET_RENDER_S = 5e-3
+TARGET_CLI_S = 0.150
+
+
+def _qrcode_library_png(text: str, ecc: str, box: int = qr.DEFAULT_BOX) -> bytes:
+    """What credential.qr did before: the qrcode library's fitting loop, 8 full masks, PIL drawing."""
+    import qrcode
+    from qrcode.util import MODE_ALPHA_NUM, QRData
+
+    code = qrcode.QRCode(version=None, error_correction=qr.ECC_LEVELS[ecc], border=qr.QUIET_ZONE, box_size=box)
+    code.add_data(QRData(text, mode=MODE_ALPHA_NUM))
+    code.make(fit=True)
+    out = io.BytesIO()
+    code.make_image().save(out, kind="PNG")
+    return out.getvalue()
+
+
+def _peers(alg: str, message: bytes, public: Any) -> tuple[Any, Any]:
+    from cwt import COSE, COSEKey
+    from pycose.keys import CoseKey
+    from pycose.messages import Sign1Message
+
+    pycose_key = CoseKey.from_pem_public_key(credential.public_key_to_pem(public).decode())
+    cwt_key = COSEKey.from_pem(credential.public_key_to_pem(public), kid=credential.kid_of(public))
+    ctx = COSE.new()
+
+    def pycose_verify() -> None:
+        msg = Sign1Message.decode(message)
+        msg.key = pycose_key
+        if not msg.verify_signature():
+            raise AssertionError("pycose refused our signature")
+
+    def cwt_verify() -> None:
+        ctx.decode(message, cwt_key)
+
+    return pycose_verify, cwt_verify
+
+
+def _subprocess_median(argv: list[str], runs: int, env: dict[str, str]) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def startup_times(runs: int) -> dict[str, float]:
+    """Cold processes (a new interpreter each run), bytecode cached as after any first run; median."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    python = sys.executable
+    cli = str(Path(python).with_name("credential"))
+    key = fixed_key("Ed25519")
+    text = credential.issue(completed(), key)
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        pub = Path(tmp, "hk.pub.pem")
+        pub.write_bytes(credential.public_key_to_pem(key))
+        verify_argv = [cli, "verify", text, "--key", f"HK={pub}", "--now", str(NOW), "--destination", "MO"]
+        subprocess.run(verify_argv, check=True, env=env, stdout=subprocess.DEVNULL)  # the CLI works, and .pyc exist
+        subprocess.run([python, "-c", "import credential"], check=True, env=env)
+        out["python -c pass"] = _subprocess_median([python, "-c", "pass"], runs, env)
+        out["python -c 'import credential'"] = _subprocess_median([python, "-c", "import credential"], runs, env)
+        out["credential verify TEXT (CLI)"] = _subprocess_median(verify_argv, runs, env)
+        # No usable bytecode at all: the very first run after installing, or a read-only install without .pyc.
+        nocache = dict(env, PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=str(Path(tmp, "empty")))
+        out["credential verify TEXT (CLI), no .pyc"] = _subprocess_median(verify_argv, max(3, runs // 2), nocache)
+    return out
+
+
+def import_offenders(limit: int = 12) -> list[tuple[str, float, float]]:
+    """The costliest imports (two levels deep) when the CLI's verify path is imported: name, cumulative, self."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    code = "import credential.cli, credential.verify"
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env, capture_output=True, text=True, check=True)
+    rows = []
+    for line in result.stderr.splitlines():
+        parts = line.split("|")
+        if not line.startswith("import time:") or len(parts) != 3 or "self [us]" in line:
+            continue
+        own, cumulative, name = int(parts[0].split(":")[1]), int(parts[1]), parts[2][1:]
+        depth = (len(name) - len(name.lstrip(" "))) // 2
+        if depth <= 2:
+            rows.append(("&nbsp;" * 2 * depth + name.strip(), cumulative / 1e6, own / 1e6))
+    rows.sort(key=lambda r: -r[1])
+    return rows[:limit]
+
+
+def peak_verify_memory(text: str, keyset: credential.KeySet) -> int:
+    credential.verify(text, keyset, now=NOW)
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    credential.verify(text, keyset, now=NOW)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def main_table(quick: bool) -> str:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    suite = Suite(target=0.02 if quick else 0.05, rounds=5 if quick else 9)
+    material: dict[str, Any] = {}
+    for alg in ALGS:
+        key = fixed_key(alg)
+        public = key.public_key()
+        claims = completed()
+        text = credential.issue(claims, key)
+        layers = credential.decode(text)
+        tbs, sig = layers.to_be_signed, layers.signature
+        keyset = credential.KeySet([public])
+        material[alg] = (text, keyset, layers)
+        if alg == "Ed25519":
+            suite.add(f"{alg} raw sign", lambda k=key, m=tbs: k.sign(m))
+            suite.add(f"{alg} raw verify", lambda p=public, s=sig, m=tbs: p.verify(s, m))
+        else:
+            random_k = ec.ECDSA(hashes.SHA256())
+            rfc6979 = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+            der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+            suite.add(f"{alg} raw sign", lambda k=key, m=tbs, a=random_k: k.sign(m, a))
+            suite.add(f"{alg} raw sign RFC 6979", lambda k=key, m=tbs, a=rfc6979: k.sign(m, a))
+            suite.add(f"{alg} raw verify", lambda p=public, s=der, m=tbs, a=random_k: p.verify(s, m, a))
+        pycose_verify, cwt_verify = _peers(alg, layers.cose, public)
+        suite.add(f"{alg} pycose decode+verify", pycose_verify)
+        suite.add(f"{alg} python-cwt decode+verify", cwt_verify)
+        suite.add(f"{alg} credential.verify(text)", lambda t=text, ks=keyset: credential.verify(t, ks, now=NOW))
+        suite.add(f"{alg} credential.issue", lambda c=claims, k=key: credential.issue(c, k))
+
+    text, keyset, _ = material["Ed25519"]
+    box4, box10 = qr.render(text, box=4), qr.render(text, box=10)
+    for ecc in ("L", "M", "Q"):
+        suite.add(f"qr.render PNG {ecc}", lambda e=ecc: qr.render(text, ecc=e))
+        suite.add(f"qrcode library PNG {ecc}", lambda e=ecc: _qrcode_library_png(text, e))
+    suite.add("qr.build M (symbol only)", lambda: qr.build(text, "M"))
+    suite.add("qr.render SVG M", lambda: qr.render(text, "svg"))
+    suite.add("qr.scan box-4 PNG", lambda: qr.scan(box4))
+    suite.add("qr.scan box-10 PNG", lambda: qr.scan(box10))
+    suite.add("qr.scan box-4 + verify", lambda: credential.verify(qr.scan(box4), keyset, now=NOW))
+    suite.run()
+
+    rows: list[list[Any]] = []
+
+    def row(what: str, seconds: float, base: str | None = None, target: str = "", met: bool | None = None) -> None:
+        if base is None:
+            rows.append([what, fmt_time(seconds), "", "", "", target, ""])
+            return
+        ratio = seconds / suite[base]
+        verdict = "" if met is None else ("yes" if met else "**no**")
+        rows.append([what, fmt_time(seconds), base, fmt_time(suite[base]), f"{ratio:.2f}x", target, verdict])
+
+    for alg in ALGS:
+        rows.append([f"**{alg}**", "", "", "", "", "", ""])
+        row(f"{alg} raw sign (floor)", suite[f"{alg} raw sign"])
+        if alg == "ES256":
+            row(f"{alg} raw sign, RFC 6979 as issue uses", suite[f"{alg} raw sign RFC 6979"], f"{alg} raw sign")
+        row(f"{alg} raw verify (floor)", suite[f"{alg} raw verify"])
+        for peer in ("pycose decode+verify", "python-cwt decode+verify"):
+            row(f"{alg} {peer} (peer)", suite[f"{alg} {peer}"], f"{alg} raw verify")
+        ours = suite[f"{alg} credential.verify(text)"]
+        raw_verify = suite[f"{alg} raw verify"]
+        row(f"{alg} credential.verify(text)", ours, f"{alg} raw verify", f"<= {TARGET_VERIFY_VS_RAW}x", ours / raw_verify <= TARGET_VERIFY_VS_RAW)
+        row(f"{alg} credential.verify(text)", ours, f"{alg} pycose decode+verify", "<= 1x", ours <= suite[f"{alg} pycose decode+verify"])
+        row(f"{alg} credential.verify(text)", ours, f"{alg} python-cwt decode+verify", "", None)
+        sign_base = f"{alg} raw sign RFC 6979" if alg == "ES256" else f"{alg} raw sign"
+        issue_s = suite[f"{alg} credential.issue"]
+        row(f"{alg} credential.issue", issue_s, sign_base, f"<= {TARGET_ISSUE_VS_RAW}x", issue_s / suite[sign_base] <= TARGET_ISSUE_VS_RAW)
+        if alg == "ES256":
+            row(f"{alg} credential.issue", issue_s, f"{alg} raw sign", "", None)
+    rows.append([f"**QR ({len(text)} characters, full profile)**", "", "", "", "", "", ""])
+    for ecc in ("L", "M", "Q"):
+        seconds = suite[f"qr.render PNG {ecc}"]
+        label = f"qr.render PNG box 8, ECC {ecc} (version {qr.version(text, ecc)})"
+        row(label, seconds, f"qrcode library PNG {ecc}", "< 5 ms", seconds < TARGET_RENDER_S)
+    row("qr.build M (symbol, no image)", suite["qr.build M (symbol only)"], "qrcode library PNG M")
+    row("qr.render SVG M", suite["qr.render SVG M"])
+    row("qr.scan box-4 PNG", suite["qr.scan box-4 PNG"], "Ed25519 credential.verify(text)")
+    row("qr.scan box-10 PNG", suite["qr.scan box-10 PNG"], "Ed25519 credential.verify(text)")
+    row("qr.scan box-4 + credential.verify", suite["qr.scan box-4 + verify"], "Ed25519 credential.verify(text)")
+
+    rows.append(["**Memory**", "", "", "", "", "", ""])
+    for alg in ALGS:
+        text_a, keyset_a, _ = material[alg]
+        peak = peak_verify_memory(text_a, keyset_a)
+        rows.append([f"{alg} credential.verify peak memory (tracemalloc)", f"{peak / 1024:.1f} KiB", "", "", "", "", ""])
+
+    rows.append(["**Start-up (new process each run, median)**", "", "", "", "", "", ""])
+    startup = startup_times(5 if quick else 11)
+    bare = startup["python -c pass"]
+    for name, seconds in startup.items():
+        if name == "python -c pass":
+            rows.append([f"`{name}` (interpreter floor)", fmt_time(seconds), "", "", "", "", ""])
+            continue
+        target, met = ("< 150 ms", seconds < TARGET_CLI_S) if name.startswith("credential verify") else ("", None)
+        verdict = "" if met is None else ("yes" if met else "**no**")
+        rows.append([f"`{name}`", fmt_time(seconds), "`python -c pass`", fmt_time(bare), f"{seconds / bare:.2f}x", target, verdict])
+
+    header = ["measurement", "time", "baseline (same run)", "baseline time", "ratio", "target", "met"]
+    return markdown_table(header, rows)
+
+
+def verify_profile(quick: bool) -> str:
+    """Each step of verify on its own, with the same inputs verify sees, for both algorithms."""
+    suite = Suite(target=0.02 if quick else 0.05, rounds=5 if quick else 9)
+    totals = {}
+    for alg in ALGS:
+        key = fixed_key(alg)
+        text = credential.issue(completed(), key)
+        keyset = credential.KeySet([key.public_key()])
+        body = text[len(textlayer.PREFIX) :]
+        message = base45.decode(body)
+        sign1 = cose.parse(message)
+        algorithm = BY_COSE_ID[sign1.alg]
+        trusted = keyset.get(sign1.kid)
+        tbs = cose.to_be_signed(sign1.protected, sign1.payload)
+        decoded = cbor.decode(sign1.payload)
+        steps = [
+            ("text layer: prefix, Base45 decode", lambda t=text: textlayer.unwrap(t)),
+            ("  of which base45.decode", lambda b=body: base45.decode(b)),
+            ("cose.parse (COSE CBOR decode + profile checks + protected header)", lambda m=message: cose.parse(m)),
+            ("  of which cbor.decode(COSE_Sign1)", lambda m=message: cbor.decode(m)),
+            ("  of which cbor.decode(protected header)", lambda p=sign1.protected: cbor.decode(p)),
+            ("key lookup + Sig_structure (cose.to_be_signed)", lambda s=sign1, k=keyset: (k.get(s.kid), cose.to_be_signed(s.protected, s.payload))),
+            ("signature check (keys.Algorithm.verify)", lambda a=algorithm, k=trusted.key, s=sign1.signature, m=tbs: a.verify(k, s, m)),
+            ("cbor.decode(payload)", lambda p=sign1.payload: cbor.decode(p)),
+            ("claims.from_cbor", lambda d=decoded: model.from_cbor(d)),
+            ("whole credential.verify(text)", lambda t=text, k=keyset: credential.verify(t, k, now=NOW)),
+        ]
+        for name, fn in steps:
+            suite.add(f"{alg}|{name}", fn)
+        totals[alg] = [name for name, _ in steps]
+    suite.run()
+    rows = []
+    for alg in ALGS:
+        whole = suite[f"{alg}|whole credential.verify(text)"]
+        accounted = 0.0
+        for name in totals[alg]:
+            seconds = suite[f"{alg}|{name}"]
+            if not name.startswith("  ") and not name.startswith("whole"):
+                accounted += seconds
+            share = f"{100 * seconds / whole:.0f}%"
+            rows.append([alg, name.replace("  ", "&nbsp;&nbsp;"), fmt_time(seconds), share])
+        rows.append([alg, "rest (validity, revocation, entitlement, result object)", fmt_time(whole - accounted), f"{100 * (whole - accounted) / whole:.0f}%"])
+    table = markdown_table(["alg", "step of verify", "time", "share of verify"], rows)
+
+    issue_rows = []
+    issue_suite = Suite(target=0.02 if quick else 0.05, rounds=5 if quick else 9)
+    from credential import compress, keys as keymod
+
+    issuing = sys.modules["credential.issue"]
+    for alg in ALGS:
+        key = fixed_key(alg)
+        claims = completed()
+        algorithm = keymod.algorithm_for(key)
+        full = issuing.complete(claims)
+        cbor_claims = model.to_cbor(full)
+        payload = cbor.encode(cbor_claims)
+        protected = cose.protected_header(algorithm.cose_id, keymod.kid_of(key))
+        tbs = cose.to_be_signed(protected, payload)
+        signature = algorithm.sign(key, tbs)
+        message = cose.build(protected, payload, signature)
+        steps = [
+            ("issue.complete (defaults)", lambda c=claims: issuing.complete(c)),
+            ("claims.to_cbor", lambda f=full: model.to_cbor(f)),
+            ("cbor.encode(claims)", lambda c=cbor_claims: cbor.encode(c)),
+            ("kid_of(key) (SPKI DER + SHA-256, every issue)", lambda k=key: keymod.kid_of(k)),
+            ("protected header + Sig_structure", lambda a=algorithm, k=key, p=payload: cose.to_be_signed(cose.protected_header(a.cose_id, b"12345678"), p)),
+            ("signature (keys.Algorithm.sign)", lambda a=algorithm, k=key, m=tbs: a.sign(k, m)),
+            ("cose.build", lambda pr=protected, p=payload, sg=signature: cose.build(pr, p, sg)),
+            ("text.wrap (Base45 + trial DEFLATE + Base45)", lambda m=message: textlayer.wrap(m)),
+            ("  of which compress.deflate", lambda m=message: compress.deflate(m)),
+            ("  of which base45.encode", lambda m=message: base45.encode(m)),
+            ("whole credential.issue", lambda c=claims, k=key: credential.issue(c, k)),
+        ]
+        for name, fn in steps:
+            issue_suite.add(f"{alg}|{name}", fn)
+        issue_rows.append((alg, [name for name, _ in steps]))
+    issue_suite.run()
+    rows = []
+    for alg, names in issue_rows:
+        whole = issue_suite[f"{alg}|whole credential.issue"]
+        accounted = 0.0
+        for name in names:
+            seconds = issue_suite[f"{alg}|{name}"]
+            if not name.startswith("  ") and not name.startswith("whole"):
+                accounted += seconds
+            rows.append([alg, name.replace("  ", "&nbsp;&nbsp;"), fmt_time(seconds), f"{100 * seconds / whole:.0f}%"])
+        rows.append([alg, "rest", fmt_time(whole - accounted), f"{100 * (whole - accounted) / whole:.0f}%"])
+    issue_table = markdown_table(["alg", "step of issue", "time", "share of issue"], rows)
+
+    key = fixed_key("Ed25519")
+    text = credential.issue(completed(), key)
+    keyset = credential.KeySet([key.public_key()])
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(2000):
+        credential.verify(text, keyset, now=NOW)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(18)
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    start = next(i for i, line in enumerate(lines) if "ncalls" in line)
+    profile = "\n".join(line.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", "") for line in lines[start:])
+    offenders = import_offenders()
+    imports = markdown_table(["import (CLI verify path, depth <= 2)", "cumulative", "self"], [[n, fmt_time(c), fmt_time(o)] for n, c, o in offenders])
+    return (
+        table
+        + "\n\nIssuance, step by step (claims already completed, as in the table above):\n\n"
+        + issue_table
+        + "\n\ncProfile of 2000 Ed25519 verifies, by own time (profiling inflates small calls):\n\n```\n"
+        + profile
+        + "\n```\n\nImport time of the CLI's verify path (`python -X importtime`, one run):\n\n"
+        + imports
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer and shorter rounds (for a smoke test)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    print(f"## Speed (one run; {os.cpu_count()} cores, Python {sys.version.split()[0]})\n")
+    print(main_table(args.quick))
+    print("\n### Where verify's time goes\n")
+    print(verify_profile(args.quick))
+    print(f"\n_bench.py took {time.perf_counter() - started:.0f} s._", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
