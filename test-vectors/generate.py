@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime
 import hashlib
 import json
+import struct
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 import credential
 from credential import base45, cbor, compress, cose, keys, limits, qr, samples
 from credential import text as textlayer
-from credential.claims import XC_CLAIM
+from credential.claims import EPOCH, XC_CLAIM
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE / "xc1.json"
@@ -343,6 +347,482 @@ def duplicate_first(payload: bytes) -> bytes:
     return head(5, len(entries) + 1, 0) + entries[0] + b"".join(entries)
 
 
+# --- hostile inputs (issue 3): one weakness per case --------------------------------------------
+
+_PLACEHOLDER = b"\x00XC1 placeholder\x00"
+ED25519_L = 2**252 + 27742317777372353535851937790883648493
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def splice(claims_map: dict[Any, Any], raw: bytes) -> bytes:
+    """Encode a claims map in which one value is the placeholder, then put raw CBOR bytes in its place."""
+    encoded = cbor.encode(claims_map)
+    marker = cbor.encode(_PLACEHOLDER)
+    assert encoded.count(marker) == 1
+    return encoded.replace(marker, raw)
+
+
+def stored_block(data: bytes, final: bool = True, length: int | None = None, complement: int | None = None) -> bytes:
+    """A DEFLATE stored block (RFC 1951 section 3.2.4), with LEN and NLEN open to tampering."""
+    n = len(data) if length is None else length
+    nlen = (~n & 0xFFFF) if complement is None else complement
+    return bytes((1 if final else 0,)) + n.to_bytes(2, "little") + nlen.to_bytes(2, "little") + data
+
+
+def fixed_huffman(data: bytes) -> bytes:
+    """One final DEFLATE block with the fixed Huffman codes (RFC 1951 section 3.2.6), literals only."""
+    bits = [1, 1, 0]  # BFINAL, then BTYPE 01 least significant bit first
+    for byte in data:
+        code, length = (0x30 + byte, 8) if byte < 144 else (0x190 + byte - 144, 9)
+        bits += [(code >> i) & 1 for i in reversed(range(length))]  # Huffman codes go most significant bit first
+    bits += [0] * 7  # end of block
+    bits += [0] * (-len(bits) % 8)
+    return bytes(sum(bit << i for i, bit in enumerate(bits[k : k + 8])) for k in range(0, len(bits), 8))
+
+
+def open_bomb(size: int) -> bytes:
+    """A DEFLATE stream of ``size`` zero bytes that is not finished: a sync flush, no final block."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(b"\x00" * size) + packer.flush(zlib.Z_SYNC_FLUSH)
+
+
+def nested(levels: int, innermost: Any = 0) -> Any:
+    value = innermost
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def count_items(value: Any) -> int:
+    """Data items as the decoder counts them: every key, every value, every tag and its content."""
+    if isinstance(value, list):
+        return 1 + sum(map(count_items, value))
+    if isinstance(value, dict):
+        return 1 + sum(count_items(k) + count_items(v) for k, v in value.items())
+    if isinstance(value, cbor.Tag):
+        return 1 + count_items(value.value)
+    return 1
+
+
+def hostile_cases() -> list[Case]:
+    out: list[Case] = []
+
+    def add(text: str, error: str, comment: str, flags: list[str], acceptable: list[str] | None = None, **verifier: Any) -> None:
+        out.append(Case(comment, flags, text, error=error, verifier=verifier, acceptable=acceptable))
+
+    def valid(text: str, comment: str, flags: list[str], **verifier: Any) -> None:
+        out.append(Case(comment, ["Valid", *flags], text, verifier=verifier))
+
+    msg = sample_message()
+    good = plain(msg)
+    body = good[len(textlayer.PREFIX) :]
+    sign1 = cose.parse(msg)
+    prot, payload, sig, kid = sign1.protected, sign1.payload, sign1.signature, sign1.kid
+    es_msg = sample_message("hk-es256")
+    es = cose.parse(es_msg)
+
+    def fresh() -> dict[Any, Any]:
+        return cbor.decode(payload)  # type: ignore[no-any-return]
+
+    def signed(value: Any, key: str = "hk-ed25519", protected: bytes | None = None) -> str:
+        return plain(message(key, value if isinstance(value, bytes) else cbor.encode(value), protected))
+
+    def top(key: int, value: Any) -> dict[Any, Any]:
+        m = fresh()
+        if value is None:
+            del m[key]
+        else:
+            m[key] = value
+        return m
+
+    def xc(key: int, value: Any) -> dict[Any, Any]:
+        m = fresh()
+        if value is None:
+            del m[XC_CLAIM][key]
+        else:
+            m[XC_CLAIM][key] = value
+        return m
+
+    def raw_top(key: int, raw: bytes) -> str:
+        return signed(splice(top(key, _PLACEHOLDER), raw))
+
+    def raw_xc(key: int, raw: bytes) -> str:
+        return signed(splice(xc(key, _PLACEHOLDER), raw))
+
+    def sign_raw(key_name: str, data: bytes) -> bytes:
+        key = KEYS[key_name]
+        return keys.algorithm_for(key).sign(key, data)
+
+    ed_prot = lambda alg, k: cbor.encode({1: alg, 4: k})  # noqa: E731
+
+    # --- text layer: length, prefix, version ----------------------------------------------------
+    add("HC1:" + "0" * (limits.MAX_TEXT_CHARS - 3), "LIMIT", "over the length limit and with a wrong prefix: the length is checked first", ["TextLimit", "Precedence"])
+    add("XC1:" + "\u00e9" * (limits.MAX_TEXT_CHARS - 3), "LIMIT", "over the limit in characters, twice that in UTF-8 bytes", ["TextLimit", "NonAsciiInput"])
+    add("XC1:" + "0" * (limits.MAX_TEXT_CHARS - 4), "CBOR", "exactly the length limit is not LIMIT: zero bytes, then trailing bytes", ["TextLimit", "Boundary", "CborTrailing"])
+    add("", "PREFIX", "the empty string", ["Prefix", "Empty"])
+    add(good.replace("XC1:", "XC1", 1), "PREFIX", "prefix without its colon", ["Prefix"])
+    add(good.replace("XC1:", "XC1;", 1), "PREFIX", "a semicolon for the colon", ["Prefix"])
+    add(good.replace("XC1:", "XC1 :", 1), "PREFIX", "a space before the colon", ["Prefix", "NoTrim"])
+    add(" " + good, "PREFIX", "a leading space is not trimmed", ["Prefix", "NoTrim"])
+    add("\ufeff" + good, "PREFIX", "a byte order mark before the prefix", ["Prefix", "NoTrim"])
+    add(good.replace("XC1:", "\u0425\u04211:", 1), "PREFIX", "Cyrillic look-alikes of X and C in the prefix", ["Prefix", "Homoglyph"])
+    add(good.replace("XC1:", "\uff38\uff23\uff11\uff1a", 1), "PREFIX", "fullwidth forms of the prefix", ["Prefix", "Homoglyph"])
+    add(good.replace("XC1:", "XC\u0661:", 1), "PREFIX", "an Arabic-Indic digit one in the prefix is not a version number", ["Prefix", "Homoglyph"])
+    add(good.replace("XC1:", "XC1z:", 1), "PREFIX", "the compression marker in lowercase", ["Prefix"])
+    add(good.replace("XC1:", "XC1ZZ:", 1), "PREFIX", "the compression marker twice", ["Prefix"])
+    add(good.replace("XC1:", "XC0:", 1), "VERSION", "version 0", ["Version"])
+    add(good.replace("XC1:", "XC01:", 1), "VERSION", "version 1 written with a leading zero is not the XC1 prefix", ["Version"])
+    add(deflated(compress.deflate(msg)).replace("XC1Z:", "XC2Z:", 1), "VERSION", "a compressed credential of version 2", ["Version", "Deflated"])
+    add(good.replace("XC1:", "XC" + "9" * 40 + ":", 1), "VERSION", "a 40-digit version number", ["Version", "IntegerOverflow"])
+    # --- Base45 -------------------------------------------------------------------------------
+    cut = len(body) - len(body) % 3  # the body up to its last whole group
+    for char, what in [("=", "'=' padding"), ("#", "'#'"), ("_", "'_'"), (",", "','"), ("\t", "a tab"), ("\x00", "a NUL"), ("\x7f", "DEL"), ("\u00c9", "a Latin-1 letter"), ("\uff10", "a fullwidth digit zero")]:
+        add("XC1:" + body[:30] + char + body[31:], "BASE45", f"{what} inside the Base45 text", ["Base45Alphabet"])
+    add(good + "==", "BASE45", "'=' padding at the end, as in Base64", ["Base45Alphabet", "Base45Padding"])
+    add(good + "\r\n", "BASE45", "a trailing CR LF", ["Base45Alphabet", "NoTrim"])
+    add("XC1:" + body[:cut] + "  ", "BASE45", "two trailing spaces (a Base45 character) decode as a final pair of value 1656", ["Base45FinalPair", "Base45Space"])
+    add("XC1:" + body[:cut] + " ", "BASE45", "one trailing space leaves a dangling character", ["Base45Length", "Base45Space"])
+    add("XC1:" + body[:cut] + "GG", "BASE45", "a final pair of value 736, above 255", ["Base45FinalPair"])
+    add("XC1:" + body[:cut] + "V5", "BASE45", "a final pair of value 256, one above 255", ["Base45FinalPair", "Boundary"])
+    add("XC1:" + ":::" + body[3:], "BASE45", "the largest triplet, 91124, far above 65535", ["Base45Overflow"])
+    add("XC1:" + "0" * 3 * 20 + "GGW", "BASE45", "a triplet of 65536 after twenty valid ones", ["Base45Overflow", "Boundary"])
+    # --- DEFLATE ------------------------------------------------------------------------------
+    add("XC1Z:", "INFLATE", "XC1Z: with nothing after it: an empty DEFLATE stream", ["DeflateEmpty", "Empty"])
+    add(deflated(b"\x03\x00"), "CBOR", "a DEFLATE stream that inflates to nothing: an empty COSE message", ["DeflateEmpty", "Empty", "CborWellFormed"])
+    add("XC1Z:" + body, "INFLATE", "XC1Z: before an uncompressed COSE message", ["Prefix", "DeflateInvalid"])
+    add(plain(compress.deflate(msg)), "CBOR", "XC1: before a DEFLATE-compressed message", ["Prefix", "DeflateMissingPrefix"])
+    add(deflated(zlib_wrapped(msg)), "INFLATE", "a zlib (RFC 1950) wrapper behind XC1Z:", ["Zlib", "DeflateInvalid"])
+    add(deflated(gzip_wrapped(msg)), "INFLATE", "a gzip (RFC 1952) wrapper behind XC1Z:", ["Gzip", "DeflateInvalid"])
+    add(deflated(stored_block(msg, complement=len(msg))), "INFLATE", "a stored block whose NLEN is not the complement of LEN", ["DeflateStored", "DeflateInvalid"])
+    add(deflated(stored_block(msg, length=len(msg) + 10)), "INFLATE", "a stored block whose LEN runs past the data", ["DeflateStored", "DeflateTruncated"])
+    add(deflated(stored_block(msg, final=False)), "INFLATE", "a stored block that is not marked final, and nothing after it", ["DeflateStored", "DeflateTruncated"])
+    add(deflated(b"\x07" + compress.deflate(msg)), "INFLATE", "a block of the reserved type 3", ["DeflateInvalid"])
+    for size, label in [(limits.MAX_INFLATED_BYTES + 1, "one byte over the cap"), (64 * 1024, "64 KiB"), (1024 * 1024, "1 MiB"), (2 * 1024 * 1024 + 512 * 1024, "2.5 MiB, near the most a QR-sized text can hold")]:
+        add(deflated(compress.deflate(b"\x00" * size)), "LIMIT", f"a bomb inflating to {label}", ["InflateLimit", "Bomb"])
+    add(deflated(compress.deflate(b"\x00" * limits.MAX_INFLATED_BYTES)), "CBOR", "inflates to exactly the cap (not LIMIT): zero bytes, then trailing bytes", ["InflateLimit", "Boundary", "CborTrailing"])
+    add(deflated(open_bomb(5000) + b"\x07"), "LIMIT", "5000 bytes of output, then a block of the reserved type: where the cap is hit first is not defined", ["InflateLimit", "Bomb", "DeflateInvalid", "Precedence"], acceptable=["LIMIT", "INFLATE"])
+    add(deflated(compress.deflate(b"\x00" * 5000) + b"\x00"), "LIMIT", "a complete 5000-byte bomb with a byte after it: an inflater may see either flaw first", ["InflateLimit", "Bomb", "DeflateTrailing", "Precedence"], acceptable=["LIMIT", "INFLATE"])
+    valid(deflated(stored_block(msg)), "the message in one stored (uncompressed) DEFLATE block", ["Ed25519", "Deflated", "DeflateStored"])
+    valid(deflated(fixed_huffman(msg)), "the message as literals with the fixed Huffman codes", ["Ed25519", "Deflated", "DeflateFixed"])
+    padded = next(
+        p
+        for packed in (compress.deflate(msg), fixed_huffman(msg))
+        for p in (flip(packed, len(packed) - 1, 1 << bit) for bit in range(7, -1, -1))
+        if _inflates_to(p, msg)
+    )
+    valid(deflated(padded), "a padding bit after the final DEFLATE block set: the same message, so the same credential", ["Ed25519", "Deflated", "DeflatePadding"])
+    # --- CBOR of the COSE message -------------------------------------------------------------
+    enc = cbor.encode
+    add(plain(b"\xd2" + head(4, 4, 1) + enc(prot) + b"\xa0" + enc(payload) + enc(sig)), "NOT_DETERMINISTIC", "COSE array length 4 in a two-byte head", ["CborNonMinimal"])
+    add(plain(b"\xd2\x84" + head(2, len(prot), 1) + prot + b"\xa0" + enc(payload) + enc(sig)), "NOT_DETERMINISTIC", "protected header byte string with a two-byte length head", ["CborNonMinimal"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + head(2, len(payload), 2) + payload + enc(sig)), "NOT_DETERMINISTIC", "payload length in a three-byte head", ["CborNonMinimal"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + head(2, len(payload), 8) + payload + enc(sig)), "NOT_DETERMINISTIC", "payload length in a nine-byte head", ["CborNonMinimal"])
+    add(plain(raw_sign1(prot, payload, sig, unprotected=b"\xb8\x00")), "NOT_DETERMINISTIC", "empty unprotected map in a two-byte head", ["CborNonMinimal"])
+    add(plain(raw_sign1(prot, payload, sig, unprotected=b"\xbf\xff")), "NOT_DETERMINISTIC", "empty unprotected map of indefinite length", ["CborIndefinite"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + enc(payload) + b"\x5f" + enc(sig[:32]) + enc(sig[32:]) + b"\xff"), "NOT_DETERMINISTIC", "signature as an indefinite-length byte string of two chunks", ["CborIndefinite"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + enc(payload) + b"\x5f" + enc("x") + b"\xff"), "CBOR", "an indefinite-length byte string with a text chunk", ["CborWellFormed", "CborIndefinite"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + b"\x59\x10\x00" + payload + enc(sig)), "CBOR", "payload length 4096 declared, fewer bytes left", ["CborLengthOverflow"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + b"\x5b" + b"\xff" * 8 + payload), "CBOR", "payload length 2^64-1 declared: refused before any allocation", ["CborLengthOverflow", "CborHugeLength", "IntegerOverflow"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xb8\x3f"), "CBOR", "unprotected map of 63 entries declared where the data ends", ["CborLengthOverflow"])
+    add(plain(b"\xd2\x9b" + b"\xff" * 8 + enc(prot)), "LIMIT", "COSE array of 2^64-1 entries declared: over the container limit and past the end; which is reported first is not defined", ["CborContainerLength", "CborHugeLength", "Precedence"], acceptable=["LIMIT", "CBOR"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xba\x00\x01\x00\x00" + b"\x00" * 100), "LIMIT", "unprotected map of 65536 entries declared, past the end too: either flaw may be reported first", ["CborContainerLength", "CborLengthOverflow", "Precedence"], acceptable=["LIMIT", "CBOR"])
+    add(plain(raw_sign1(prot, payload, sig, unprotected=enc({i: 0 for i in range(limits.MAX_CONTAINER_LENGTH + 1)}))), "LIMIT", "unprotected header map of 65 entries, one over the container limit", ["CborContainerLength", "Boundary"])
+    add(plain(raw_sign1(prot, payload, sig, unprotected=b"\xbf" + b"".join(enc(i) + b"\x00" for i in range(limits.MAX_CONTAINER_LENGTH + 1)) + b"\xff")), "LIMIT", "indefinite-length map of 65 entries: the limit is reported before the indefinite length", ["CborContainerLength", "CborIndefinite", "Precedence"])
+    add(plain(raw_sign1(prot, payload, sig, unprotected=enc({i: [0, 0, 0] for i in range(64)}))), "LIMIT", "more than 256 data items in the COSE message", ["CborItems"])
+    add(plain(b"\x81" * 1000 + b"\x00"), "LIMIT", "arrays nested 1000 deep", ["CborDepth"])
+    add(plain(b"\xd2" * 200 + msg), "LIMIT", "tag 18 nested 200 deep around the message", ["CborDepth", "CoseTag"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + enc(payload) + b"\x5c"), "CBOR", "reserved additional information 28", ["CborWellFormed"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + enc(payload) + b"\xff"), "CBOR", "a break code outside an indefinite-length item", ["CborWellFormed"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + enc(payload) + b"\xf9\x00\x00"), "CBOR", "a half-precision float for the signature", ["CborFloat"])
+    add(plain(raw_sign1(prot, payload, sig, unprotected=b"\xa1\x41\x01\x00")), "CBOR", "a byte-string map key in the unprotected header", ["CborKeyType"])
+    add(plain(raw_sign1(prot, payload, sig, unprotected=b"\xa1\xf4\x00")), "CBOR", "the map key false", ["CborKeyType"])
+    # --- COSE structure -----------------------------------------------------------------------
+    add(plain(b"\xd2\x83" + enc(prot) + b"\xa0" + enc(payload)), "COSE", "COSE array of three items (no signature)", ["CoseStructure"])
+    add(plain(b"\xd2\x85" + enc(prot) + b"\xa0" + enc(payload) + enc(sig) + enc(sig)), "COSE", "COSE array of five items", ["CoseStructure"])
+    add(plain(enc(cbor.Tag(18, {1: prot, 2: {}, 3: payload, 4: sig}))), "COSE", "tag 18 around a map", ["CoseStructure"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0\xf6" + enc(sig)), "COSE", "payload nil (detached content)", ["CoseDetached"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + enc(payload) + enc(sig.hex())), "COSE", "signature as a text string", ["CoseStructure"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + enc(payload) + enc([sig])), "COSE", "signature inside an array (COSE_Sign shape)", ["CoseStructure"])
+    add(plain(b"\xd2\x84" + enc(prot.hex()) + b"\xa0" + enc(payload) + enc(sig)), "COSE", "protected header as a text string", ["CoseStructure"])
+    add(plain(b"\xd2\x84" + enc({1: -8, 4: kid}) + b"\xa0" + enc(payload) + enc(sig)), "COSE", "protected header as a bare map, not wrapped in a byte string", ["CoseStructure"])
+    add(plain(b"\xd9\xd9\xf7" + msg), "COSE", "self-described CBOR tag 55799 around tag 18", ["CoseTag"])
+    add(plain(b"\xd0" + msg[1:]), "COSE", "tag 16 (COSE_Encrypt0) for tag 18", ["CoseTag"])
+    add(plain(b"\xd8\x62" + msg[1:]), "COSE", "tag 98 (COSE_Sign) for tag 18", ["CoseTag"])
+    # Protected header, each signed over so that only the header itself is wrong.
+    add(plain(raw_sign1(b"", payload, sign_parts("hk-ed25519", payload, b"")[1])), "COSE", "empty protected header h'' (no alg, no kid)", ["CoseProtected", "Empty"])
+    add(signed(payload, protected=b"\xa0"), "COSE", "protected header an empty map", ["CoseProtected", "Empty"])
+    add(signed(payload, protected=enc({4: kid})), "COSE", "protected header without alg", ["CoseProtected"])
+    add(signed(payload, protected=enc({1: -8})), "COSE", "protected header without kid", ["CoseProtected"])
+    add(signed(payload, protected=enc({1: -8, 4: kid[:7]})), "COSE", "kid of 7 bytes", ["CoseKid"])
+    add(signed(payload, protected=enc({1: -8, 4: kid + b"\x00"})), "COSE", "kid of 9 bytes (the right key's kid and one byte more)", ["CoseKid"])
+    add(signed(payload, protected=enc({1: -8, 4: kid.hex()})), "COSE", "kid as a text string", ["CoseKid"])
+    add(signed(payload, protected=enc({1: -8, 3: 61, 4: kid})), "COSE", "content type (label 3) in the protected header", ["CoseCrit"])
+    add(signed(payload, protected=enc({1: -8, 4: kid, "alg": -8})), "COSE", "a text label in the protected header", ["CoseCrit"])
+    add(signed(payload, protected=enc({1: -8, 2: [], 4: kid})), "COSE", "an empty crit list", ["CoseCrit"])
+    add(signed(payload, protected=enc([-8, kid])), "COSE", "protected header an array, not a map", ["CoseProtected"])
+    add(signed(payload, protected=enc({4: kid, 1: -8})[:1] + enc(4) + enc(kid) + enc(1) + enc(-8)), "NOT_DETERMINISTIC", "protected header with kid before alg (unsorted), signed as is", ["CoseProtected", "CborUnsorted"])
+    add(signed(payload, protected=b"\xa2\x01\x38\x07\x04" + enc(kid)), "NOT_DETERMINISTIC", "alg -8 in a two-byte head, signed as is", ["CoseProtected", "CborNonMinimal"])
+    add(signed(payload, protected=prot + b"\x00"), "CBOR", "a byte after the protected header map, signed as is", ["CoseProtected", "CborTrailing"])
+    over = lambda size: enc({1: -8, 4: kid + b"\x00" * (size - 14)})  # noqa: E731
+    assert len(over(65)) == 65 and len(over(64)) == 64
+    add(signed(payload, protected=over(65)), "LIMIT", "protected header of 65 bytes, one over the limit", ["ProtectedLimit", "Boundary"])
+    add(signed(payload, protected=over(64)), "COSE", "protected header of exactly 64 bytes is not LIMIT: its kid is the wrong length", ["ProtectedLimit", "Boundary", "CoseKid"])
+    add(signed(payload, protected=enc({1: -8, 4: kid, 99: nested(20)})), "LIMIT", "protected header over the size limit and nested 20 deep", ["ProtectedLimit", "CborDepth"])
+    # Unprotected header: nothing there is signed, so nothing is allowed there.
+    for unprotected, what in [(enc({1: -8}), "alg"), (enc({2: [4]}), "crit"), (enc({5: b"\x00" * 12}), "an IV"), (enc({"x": 1}), "a text label"), (b"\x80", "an array for the map"), (b"\xf6", "nil for the map"), (enc(b"\xa0"), "a byte string for the map"), (enc({1: -8, 4: kid}), "alg and kid both")]:
+        add(plain(raw_sign1(prot, payload, sig, unprotected=unprotected)), "COSE", f"unprotected header holds {what}", ["CoseUnprotected"])
+    # --- algorithm and key identifier ---------------------------------------------------------
+    add(signed(payload, protected=enc({1: "EdDSA", 4: kid})), "ALG", "alg as the text EdDSA", ["AlgType"])
+    add(signed(payload, protected=enc({1: -9, 4: kid})), "ALG", "alg -9 (fully specified Ed25519 in a later draft) is not an XC algorithm", ["AlgUnknown"])
+    add(signed(payload, protected=enc({1: 0, 4: kid})), "ALG", "alg 0 (reserved)", ["AlgUnknown"])
+    add(signed(payload, protected=enc({1: -(2**64), 4: kid})), "ALG", "alg -2^64, the smallest CBOR integer", ["AlgUnknown", "IntegerOverflow"])
+    add(signed(payload, protected=enc({1: True, 4: kid})), "ALG", "alg true (a boolean, not the integer 1)", ["AlgType"])
+    add(signed(payload, protected=enc({1: -35, 4: b"\x00" * 8})), "ALG", "unknown alg and unknown kid: the alg is checked first", ["AlgUnknown", "KidUnknown", "Precedence"])
+    add(signed(payload, protected=enc({1: -8, 4: flip(kid, 0)})), "UNKNOWN_KID", "kid of a trusted key with one bit flipped", ["KidUnknown"])
+    raw_public = KEYS["hk-ed25519"].public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    add(signed(payload, protected=enc({1: -8, 4: hashlib.sha256(raw_public).digest()[:8]})), "UNKNOWN_KID", "kid derived from the raw public key instead of its SubjectPublicKeyInfo", ["KidUnknown", "KidDerivation"])
+    add(good, "UNKNOWN_KID", "a verifier configured with no keys at all", ["KidUnknown", "EmptyKeySet"], keys={})
+    add(sample_text("hk-es256"), "UNKNOWN_KID", "an ES256 credential at a verifier that trusts only Ed25519 keys", ["KidUnknown"], keys={"hk-ed25519": ["HK"], "mo-ed25519": ["MO"]})
+    add(plain(message("mo-ed25519", payload, prot)), "SIGNATURE", "kid of one trusted key, signed by another trusted key: verifiers must not try every key", ["KidMismatch"])
+    # --- signature ----------------------------------------------------------------------------
+    ed_r, ed_s = sig[:32], int.from_bytes(sig[32:], "little")
+    add(plain(cose.build(prot, payload, ed_r + (ed_s + ED25519_L).to_bytes(32, "little"))), "SIGNATURE", "Ed25519 S + L: the malleated twin of a valid signature", ["SignatureMalleable"])
+    add(plain(cose.build(prot, payload, b"")), "SIGNATURE", "an empty signature", ["SignatureLength", "Empty"])
+    add(plain(cose.build(prot, payload, sig + b"\x00")), "SIGNATURE", "Ed25519 signature of 65 bytes", ["SignatureLength"])
+    add(plain(cose.build(prot, payload, b"\x00" * 64)), "SIGNATURE", "an all-zero Ed25519 signature", ["SignatureZero"])
+    add(plain(cose.build(es.protected, es.payload, es.signature[:63])), "SIGNATURE", "ES256 signature of 63 bytes", ["SignatureLength"])
+    add(plain(cose.build(es.protected, es.payload, es.signature + b"\x00")), "SIGNATURE", "ES256 signature of 65 bytes", ["SignatureLength"])
+    der = encode_dss_signature(int.from_bytes(es.signature[:32], "big"), int.from_bytes(es.signature[32:], "big"))
+    add(plain(cose.build(es.protected, es.payload, der)), "SIGNATURE", f"ES256 signature in DER ({len(der)} bytes) instead of r || s", ["SignatureLength", "EcdsaDer"])
+    add(plain(cose.build(es.protected, es.payload, b"\x00" * 64)), "SIGNATURE", "ES256 signature r = 0, s = 0", ["SignatureZero"])
+    add(plain(cose.build(es.protected, es.payload, P256_N.to_bytes(32, "big") + es.signature[32:])), "SIGNATURE", "ES256 signature with r = n, outside the group", ["EcdsaRange"])
+    add(plain(cose.build(es.protected, es.payload, (P256_N + 1).to_bytes(32, "big") + es.signature[32:])), "SIGNATURE", "ES256 r = n + 1: 1 modulo n, but out of range", ["EcdsaRange"])
+    add(plain(cose.build(prot, payload, sign_raw("hk-ed25519", payload))), "SIGNATURE", "the payload signed alone, not the Sig_structure", ["SigStructure"])
+    add(plain(cose.build(prot, payload, sign_raw("hk-ed25519", cbor.encode(["Signature", prot, b"", payload])))), "SIGNATURE", "signed with the COSE_Sign context string 'Signature'", ["SigStructure"])
+    add(plain(cose.build(prot, payload, sign_raw("hk-ed25519", cbor.encode(["Signature1", prot, b"XC1", payload])))), "SIGNATURE", "signed with external AAD that XC does not use", ["SigStructure"])
+    add(plain(cose.build(prot, payload, sign_raw("hk-ed25519", cbor.encode(["Signature1", b"", b"", payload])))), "SIGNATURE", "protected header left out of the Sig_structure", ["SigStructure"])
+    add(plain(cose.build(prot, cbor.encode(with_xc(payload, 2, "X9999999")), sig)), "SIGNATURE", "payload edited (another document number), signature kept", ["PayloadTampered"])
+    add(plain(cose.build(prot, payload[:-1] + b"\xff", sig)), "SIGNATURE", "unsigned payload that is not even CBOR: the signature is checked first", ["PayloadTampered", "Precedence"])
+    # --- payload CBOR (signed, so only an issuer could have made it) --------------------------
+    add(raw_top(6, b"\xc1" + enc(samples.ISSUED_AT)), "CLAIMS", "iat as tag 1 (epoch date-time)", ["ClaimsTag"])
+    add(raw_top(4, b"\xc2" + enc((samples.ISSUED_AT + samples.YEAR).to_bytes(8, "big"))), "CLAIMS", "exp as tag 2 (a bignum)", ["ClaimsTag"])
+    add(raw_top(4, b"\xc0" + enc("2028-01-01T00:00:00Z")), "CLAIMS", "exp as tag 0 (a date-time string)", ["ClaimsTag"])
+    add(raw_xc(8, b"\xd8\x64" + enc(22461)), "CLAIMS", "enrolment_expiry as tag 100 (RFC 8943 days)", ["ClaimsTag"])
+    add(raw_xc(2, b"\xd8\x18" + enc(enc("A1234563"))), "CLAIMS", "doc_number as tag 24 (embedded CBOR)", ["ClaimsTag"])
+    add(signed(b"\xd9\xd9\xf7" + payload), "CLAIMS", "claims map inside tag 55799", ["ClaimsTag"])
+    add(signed(b"\xd8\x3d" + payload), "CLAIMS", "claims map inside tag 61 (CWT)", ["ClaimsTag"])
+    add(raw_top(6, b"\xfa" + struct.pack(">f", float(samples.ISSUED_AT))), "CBOR", "iat as a single-precision float", ["CborFloat"])
+    add(raw_top(4, b"\xfb" + struct.pack(">d", float(samples.ISSUED_AT + samples.YEAR))), "CBOR", "exp as a double-precision float", ["CborFloat"])
+    add(raw_top(5, b"\xf9\x7e\x00"), "CBOR", "nbf as a half-precision NaN", ["CborFloat"])
+    add(raw_xc(12, b"\xf7"), "CBOR", "family_name undefined (simple value 23)", ["CborSimple"])
+    add(raw_xc(12, b"\xf0"), "CBOR", "family_name simple value 16 (unassigned)", ["CborSimple"])
+    add(raw_xc(3, b"\xf8\x15"), "CBOR", "residency true in a two-byte simple value: not well-formed", ["CborSimple", "CborWellFormed"])
+    add(raw_xc(3, b"\xf8\xff"), "CBOR", "simple value 255", ["CborSimple"])
+    add(raw_xc(2, b"\x62\xc3\x28"), "CBOR", "doc_number text that is not UTF-8", ["CborUtf8"])
+    add(raw_xc(12, b"\x63\xed\xa0\x80"), "CBOR", "family_name text holding an encoded UTF-16 surrogate", ["CborUtf8"])
+    add(raw_xc(12, b"\x62\xc1\x81"), "CBOR", "family_name text with an overlong UTF-8 sequence", ["CborUtf8"])
+    add(raw_xc(2, b"\x7f\x61\xc3\x61\xa9\xff"), "CBOR", "an indefinite text string split inside a UTF-8 sequence", ["CborUtf8", "CborIndefinite"])
+    add(raw_xc(2, b"\x7f" + enc("A123") + enc("4563") + b"\xff"), "NOT_DETERMINISTIC", "doc_number as an indefinite-length text string", ["CborIndefinite"])
+    add(raw_top(6, head(0, samples.ISSUED_AT, 8)), "NOT_DETERMINISTIC", "iat in a nine-byte head", ["CborNonMinimal"])
+    add(raw_xc(1, head(0, 1, 1)), "NOT_DETERMINISTIC", "doc_type 1 in a two-byte head", ["CborNonMinimal"])
+    add(raw_top(4, b"\x1b" + b"\xff" * 8), "CLAIMS", "exp 2^64-1", ["ClaimsRange", "IntegerOverflow"])
+    add(raw_top(6, b"\x3b" + b"\xff" * 8), "CLAIMS", "iat -2^64", ["ClaimsRange", "IntegerOverflow"])
+    add(raw_xc(2, b"\x7b" + b"\xff" * 8 + b"A"), "CBOR", "doc_number of length 2^64-1 declared", ["CborLengthOverflow", "CborHugeLength"])
+    add(signed(b"\xa7" + payload[1:]), "CBOR", "claims map declaring one entry more than it has", ["CborLengthOverflow"])
+    add(signed(b"\xbf" + payload[1:] + b"\xff"), "NOT_DETERMINISTIC", "claims map of indefinite length", ["CborIndefinite"])
+    xc_entries = list(fresh()[XC_CLAIM].items())
+    descending = head(5, len(xc_entries), 0) + b"".join(enc(k) + enc(v) for k, v in reversed(xc_entries))
+    add(raw_top(XC_CLAIM, descending), "NOT_DETERMINISTIC", "XC map keys in descending order", ["CborUnsorted"])
+    add(raw_xc(24, b"\xa3" + enc(10) + b"\x00" + enc(-1) + b"\x00" + enc(100) + b"\x00"), "NOT_DETERMINISTIC", "keys 10, -1, 100 sorted length-first (RFC 7049 canonical), not bytewise", ["CborUnsorted", "LengthFirst"])
+    add(raw_xc(24, b"\xa2" + enc(1) + b"\x00" + head(0, 1, 1) + b"\x00"), "NOT_DETERMINISTIC", "the same key twice, once in a longer head", ["CborDuplicateKey", "CborNonMinimal"])
+    add(raw_xc(24, b"\xa2" + enc("b") + b"\x00" + enc("a") + b"\x00"), "NOT_DETERMINISTIC", "text keys out of bytewise order", ["CborUnsorted"])
+    add(raw_xc(24, b"\xa1" + enc(b"\x01") + b"\x00"), "CBOR", "a byte-string map key in an extension", ["CborKeyType"])
+    add(raw_xc(24, b"\xa1" + enc([1]) + b"\x00"), "CBOR", "an array as a map key", ["CborKeyType"])
+    add(raw_xc(24, b"\xa1\xc1\x01\x00"), "CBOR", "a tagged integer as a map key", ["CborKeyType", "ClaimsTag"])
+    add(signed(payload + payload), "CBOR", "two claims maps one after the other", ["CborTrailing"])
+    # Limits inside the payload: depth, container length and item count, each with its boundary.
+    ext = lambda value: signed(xc(24, value))  # noqa: E731
+    valid(ext(nested(limits.MAX_DEPTH - 2)), "an extension nested to exactly the depth limit (8 containers)", ["Ed25519", "Extension", "CborDepth", "Boundary"])
+    add(ext(nested(limits.MAX_DEPTH - 1)), "LIMIT", "an extension one level deeper than the limit", ["CborDepth", "Boundary"])
+    add(raw_xc(24, b"\x81" * 500 + b"\x00"), "LIMIT", "an extension nested 500 deep", ["CborDepth"])
+    valid(ext(list(range(limits.MAX_CONTAINER_LENGTH))), "an extension array of exactly 64 entries", ["Ed25519", "Extension", "CborContainerLength", "Boundary"])
+    add(ext(list(range(limits.MAX_CONTAINER_LENGTH + 1))), "LIMIT", "an extension array of 65 entries", ["CborContainerLength", "Boundary"])
+    add(raw_xc(24, b"\x9f" + b"\x00" * (limits.MAX_CONTAINER_LENGTH + 1) + b"\xff"), "LIMIT", "an indefinite-length extension array of 65 entries", ["CborContainerLength", "CborIndefinite", "Precedence"])
+    room = limits.MAX_ITEMS - count_items(xc(24, 0)) + 1  # items the extension may take
+    filler = [list(range(min(63, room - 1 - 64 * i))) for i in range((room - 1 + 63) // 64)]
+    while count_items(filler) > room:
+        filler[-1].pop()
+    while count_items(filler) < room:
+        filler[-1].append(0)
+    assert count_items(xc(24, filler)) == limits.MAX_ITEMS
+    valid(ext(filler), "claims of exactly 256 data items (keys counted)", ["Ed25519", "Extension", "CborItems", "Boundary"])
+    add(ext([*filler[:-1], filler[-1] + [0]]), "LIMIT", "claims of 257 data items", ["CborItems", "Boundary"])
+    # --- claims: wrong types ------------------------------------------------------------------
+    wrong_types = [
+        (top, 1, 72, "iss as an integer"),
+        (top, 5, "1798761600", "nbf as text"),
+        (top, 6, samples.ISSUED_AT.to_bytes(4, "big"), "iat as a byte string"),
+        (top, 7, samples.minimal()["cti"], "cti as hexadecimal text"),
+        (top, XC_CLAIM, [], "the XC claim as an array"),
+        (xc, 1, "identity-card", "doc_type as its JSON name"),
+        (xc, 2, 1234563, "doc_number as an integer"),
+        (xc, 3, True, "residency true: a boolean is not the integer 1"),
+        (xc, 4, "***", "symbols as a text string, not an array"),
+        (xc, 5, "MO", "destinations as a text string, not an array"),
+        (xc, 6, -1, "channel as a negative integer"),
+        (xc, 7, b"MO26000123", "enrolment as a byte string"),
+        (xc, 8, "2031-06-30", "enrolment_expiry as ISO text instead of days"),
+        (xc, 10, [bytes(16)], "biometrics as an array"),
+        (xc, 11, ["hk/2027", 4711], "status as an array"),
+        (xc, 11, {1: b"hk/2027", 2: 4711}, "status.list as a byte string"),
+        (xc, 11, {1: "hk/2027", 2: "4711"}, "status.index as text"),
+        (xc, 12, b"CHAN", "family_name as a byte string"),
+        (xc, 13, ["TAI", "MAN"], "given_name as an array"),
+        (xc, 14, 42, "name_zh as an integer"),
+        (xc, 15, False, "birth_date false"),
+        (xc, 10, {1: bytes(16).hex()}, "a biometric digest as hexadecimal text"),
+        (xc, 4, [42], "a symbol as an integer"),
+        (xc, 5, [b"MO"], "a destination as a byte string"),
+    ]
+    for where, key, value, what in wrong_types:
+        add(signed(where(key, value)), "CLAIMS", what, ["ClaimsType"])
+    add(signed([fresh()]), "CLAIMS", "claims inside an array instead of a map", ["ClaimsType"])
+    add(signed(enc(0)), "CLAIMS", "a payload that is the integer 0", ["ClaimsType"])
+    add(signed(b""), "CBOR", "an empty payload", ["CborWellFormed", "Empty"])
+    add(signed(xc(12, "CHAN") | {"iss": "HK"}), "CLAIMS", "a text-string key at the top level", ["ClaimsTextKey"])
+    add(signed(xc("1", 1)), "CLAIMS", "a text-string key '1' in the XC map", ["ClaimsTextKey"])
+    # --- claims: ranges and patterns ----------------------------------------------------------
+    add(signed(top(6, -1)), "CLAIMS", "iat -1, before 1970", ["ClaimsRange"])
+    add(signed(top(4, 2**32)), "CLAIMS", "exp 2^32, one past the largest time", ["ClaimsRange", "Boundary"])
+    add(signed(xc(8, (datetime.date(2200, 1, 1) - EPOCH).days)), "CLAIMS", "enrolment_expiry 2200-01-01, one day past the last date", ["ClaimsRange", "Boundary"])
+    add(signed(xc(15, (datetime.date(1899, 12, 31) - EPOCH).days)), "CLAIMS", "birth_date 1899-12-31, one day before the first date", ["ClaimsRange", "Boundary"])
+    add(signed(xc(15, "1899")), "CLAIMS", "partial birth_date year 1899", ["ClaimsRange", "PartialDate"])
+    add(signed(xc(15, "1990-13")), "CLAIMS", "partial birth_date month 13", ["ClaimsRange", "PartialDate"])
+    add(signed(xc(15, "1990-00")), "CLAIMS", "partial birth_date month 00", ["ClaimsRange", "PartialDate"])
+    add(signed(xc(15, "90")), "CLAIMS", "partial birth_date of two digits", ["ClaimsPattern", "PartialDate"])
+    add(signed(xc(15, "1990-05-17")), "CLAIMS", "a full birth_date as text (full dates are days)", ["ClaimsPattern", "PartialDate"])
+    add(signed(xc(1, 4)), "CLAIMS", "doc_type 4, outside the table", ["ClaimsRange"])
+    add(signed(xc(1, 0)), "CLAIMS", "doc_type 0", ["ClaimsRange"])
+    add(signed(xc(12, "JOA\u0303O")), "CLAIMS", "a name in NFD (decomposed tilde)", ["NameNfc"])
+    add(signed(xc(12, "CHAN\u0000")), "CLAIMS", "a name with a NUL", ["NameControl"])
+    add(signed(xc(13, "TAI\tMAN")), "CLAIMS", "a name with a tab", ["NameControl"])
+    add(signed(xc(13, "TAI\u200bMAN")), "CLAIMS", "a name with a zero-width space (format character)", ["NameControl"])
+    add(signed(xc(12, "\u202eNAHC")), "CLAIMS", "a name with a right-to-left override", ["NameControl"])
+    add(signed(xc(13, "TAI\u00a0MAN")), "CLAIMS", "a name with a no-break space", ["NameControl"])
+    add(signed(xc(12, " CHAN")), "CLAIMS", "a name with a leading space", ["NameSpaces"])
+    add(signed(xc(12, "CHAN ")), "CLAIMS", "a name with a trailing space", ["NameSpaces"])
+    add(signed(xc(12, "")), "CLAIMS", "an empty name", ["NameLength", "Empty"])
+    add(signed(xc(12, "A" * 65)), "CLAIMS", "a family name of 65 characters", ["NameLength", "Boundary"])
+    add(signed(xc(14, "\u9673" * 33)), "CLAIMS", "a Chinese name of 33 characters", ["NameLength", "Boundary"])
+    valid(signed(xc(12, "\u00c9" * 64)), "a family name of exactly 64 characters (128 bytes)", ["Ed25519", "NonAscii", "NameLength", "Boundary"])
+    add(signed(xc(2, "a1234563")), "CLAIMS", "a document number in lowercase", ["ClaimsPattern"])
+    add(signed(xc(2, "A" * 17)), "CLAIMS", "a document number of 17 characters", ["ClaimsPattern", "Boundary"])
+    add(signed(xc(2, "A123456(3)")), "CLAIMS", "a document number with its check digit in brackets", ["ClaimsPattern"])
+    add(signed(xc(2, "A1234563\n")), "CLAIMS", "a document number with a trailing newline (catches regex $ matching before it)", ["ClaimsPattern"])
+    add(signed(xc(7, "MO 26000123")), "CLAIMS", "an enrolment reference with a space", ["ClaimsPattern"])
+    add(signed(xc(7, "M" * 33)), "CLAIMS", "an enrolment reference of 33 characters", ["ClaimsPattern", "Boundary"])
+    add(signed(top(1, "hk")), "CLAIMS", "issuer in lowercase", ["ClaimsPattern"])
+    add(signed(top(1, "HKG")), "CLAIMS", "issuer of three letters", ["ClaimsPattern"])
+    add(signed(xc(5, ["M"])), "CLAIMS", "a destination of one letter", ["ClaimsPattern"])
+    add(signed(xc(4, ["****"])), "CLAIMS", "a symbol of four characters", ["ClaimsPattern"])
+    add(signed(xc(11, {1: "hk 2027", 2: 1})), "CLAIMS", "a status list name with a space", ["ClaimsPattern"])
+    # --- claims: lists, biometrics and cross-field rules --------------------------------------
+    add(signed(xc(5, [])), "CLAIMS", "no destinations", ["ClaimsList", "Empty"])
+    add(signed(xc(4, [])), "CLAIMS", "an empty symbols list", ["ClaimsList", "Empty"])
+    add(signed(xc(5, ["AA", "AB", "AC", "AD", "AE", "AF", "AG", "MO", "TW"])), "CLAIMS", "nine destinations, one over the limit", ["ClaimsList", "Boundary"])
+    add(signed(xc(4, ["A", "B", "C", "D", "E", "F", "G", "H", "I"])), "CLAIMS", "nine symbols", ["ClaimsList", "Boundary"])
+    add(signed(xc(5, ["MO", "MO"])), "CLAIMS", "a repeated destination", ["ClaimsList"])
+    add(signed(xc(5, ["TW", "MO"])), "CLAIMS", "destinations out of order", ["ClaimsList"])
+    add(signed(xc(4, ["A", "A"])), "CLAIMS", "a repeated symbol", ["ClaimsList"])
+    add(signed(xc(5, ["HK", "MO"])), "CLAIMS", "destinations include the issuer", ["ClaimsCross"])
+    add(signed(xc(10, {})), "CLAIMS", "an empty biometrics map", ["Biometric", "Empty"])
+    add(signed(xc(10, {1: bytes(15)})), "CLAIMS", "a face digest of 15 bytes", ["Biometric", "ClaimsRange"])
+    add(signed(xc(10, {1: bytes(32)})), "CLAIMS", "a face digest of 32 bytes (the untruncated HMAC)", ["Biometric", "ClaimsRange"])
+    add(signed(xc(10, {4: bytes(16)})), "CLAIMS", "an unknown biometric modality 4", ["Biometric", "ClaimsUnknown"])
+    add(signed(xc(10, {"face": bytes(16)})), "CLAIMS", "a modality named by text", ["Biometric", "ClaimsTextKey"])
+    add(signed(xc(9, 22461)), "CLAIMS", "a limit of stay for a permanent resident", ["ClaimsCross"])
+    add(signed(top(5, samples.ISSUED_AT)), "CLAIMS", "nbf equal to iat", ["ClaimsCross", "Boundary"])
+    add(signed(top(5, samples.ISSUED_AT - 1)), "CLAIMS", "nbf before iat", ["ClaimsCross"])
+    add(signed(top(4, samples.ISSUED_AT)), "CLAIMS", "exp equal to iat", ["ClaimsCross", "Boundary"])
+    add(signed(top(4, samples.ISSUED_AT - samples.YEAR)), "CLAIMS", "exp before iat", ["ClaimsCross"])
+    both = top(5, samples.ISSUED_AT + 100)
+    both[4] = samples.ISSUED_AT + 100
+    add(signed(both), "CLAIMS", "exp equal to nbf", ["ClaimsCross", "Boundary"])
+    add(signed(top(7, bytes(7))), "CLAIMS", "cti of 7 bytes", ["ClaimsRange", "Boundary"])
+    add(signed(top(7, bytes(17))), "CLAIMS", "cti of 17 bytes", ["ClaimsRange", "Boundary"])
+    add(signed(top(7, b"")), "CLAIMS", "an empty cti", ["ClaimsRange", "Empty"])
+    add(signed(top(1, None)), "CLAIMS", "no issuer", ["ClaimsMissing"])
+    add(signed(top(7, None)), "CLAIMS", "no cti", ["ClaimsMissing"])
+    add(signed(xc(10, None)), "CLAIMS", "no biometrics", ["ClaimsMissing"])
+    add(signed(top(XC_CLAIM, None)), "CLAIMS", "no XC claim at all (a bare CWT)", ["ClaimsMissing"])
+    add(signed(top(2, "A1234563")), "CLAIMS", "the CWT sub claim (2) is not an XC claim", ["ClaimsUnknown"])
+    add(signed(top(3, "MO")), "CLAIMS", "the CWT aud claim (3) is not an XC claim", ["ClaimsUnknown"])
+    add(signed(top(-65538, 1)), "CLAIMS", "another private claim next to the XC claim", ["ClaimsUnknown"])
+    add(signed(xc(23, 0)), "CLAIMS", "XC key 23, the last critical key", ["ClaimsUnknown", "Boundary"])
+    add(signed(xc(0, 0)), "CLAIMS", "XC key 0", ["ClaimsUnknown"])
+    add(signed(xc(11, {1: "hk/2027", 2: 4711, 3: 0})), "CLAIMS", "an unknown key in the status map", ["ClaimsUnknown"])
+    add(plain(message("hk-ed25519", reorder_first_two(cbor.encode(top(4, "2028"))))), "NOT_DETERMINISTIC", "unsorted and a wrong type: encoding is checked before the claims", ["CborUnsorted", "ClaimsType", "Precedence"])
+    # --- trust, time, revocation, entitlement, biometrics --------------------------------------
+    add(plain(message("mo-ed25519", payload_of(claims("minimal", "HK")))), "ISSUER_NOT_AUTHORIZED", "Macau's key signs a credential claiming Hong Kong", ["IssuerBinding"])
+    add(plain(message("hk-es256", payload_of(claims("minimal", "MO")))), "ISSUER_NOT_AUTHORIZED", "Hong Kong's ES256 key signs a credential claiming Macau", ["IssuerBinding", "ES256"])
+    add(plain(message("hk-ed25519", payload_of(claims("minimal", "TW", destinations=["MO"])))), "ISSUER_NOT_AUTHORIZED", "an issuer no key is trusted for", ["IssuerBinding"])
+    add(plain(message("hk-ed25519", payload_of(with_top(claims(), nbf=NOW + SKEW + 1)))), "NOT_YET_VALID", "nbf one second beyond now plus the skew", ["NotYetValid", "SkewBoundary"])
+    add(good, "NOT_YET_VALID", "zero skew, one second before iat", ["NotYetValid", "SkewBoundary"], now=samples.ISSUED_AT - 1, skew=0)
+    add(plain(message("hk-ed25519", payload_of(with_top(claims(), iat=4102444800, exp=4102444800 + samples.YEAR)))), "NOT_YET_VALID", "issued in 2100", ["NotYetValid"])
+    add(good, "EXPIRED", "zero skew, exactly at exp", ["Expired", "SkewBoundary"], now=EXP, skew=0)
+    add(plain(message("hk-ed25519", payload_of(with_top(claims(), exp=samples.ISSUED_AT + 1)))), "EXPIRED", "valid for one second, an hour ago", ["Expired"])
+    add(good, "EXPIRED", "expired and revoked: validity is checked before revocation", ["Expired", "Revoked", "Precedence"], now=EXP + SKEW, revoked=[samples.minimal()["cti"]])
+    add(sample_text("hk-es256"), "REVOKED", "an ES256 credential whose cti is revoked", ["Revoked", "ES256"], revoked=[samples.minimal()["cti"]])
+    add(deflated(compress.deflate(msg)), "REVOKED", "a compressed credential whose cti is revoked", ["Revoked", "Deflated"], revoked=["00" * 8, samples.minimal()["cti"], "ff" * 16])
+    add(good, "REVOKED", "revoked and at a gate it does not admit to: revocation is checked first", ["Revoked", "Destination", "Precedence"], revoked=[samples.minimal()["cti"]], destination="TW")
+    add(plain(message("hk-ed25519", payload_of(claims(enrolment_expiry=SHORT_ENROLMENT)))), "NOT_ENTITLED", "the first second after the enrolment expiry day", ["Destination", "DateBoundary"], now=END_OF_SHORT_ENROLMENT)
+    stay = claims(residency="non-permanent", stay_limit=SHORT_ENROLMENT, symbols=["C"])
+    add(plain(message("hk-ed25519", payload_of(stay))), "NOT_ENTITLED", "the first second after the limit of stay", ["Destination", "DateBoundary", "NonPermanent"], now=END_OF_SHORT_ENROLMENT)
+    add(good, "NOT_ENTITLED", "a gate region in lowercase: regions are compared exactly", ["Destination"], destination="mo")
+    add(good, "NOT_ENTITLED", "a gate of the issuing region itself", ["Destination"], destination="HK")
+    face_only = cbor.encode(credential.claims.to_cbor(bound(claims(), "enrolled-face")))
+    add(plain(message("hk-ed25519", face_only)), "BIOMETRIC_MISMATCH", "only the face is bound; the gate also checks a fingerprint", ["Biometric"], templates="enrolled")
+    add(good, "BIOMETRIC_MISMATCH", "the gate checks an iris the credential does not bind", ["Biometric"], templates="enrolled-iris")
+    replay = claims()
+    replay["xc"]["biometrics"] = bound(with_top(claims(), cti="00" * 8))["xc"]["biometrics"]
+    add(plain(message("hk-ed25519", cbor.encode(credential.claims.to_cbor(replay)))), "BIOMETRIC_MISMATCH", "digests copied from a credential with another cti", ["Biometric", "BiometricReplay"], templates="enrolled")
+    # --- the longest credentials ---------------------------------------------------------------
+    with_extension = lambda n: message("hk-ed25519", cbor.encode(xc(24, bytes(n))))  # noqa: E731
+    n = _largest(lambda n: len(plain(with_extension(n))), limits.MAX_TEXT_CHARS)
+    valid(plain(with_extension(n)), f"a credential of exactly {limits.MAX_TEXT_CHARS} characters, the longest text", ["Ed25519", "Extension", "TextLimit", "Boundary"])
+    add(plain(with_extension(n + 1)), "LIMIT", "the longest credential with one byte more", ["TextLimit", "Boundary"])
+    n = _largest(lambda n: len(with_extension(n)), limits.MAX_INFLATED_BYTES)
+    valid(deflated(compress.deflate(with_extension(n))), f"a compressed credential inflating to exactly {limits.MAX_INFLATED_BYTES} bytes", ["Ed25519", "Extension", "Deflated", "InflateLimit", "Boundary"])
+    add(deflated(compress.deflate(with_extension(n + 1))), "LIMIT", "the same with one byte more: a signed credential over the inflate cap", ["InflateLimit", "Boundary"])
+    return out
+
+
+def _inflates_to(data: bytes, expected: bytes) -> bool:
+    try:
+        return compress.inflate(data) == expected
+    except compress.InflateError:
+        return False
+
+
+def _largest(size: Callable[[int], int], limit: int) -> int:
+    """The n for which ``size(n)`` is exactly ``limit`` (size grows with n)."""
+    n = 0
+    while size(n + 64) <= limit:
+        n += 64
+    while size(n + 1) <= limit:
+        n += 1
+    assert size(n) == limit, (size(n), limit)
+    return n
+
+
+def gzip_wrapped(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, 9, mtime=0)
+
+
 # --- output ----------------------------------------------------------------------------------
 
 
@@ -398,6 +878,58 @@ NOTES = {
     "NotYetValid": "Before the start of validity (spec 9.3).",
     "Expired": "At or after expiry (spec 9.3).",
     "Revoked": "A revoked credential identifier (spec 9.2).",
+    "Boundary": "A value exactly at, or one past, a limit or a range end. Catches off-by-one comparisons (< for <=).",
+    "Precedence": "Two flaws at once; the spec's step order decides the code (spec 9.2). Catches verifiers that check later steps first, such as parsing claims before the signature.",
+    "Empty": "An empty string, map, list or stream where something is required. Catches decoders that treat empty as absent or as valid.",
+    "IntegerOverflow": "A number at the end of its range (2^64-1, -2^64, 40 digits). Catches fixed-width arithmetic that wraps or truncates.",
+    "NonAsciiInput": "Input characters outside ASCII. Catches limits counted in bytes instead of characters, and decoders that crash on them.",
+    "Homoglyph": "Unicode look-alikes of prefix characters (spec 7.1). Catches prefix checks after Unicode normalization or case folding.",
+    "Base45FinalPair": "A final two-character group above 255 (spec 7.2). Catches decoders that keep only the low byte.",
+    "Base45Padding": "'=' padding, which Base45 does not have (spec 7.2). Catches decoders copied from Base64 that strip it.",
+    "Base45Space": "The space is a Base45 character, so it is data, never trimmed (spec 7.2). Catches decoders that strip or skip it.",
+    "DeflateEmpty": "An empty DEFLATE stream, or one that inflates to nothing (spec 6). Catches inflaters that return empty output for no input.",
+    "DeflateStored": "Stored (uncompressed) DEFLATE blocks, valid and with a tampered LEN/NLEN (spec 6). Catches inflaters that skip the NLEN check.",
+    "DeflateFixed": "A DEFLATE stream with fixed Huffman codes (spec 6). Catches verifiers that accept only what zlib's default settings produce.",
+    "DeflatePadding": "The unused bits after the last DEFLATE block are not constrained by RFC 1951; the signed message is what counts (spec 6). Catches verifiers that compare texts instead of messages.",
+    "DeflateMissingPrefix": "Compressed bytes behind the XC1: prefix (spec 7.1). Catches verifiers that sniff for compression instead of reading the prefix.",
+    "Gzip": "A gzip (RFC 1952) wrapper is not raw DEFLATE (spec 6). Catches verifiers that auto-detect the wrapper.",
+    "Bomb": "A decompression bomb of several sizes, up to what a QR-sized text can hold (spec 6, 10). Catches inflaters that allocate the full output before checking the cap.",
+    "CborLengthOverflow": "A declared length or count larger than the data that remains (spec 5, 10). Catches decoders that allocate or read past the end.",
+    "CborHugeLength": "A declared length of 2^64-1 or a container of 2^64-1 entries (spec 10). Catches allocation before the check, and signed or 32-bit length arithmetic.",
+    "CborContainerLength": "An array or map over the 64-entry limit, or exactly at it (spec 10). Catches missing or off-by-one container limits.",
+    "CborDepth": "Nesting over the depth limit of 8, or exactly at it (spec 10). Catches recursive decoders that overflow their stack.",
+    "CborItems": "More than 256 data items in one decoded item, or exactly 256; map keys count (spec 10). Catches missing item budgets (CPU and memory exhaustion).",
+    "CborFloat": "Floating-point numbers, which XC does not use (spec 5). Catches decoders that coerce 1.0 to 1 or accept NaN times.",
+    "CborSimple": "Simple values other than false, true and null, and a simple value in two bytes (spec 5). Catches decoders that map undefined to null.",
+    "CborUtf8": "Text strings that are not UTF-8: invalid bytes, an encoded surrogate, an overlong form, a sequence split across chunks (spec 5). Catches lenient UTF-8 decoding.",
+    "CborKeyType": "Map keys other than integers and text strings (spec 5). Catches decoders that hash any value as a key.",
+    "LengthFirst": "Keys in the RFC 7049 length-first canonical order, which differs from RFC 8949 bytewise order (spec 5). Catches cbor2's canonical mode and its copies.",
+    "CoseStructure": "A COSE_Sign1 of the wrong shape: three or five items, a map, wrongly typed members (spec 4.4). Catches index-based parsing without type checks.",
+    "CoseDetached": "A nil payload (detached content), which XC does not use (spec 4.4). Catches verifiers that sign an empty payload in its place.",
+    "CoseProtected": "A protected header that is empty, not a map, not deterministic or without alg or kid (spec 4.1). Catches verifiers that fall back to defaults.",
+    "CoseKid": "A kid that is not a byte string of 8 bytes (spec 4.3). Catches prefix matching of kids and type confusion.",
+    "ProtectedLimit": "A protected header over the 64-byte limit, or exactly at it (spec 10). Catches missing bounds on header parsing.",
+    "AlgType": "An alg of the wrong type: text or a boolean (spec 4.2). Catches loose comparisons (true == 1).",
+    "KidDerivation": "A kid derived otherwise than from the SubjectPublicKeyInfo (spec 4.3). Catches issuers and verifiers that hash the raw key.",
+    "KidMismatch": "Signed by a trusted key other than the one the kid names (spec 4.3). Catches verifiers that try every key.",
+    "EmptyKeySet": "A verifier that trusts no key (spec 4.3). Catches verifiers that skip the check when the key set is empty.",
+    "SignatureMalleable": "Ed25519 with S + L in place of S (spec 4.2). Catches verifiers that do not require S < L, as RFC 8032 does.",
+    "SignatureZero": "An all-zero signature (spec 4.2). Catches verifiers that accept r = 0 or s = 0, or an identity point.",
+    "EcdsaDer": "An ES256 signature in DER instead of the fixed 64-byte r || s (spec 4.2). Catches verifiers that accept either.",
+    "EcdsaRange": "An ES256 r outside 1..n-1 (spec 4.2). Catches verifiers that reduce r modulo n.",
+    "SigStructure": "A signature over something other than the Sig_structure with context Signature1, the protected header and empty external AAD (spec 4.4).",
+    "ClaimsTag": "A tag inside the payload: date-time, bignum, RFC 8943 days, embedded CBOR, self-described or CWT (spec 3, 5). Catches decoders that interpret tags into the expected type.",
+    "ClaimsRange": "An integer, date or byte length outside its range (spec 3). Catches missing range checks and off-by-one ends.",
+    "ClaimsPattern": "Text that does not match its field's pattern (spec 3). Catches case folding, partial matches and a regex $ that matches before a final newline.",
+    "ClaimsList": "Lists empty, too long, repeated or out of order (spec 3). Catches missing uniqueness and order checks.",
+    "ClaimsCross": "Rules between fields: nbf after iat, exp after the start, destinations without the issuer, a limit of stay only for non-permanent residents (spec 3.4).",
+    "ClaimsMissing": "A required claim left out (spec 3). Catches verifiers that default missing fields.",
+    "ClaimsTextKey": "A text-string key where an integer key is defined (spec 3). Catches verifiers that accept the JSON names in CBOR.",
+    "NameNfc": "A name not in Unicode normalization form C (spec 3.2). Catches comparisons that differ by normalization.",
+    "NameControl": "A name with a control, format, bidirectional override or non-space separator character (spec 3.2). Catches display spoofing.",
+    "NameSpaces": "A name with a leading or trailing space (spec 3.2). Catches silent trimming.",
+    "NameLength": "A name that is empty or over its length in characters, or exactly at it (spec 3.2). Catches limits counted in bytes.",
+    "BiometricReplay": "Binding digests copied from another credential (spec 8). Catches digests that are not keyed by the cti.",
 }
 
 
@@ -433,7 +965,7 @@ def layers_of(text: str) -> dict[str, Any] | None:
 def build_document() -> tuple[dict[str, Any], dict[str, bytes]]:
     tests = []
     images: dict[str, bytes] = {}
-    for number, case in enumerate(valid_cases() + invalid_cases(), start=1):
+    for number, case in enumerate(valid_cases() + invalid_cases() + hostile_cases(), start=1):
         verifier = {
             "now": NOW,
             "skew": SKEW,

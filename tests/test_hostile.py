@@ -39,3 +39,19 @@ def test_oversized_bytes_input_is_refused_before_it_is_copied() -> None:
         tracemalloc.stop()
     assert peak < len(data) // 8
     assert _code(b"X" * (limits.MAX_TEXT_CHARS + 1)) is ErrorCode.LIMIT
+
+
+def test_every_error_code_has_three_negative_vectors() -> None:
+    counts: dict[str, int] = {}
+    for vector in vectors():
+        if vector["result"] == "invalid":
+            counts[vector["error"]] = counts.get(vector["error"], 0) + 1
+    thin = {code.value: counts.get(code.value, 0) for code in ErrorCode if counts.get(code.value, 0) < 3}
+    assert not thin, f"codes with fewer than three negative vectors: {thin}"
+
+
+def test_acceptable_vectors_name_the_code_they_are_generated_with() -> None:
+    """An acceptable result lists every code a conforming verifier may give; the reference gives one of them."""
+    for vector in vectors():
+        if vector["result"] == "acceptable":
+            assert len(vector["errors"]) >= 2 and vector.has_flag("Precedence"), vector.id
