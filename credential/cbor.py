@@ -127,6 +127,10 @@ class _Decoder:
                     if pos < self.end and self.data[pos] == 0xFF:
                         pos += 1
                         break
+                    # Each chunk is a data item of its own and counts against the item limit.
+                    self.items += 1
+                    if self.items > limits.MAX_ITEMS:
+                        raise self.fail(f"more than {limits.MAX_ITEMS} items", pos, ErrorCode.LIMIT)
                     m, _, n, after = self.head(pos)
                     if m != major or n is None:
                         raise self.fail("chunk of an indefinite-length string has the wrong type", pos)

@@ -532,6 +532,7 @@ def hostile_cases() -> list[Case]:
     add(plain(raw_sign1(prot, payload, sig, unprotected=b"\xbf" + b"".join(enc(i) + b"\x00" for i in range(limits.MAX_CONTAINER_LENGTH + 1)) + b"\xff")), "LIMIT", "indefinite-length map of 65 entries: the limit is reported before the indefinite length", ["CborContainerLength", "CborIndefinite", "Precedence"])
     add(plain(raw_sign1(prot, payload, sig, unprotected=enc({i: [0, 0, 0] for i in range(64)}))), "LIMIT", "more than 256 data items in the COSE message", ["CborItems"])
     add(plain(b"\x81" * 1000 + b"\x00"), "LIMIT", "arrays nested 1000 deep", ["CborDepth"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + enc(payload) + b"\x5f" + b"\x40" * 1000 + b"\xff"), "LIMIT", "signature as an indefinite-length byte string of 1000 empty chunks: each chunk is an item", ["CborItems", "CborIndefinite", "Precedence"])
     add(plain(b"\xd2" * 200 + msg), "LIMIT", "tag 18 nested 200 deep around the message", ["CborDepth", "CoseTag"])
     add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + enc(payload) + b"\x5c"), "CBOR", "reserved additional information 28", ["CborWellFormed"])
     add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + enc(payload) + b"\xff"), "CBOR", "a break code outside an indefinite-length item", ["CborWellFormed"])
@@ -649,6 +650,7 @@ def hostile_cases() -> list[Case]:
     add(raw_xc(24, b"\x81" * 500 + b"\x00"), "LIMIT", "an extension nested 500 deep", ["CborDepth"])
     valid(ext(list(range(limits.MAX_CONTAINER_LENGTH))), "an extension array of exactly 64 entries", ["Ed25519", "Extension", "CborContainerLength", "Boundary"])
     add(ext(list(range(limits.MAX_CONTAINER_LENGTH + 1))), "LIMIT", "an extension array of 65 entries", ["CborContainerLength", "Boundary"])
+    add(raw_xc(24, b"\x7f" + b"\x61A" * limits.MAX_ITEMS + b"\xff"), "LIMIT", "an extension text of 256 one-character chunks: over the item limit", ["CborItems", "CborIndefinite", "Precedence"])
     add(raw_xc(24, b"\x9f" + b"\x00" * (limits.MAX_CONTAINER_LENGTH + 1) + b"\xff"), "LIMIT", "an indefinite-length extension array of 65 entries", ["CborContainerLength", "CborIndefinite", "Precedence"])
     room = limits.MAX_ITEMS - count_items(xc(24, 0)) + 1  # items the extension may take
     filler = [list(range(min(63, room - 1 - 64 * i))) for i in range((room - 1 + 63) // 64)]

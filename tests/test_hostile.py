@@ -55,3 +55,20 @@ def test_acceptable_vectors_name_the_code_they_are_generated_with() -> None:
     for vector in vectors():
         if vector["result"] == "acceptable":
             assert len(vector["errors"]) >= 2 and vector.has_flag("Precedence"), vector.id
+
+
+def test_string_chunks_count_against_the_item_limit() -> None:
+    """Thousands of empty chunks in one indefinite-length string once cost 44x a valid verification."""
+    for chunk in (b"\x40", b"\x41\x00"):
+        data = b"\x5f" + chunk * (limits.MAX_ITEMS + 1) + b"\xff"
+        try:
+            cbor.decode(data)
+        except cbor.CBORError as err:
+            assert err.code is ErrorCode.LIMIT, err
+        else:
+            raise AssertionError("accepted")
+    # At the limit, the flaw is the indefinite length itself.
+    try:
+        cbor.decode(b"\x5f" + b"\x40" * (limits.MAX_ITEMS - 1) + b"\xff")
+    except cbor.CBORError as err:
+        assert err.code is ErrorCode.NOT_DETERMINISTIC, err
