@@ -37,3 +37,18 @@ fuzz: $(FUZZ_STAMP)
 	mkdir -p fuzz/corpus-run fuzz/artifacts
 	$(PY) fuzz/fuzz_verify.py fuzz/corpus-run fuzz/seeds -max_total_time=$(FUZZ_SECONDS) \
 		-timeout=10 -rss_limit_mb=2048 -max_len=4500 -print_final_stats=1 -artifact_prefix=fuzz/artifacts/
+
+# Speed, sizes, batch throughput and scanning robustness, written to bench/results.md
+# (a few minutes on 2 cores; run it on an otherwise idle machine). make sizes prints the size table alone.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(PY) bench/run.py --out bench/results.md
+
+sizes: $(BENCH_STAMP)
+	$(PY) bench/sizes.py
