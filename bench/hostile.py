@@ -82,7 +82,7 @@ def _generated(document: dict[str, Any], run: Callable[[str], Any]) -> list[tupl
 
     def with_extension(value: Any) -> bytes:
         claims = cbor.decode(payload)
-        claims[XC_CLAIM][24] = value
+        claims[XC_CLAIM][30] = value  # an extension key with no assigned meaning
         return cbor.encode(claims)
 
     def plain(message: bytes) -> str:

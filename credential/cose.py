@@ -84,9 +84,10 @@ def parse(message: bytes) -> Sign1:
     if extra:
         raise _error(f"protected header has labels other than alg and kid: {', '.join(extra)}")
     alg, kid = header.get(HEADER_ALG), header.get(HEADER_KID)
-    if alg is None:
+    # A present alg of any value, null included, is for the verifier to judge (ALG); only absence is COSE.
+    if HEADER_ALG not in header:
         raise _error("protected header has no alg")
-    if kid is None:
+    if HEADER_KID not in header:
         raise _error("protected header has no kid")
     if not isinstance(kid, bytes) or len(kid) != KID_BYTES:
         raise _error(f"kid is not a byte string of {KID_BYTES} bytes")

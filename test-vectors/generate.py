@@ -352,6 +352,7 @@ def duplicate_first(payload: bytes) -> bytes:
 _PLACEHOLDER = b"\x00XC1 placeholder\x00"
 ED25519_L = 2**252 + 27742317777372353535851937790883648493
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+EXTENSION = 30  # an extension key with no assigned meaning (24 is reserved for encrypted templates)
 
 
 def splice(claims_map: dict[Any, Any], raw: bytes) -> bytes:
@@ -455,7 +456,6 @@ def hostile_cases() -> list[Case]:
         key = KEYS[key_name]
         return keys.algorithm_for(key).sign(key, data)
 
-    ed_prot = lambda alg, k: cbor.encode({1: alg, 4: k})  # noqa: E731
 
     # --- text layer: length, prefix, version ----------------------------------------------------
     add("HC1:" + "0" * (limits.MAX_TEXT_CHARS - 3), "LIMIT", "over the length limit and with a wrong prefix: the length is checked first", ["TextLimit", "Precedence"])
@@ -580,6 +580,7 @@ def hostile_cases() -> list[Case]:
     add(signed(payload, protected=enc({1: 0, 4: kid})), "ALG", "alg 0 (reserved)", ["AlgUnknown"])
     add(signed(payload, protected=enc({1: -(2**64), 4: kid})), "ALG", "alg -2^64, the smallest CBOR integer", ["AlgUnknown", "IntegerOverflow"])
     add(signed(payload, protected=enc({1: True, 4: kid})), "ALG", "alg true (a boolean, not the integer 1)", ["AlgType"])
+    add(signed(payload, protected=enc({1: None, 4: kid})), "ALG", "alg null: present, so an unsupported algorithm rather than a missing one", ["AlgType"])
     add(signed(payload, protected=enc({1: -35, 4: b"\x00" * 8})), "ALG", "unknown alg and unknown kid: the alg is checked first", ["AlgUnknown", "KidUnknown", "Precedence"])
     add(signed(payload, protected=enc({1: -8, 4: flip(kid, 0)})), "UNKNOWN_KID", "kid of a trusted key with one bit flipped", ["KidUnknown"])
     raw_public = KEYS["hk-ed25519"].public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -636,29 +637,29 @@ def hostile_cases() -> list[Case]:
     xc_entries = list(fresh()[XC_CLAIM].items())
     descending = head(5, len(xc_entries), 0) + b"".join(enc(k) + enc(v) for k, v in reversed(xc_entries))
     add(raw_top(XC_CLAIM, descending), "NOT_DETERMINISTIC", "XC map keys in descending order", ["CborUnsorted"])
-    add(raw_xc(24, b"\xa3" + enc(10) + b"\x00" + enc(-1) + b"\x00" + enc(100) + b"\x00"), "NOT_DETERMINISTIC", "keys 10, -1, 100 sorted length-first (RFC 7049 canonical), not bytewise", ["CborUnsorted", "LengthFirst"])
-    add(raw_xc(24, b"\xa2" + enc(1) + b"\x00" + head(0, 1, 1) + b"\x00"), "NOT_DETERMINISTIC", "the same key twice, once in a longer head", ["CborDuplicateKey", "CborNonMinimal"])
-    add(raw_xc(24, b"\xa2" + enc("b") + b"\x00" + enc("a") + b"\x00"), "NOT_DETERMINISTIC", "text keys out of bytewise order", ["CborUnsorted"])
-    add(raw_xc(24, b"\xa1" + enc(b"\x01") + b"\x00"), "CBOR", "a byte-string map key in an extension", ["CborKeyType"])
-    add(raw_xc(24, b"\xa1" + enc([1]) + b"\x00"), "CBOR", "an array as a map key", ["CborKeyType"])
-    add(raw_xc(24, b"\xa1\xc1\x01\x00"), "CBOR", "a tagged integer as a map key", ["CborKeyType", "ClaimsTag"])
+    add(raw_xc(EXTENSION, b"\xa3" + enc(10) + b"\x00" + enc(-1) + b"\x00" + enc(100) + b"\x00"), "NOT_DETERMINISTIC", "keys 10, -1, 100 sorted length-first (RFC 7049 canonical), not bytewise", ["CborUnsorted", "LengthFirst"])
+    add(raw_xc(EXTENSION, b"\xa2" + enc(1) + b"\x00" + head(0, 1, 1) + b"\x00"), "NOT_DETERMINISTIC", "the same key twice, once in a longer head", ["CborDuplicateKey", "CborNonMinimal"])
+    add(raw_xc(EXTENSION, b"\xa2" + enc("b") + b"\x00" + enc("a") + b"\x00"), "NOT_DETERMINISTIC", "text keys out of bytewise order", ["CborUnsorted"])
+    add(raw_xc(EXTENSION, b"\xa1" + enc(b"\x01") + b"\x00"), "CBOR", "a byte-string map key in an extension", ["CborKeyType"])
+    add(raw_xc(EXTENSION, b"\xa1" + enc([1]) + b"\x00"), "CBOR", "an array as a map key", ["CborKeyType"])
+    add(raw_xc(EXTENSION, b"\xa1\xc1\x01\x00"), "CBOR", "a tagged integer as a map key", ["CborKeyType", "ClaimsTag"])
     add(signed(payload + payload), "CBOR", "two claims maps one after the other", ["CborTrailing"])
     # Limits inside the payload: depth, container length and item count, each with its boundary.
-    ext = lambda value: signed(xc(24, value))  # noqa: E731
+    ext = lambda value: signed(xc(EXTENSION, value))  # noqa: E731
     valid(ext(nested(limits.MAX_DEPTH - 2)), "an extension nested to exactly the depth limit (8 containers)", ["Ed25519", "Extension", "CborDepth", "Boundary"])
     add(ext(nested(limits.MAX_DEPTH - 1)), "LIMIT", "an extension one level deeper than the limit", ["CborDepth", "Boundary"])
-    add(raw_xc(24, b"\x81" * 500 + b"\x00"), "LIMIT", "an extension nested 500 deep", ["CborDepth"])
+    add(raw_xc(EXTENSION, b"\x81" * 500 + b"\x00"), "LIMIT", "an extension nested 500 deep", ["CborDepth"])
     valid(ext(list(range(limits.MAX_CONTAINER_LENGTH))), "an extension array of exactly 64 entries", ["Ed25519", "Extension", "CborContainerLength", "Boundary"])
     add(ext(list(range(limits.MAX_CONTAINER_LENGTH + 1))), "LIMIT", "an extension array of 65 entries", ["CborContainerLength", "Boundary"])
-    add(raw_xc(24, b"\x7f" + b"\x61A" * limits.MAX_ITEMS + b"\xff"), "LIMIT", "an extension text of 256 one-character chunks: over the item limit", ["CborItems", "CborIndefinite", "Precedence"])
-    add(raw_xc(24, b"\x9f" + b"\x00" * (limits.MAX_CONTAINER_LENGTH + 1) + b"\xff"), "LIMIT", "an indefinite-length extension array of 65 entries", ["CborContainerLength", "CborIndefinite", "Precedence"])
-    room = limits.MAX_ITEMS - count_items(xc(24, 0)) + 1  # items the extension may take
+    add(raw_xc(EXTENSION, b"\x7f" + b"\x61A" * limits.MAX_ITEMS + b"\xff"), "LIMIT", "an extension text of 256 one-character chunks: over the item limit", ["CborItems", "CborIndefinite", "Precedence"])
+    add(raw_xc(EXTENSION, b"\x9f" + b"\x00" * (limits.MAX_CONTAINER_LENGTH + 1) + b"\xff"), "LIMIT", "an indefinite-length extension array of 65 entries", ["CborContainerLength", "CborIndefinite", "Precedence"])
+    room = limits.MAX_ITEMS - count_items(xc(EXTENSION, 0)) + 1  # items the extension may take
     filler = [list(range(min(63, room - 1 - 64 * i))) for i in range((room - 1 + 63) // 64)]
     while count_items(filler) > room:
         filler[-1].pop()
     while count_items(filler) < room:
         filler[-1].append(0)
-    assert count_items(xc(24, filler)) == limits.MAX_ITEMS
+    assert count_items(xc(EXTENSION, filler)) == limits.MAX_ITEMS
     valid(ext(filler), "claims of exactly 256 data items (keys counted)", ["Ed25519", "Extension", "CborItems", "Boundary"])
     add(ext([*filler[:-1], filler[-1] + [0]]), "LIMIT", "claims of 257 data items", ["CborItems", "Boundary"])
     # --- claims: wrong types ------------------------------------------------------------------
@@ -791,7 +792,7 @@ def hostile_cases() -> list[Case]:
     replay["xc"]["biometrics"] = bound(with_top(claims(), cti="00" * 8))["xc"]["biometrics"]
     add(plain(message("hk-ed25519", cbor.encode(credential.claims.to_cbor(replay)))), "BIOMETRIC_MISMATCH", "digests copied from a credential with another cti", ["Biometric", "BiometricReplay"], templates="enrolled")
     # --- the longest credentials ---------------------------------------------------------------
-    with_extension = lambda n: message("hk-ed25519", cbor.encode(xc(24, bytes(n))))  # noqa: E731
+    with_extension = lambda n: message("hk-ed25519", cbor.encode(xc(EXTENSION, bytes(n))))  # noqa: E731
     n = _largest(lambda n: len(plain(with_extension(n))), limits.MAX_TEXT_CHARS)
     valid(plain(with_extension(n)), f"a credential of exactly {limits.MAX_TEXT_CHARS} characters, the longest text", ["Ed25519", "Extension", "TextLimit", "Boundary"])
     add(plain(with_extension(n + 1)), "LIMIT", "the longest credential with one byte more", ["TextLimit", "Boundary"])

@@ -8,7 +8,7 @@ import credential
 from credential import cbor, cose, limits, text as textlayer
 from credential.errors import ErrorCode
 
-from .vectors import vectors
+from .vectors import document, vectors
 
 VALID = next(v for v in vectors() if v.valid and v.has_flag("Ed25519") and not v.has_flag("Deflated"))
 
@@ -72,3 +72,15 @@ def test_string_chunks_count_against_the_item_limit() -> None:
         cbor.decode(b"\x5f" + b"\x40" * (limits.MAX_ITEMS - 1) + b"\xff")
     except cbor.CBORError as err:
         assert err.code is ErrorCode.NOT_DETERMINISTIC, err
+
+
+def test_alg_null_is_an_unsupported_algorithm() -> None:
+    """alg present as null is ALG (spec 4.1: whatever its type), not a missing alg (COSE)."""
+    layers = credential.decode(VALID["text"])
+    key = credential.load_private_key(document()["keys"]["hk-ed25519"]["privateKeyPem"])
+    protected = cbor.encode({1: None, 4: layers.kid})
+    signature = key.sign(cose.to_be_signed(protected, layers.payload))
+    assert _code(textlayer.wrap(cose.build(protected, layers.payload, signature), deflate=False)) is ErrorCode.ALG
+    protected = cbor.encode({4: layers.kid})
+    signature = key.sign(cose.to_be_signed(protected, layers.payload))
+    assert _code(textlayer.wrap(cose.build(protected, layers.payload, signature), deflate=False)) is ErrorCode.COSE
