@@ -560,26 +560,27 @@ def _image(image: Any) -> Any:
 
 
 # Retries when a first zxing-cpp pass (default options) finds nothing, cheapest first. Each one was
-# kept because it recovered images the others did not in bench/robustness.py (see bench/results.md):
-# stretching the grey levels reads low-contrast photos, equalizing reads screen photos with moire,
-# upscaling reads codes of under about 2 camera pixels per module, and upscaling with a global
-# histogram threshold reads some moire that plain upscaling does not. Switching zxing-cpp's
-# binarizer alone recovered little.
-MAX_UPSCALE_PIXELS = 2_000_000  # above this, a 2x upscale costs more than a gate can wait for
-_RETRIES = ("autocontrast", "equalize", "upscale", "upscale-global")
+# kept because it read images the ones before it did not, in bench/robustness.py (bench/results.md):
+# stretching the grey levels reads low-contrast photos; equalizing reads screen photos with moire;
+# a 2x upscale, with the levels stretched or not, reads codes of under about 2 camera pixels per
+# module and low-contrast ones. Choosing another zxing-cpp binarizer alone recovered little.
+MAX_UPSCALE_PIXELS = 2_000_000  # larger images are not upscaled: a 2x retry would cost too long
+_RETRIES = ("autocontrast", "equalize", "upscale+autocontrast", "upscale")
 
 
 def _retry(picture: Any, how: str) -> Any:
+    """``picture`` (mode L) prepared for retry ``how``, or None when that retry does not apply."""
     from PIL import Image, ImageOps
 
-    if how == "autocontrast":
-        return ImageOps.autocontrast(picture, cutoff=1), None
+    if how.startswith("upscale"):
+        if picture.width * picture.height > MAX_UPSCALE_PIXELS:
+            return None
+        picture = picture.resize((picture.width * 2, picture.height * 2), Image.Resampling.BICUBIC)
+    if how.endswith("autocontrast"):
+        return ImageOps.autocontrast(picture, cutoff=1)
     if how == "equalize":
-        return ImageOps.equalize(picture), None
-    if picture.width * picture.height > MAX_UPSCALE_PIXELS:
-        return None, None
-    larger = picture.resize((picture.width * 2, picture.height * 2), Image.Resampling.BICUBIC)
-    return larger, "GlobalHistogram" if how == "upscale-global" else None
+        return ImageOps.equalize(picture)
+    return picture
 
 
 def scan(image: Any) -> str:
@@ -603,13 +604,11 @@ def scan(image: Any) -> str:
     if not found:
         grey = picture.convert("L") if picture.mode != "L" else picture
         for how in _RETRIES:
-            retried, binarizer = _retry(grey, how)
-            if retried is None:
-                continue
-            options = {"binarizer": getattr(zxingcpp.Binarizer, binarizer)} if binarizer else {}
-            found = zxingcpp.read_barcodes(retried, formats=qr_only, **options)
-            if found:
-                break
+            retried = _retry(grey, how)
+            if retried is not None:
+                found = zxingcpp.read_barcodes(retried, formats=qr_only)
+                if found:
+                    break
     if not found:
         raise ScanError("no QR code found in the image")
     return str(found[0].text)

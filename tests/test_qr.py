@@ -120,6 +120,21 @@ def test_degraded_photo_still_scans() -> None:
     assert qr.scan(out.getvalue()) == TEXT
 
 
+def test_low_contrast_photo_needs_and_gets_a_retry() -> None:
+    """Grey on grey (12 levels apart) with sensor noise: a plain zxing-cpp pass misses it, qr.scan's retries read it."""
+    import zxingcpp
+    from PIL import ImageChops
+
+    code = Image.open(io.BytesIO(qr.render(TEXT, ecc="M", box=3))).convert("L").point(lambda v: 147 if v else 135)
+    rng = random.Random(1)
+    noise = Image.frombytes("L", code.size, rng.randbytes(code.width * code.height)).point(lambda v: v % 6)
+    photo = ImageChops.add(code, noise)
+    assert not zxingcpp.read_barcodes(photo, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert qr.scan(photo) == TEXT
+    assert qr.scan(photo.convert("RGB")) == TEXT
+    assert qr.scan(photo.convert("P")) == TEXT
+
+
 def test_scan_errors() -> None:
     blank = io.BytesIO()
     Image.new("L", (200, 200), 255).save(blank, format="PNG")
