@@ -138,6 +138,17 @@ class _Decoder:
                     pos = after + n
                 return (b"" if major == 2 else "").join(chunks), pos
             return self.string(major, arg, pos, start), pos + arg
+        if major == 7:
+            if arg is None:
+                raise self.fail("break outside an indefinite-length item", start)
+            if info in (25, 26, 27):
+                raise self.fail("floating-point numbers are not used by XC", start)
+            if info == 24 and arg < 32:
+                raise self.fail(f"simple value {arg} in two bytes", start)
+            if arg not in _SIMPLE:
+                raise self.fail(f"simple value {arg} is not used by XC", start)
+            return _SIMPLE[arg], pos
+        # Only containers and tags nest; strings and simple values at the deepest level are fine.
         if depth >= limits.MAX_DEPTH:
             raise self.fail(f"nesting deeper than {limits.MAX_DEPTH}", start, ErrorCode.LIMIT)
         if major == 4:
@@ -157,18 +168,8 @@ class _Decoder:
             return out, pos
         if major == 5:
             return self.map(arg, pos, start, depth)
-        if major == 6:
-            value, pos = self.item(pos, depth + 1)
-            return Tag(arg, value), pos  # type: ignore[arg-type]
-        if arg is None:
-            raise self.fail("break outside an indefinite-length item", start)
-        if info in (25, 26, 27):
-            raise self.fail("floating-point numbers are not used by XC", start)
-        if info == 24 and arg < 32:
-            raise self.fail(f"simple value {arg} in two bytes", start)
-        if arg not in _SIMPLE:
-            raise self.fail(f"simple value {arg} is not used by XC", start)
-        return _SIMPLE[arg], pos
+        value, pos = self.item(pos, depth + 1)  # major type 6, a tag
+        return Tag(arg, value), pos  # type: ignore[arg-type]
 
     def at_break(self, pos: int) -> bool:
         if pos >= self.end:

@@ -33,6 +33,11 @@ class _Invalid(Exception):
         self.detail = detail
 
 
+# Categories stable across Unicode versions for every assigned character. Unassigned code points are
+# not refused, so verifiers on older Unicode data accept the letters that newer versions assign.
+_FORBIDDEN_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"})
+
+
 class Codec:
     """Checks one value in both directions; ``load`` takes CBOR and gives JSON, ``dump`` the reverse."""
 
@@ -90,8 +95,8 @@ class Name(Codec):
             raise _Invalid(path, f"length {len(text)} is outside 1..{self.max_chars}")
         if text != text.strip(" "):
             raise _Invalid(path, "leading or trailing space")
-        if any(unicodedata.category(c)[0] in "CZ" and c != " " for c in text):
-            raise _Invalid(path, "control, format or non-space separator character")
+        if any(unicodedata.category(c) in _FORBIDDEN_IN_NAMES and c != " " for c in text):
+            raise _Invalid(path, "control, format, private-use, surrogate or non-space separator character")
         if not unicodedata.is_normalized("NFC", text):
             raise _Invalid(path, "not in Unicode normalization form C")
         return text
@@ -138,7 +143,7 @@ class Enum(Codec):
         return self.names[value]
 
     def dump(self, value: Any, path: str) -> int:
-        if value not in self.numbers:
+        if not isinstance(value, str) or value not in self.numbers:
             raise _Invalid(path, f"{value!r} is not one of {sorted(self.numbers)}")
         return self.numbers[value]
 
@@ -153,7 +158,7 @@ class Date(Codec):
         return (EPOCH + _dt.timedelta(days=_int(value, path, self.low, self.high))).isoformat()
 
     def dump(self, value: Any, path: str) -> int:
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             raise _Invalid(path, f"{value!r} is not a YYYY-MM-DD date")
         try:
             day = _dt.date.fromisoformat(value)
@@ -167,7 +172,7 @@ class Date(Codec):
 class BirthDate(Date):
     """A date of birth: a full date as ``Date``, or text YYYY or YYYY-MM when only that much is known."""
 
-    partial = r"(\d{4})(?:-(0[1-9]|1[0-2]))?"
+    partial = r"([0-9]{4})(?:-(0[1-9]|1[0-2]))?"
 
     def _partial(self, value: str, path: str) -> str:
         match = re.fullmatch(self.partial, value)
@@ -281,11 +286,11 @@ class Map(Codec):
         return out
 
     def _dump_extensions(self, value: Any, path: str) -> dict[int, Any]:
-        if not isinstance(value, dict):
-            raise _Invalid(path, "expected an object of key to hexadecimal CBOR")
+        if not isinstance(value, dict) or not value:
+            raise _Invalid(path, "expected a non-empty object of key to hexadecimal CBOR")
         out: dict[int, Any] = {}
         for name, encoded in value.items():
-            if not isinstance(name, str) or not re.fullmatch(r"-?[0-9]+", name) or not self._is_extension(int(name)):
+            if not isinstance(name, str) or not re.fullmatch(r"-?(?:0|[1-9][0-9]*)", name) or not self._is_extension(int(name)):
                 raise _Invalid(path, f"{name!r} is not an extension key (>= {self.extensions_from} or negative)")
             if not isinstance(encoded, str) or not re.fullmatch("(?:[0-9a-f]{2})+", encoded):
                 raise _Invalid(f"{path}.{name}", "expected lowercase hexadecimal CBOR")

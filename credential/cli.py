@@ -183,6 +183,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             now=_parse_now(args.now),
             skew=args.skew,
             destination=args.destination,
+            channel=args.channel,
             templates=_templates(args.template),
         )
     except VerificationError as err:
@@ -293,6 +294,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="verification time: epoch seconds or ISO 8601 with offset (default: the system clock)")
     p.add_argument("--skew", type=int, default=300, help="clock-skew allowance in seconds (default 300)")
     p.add_argument("--destination", help="region code of this gate, e.g. MO")
+    p.add_argument("--channel", choices=["e-channel", "counter"], help="the clearance channel of this gate")
     p.add_argument("--template", action="append", default=[], metavar="MODALITY=FILE", help="check a reference template")
     p.set_defaults(run=cmd_verify)
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from . import biometric, cbor, claims as model, cose, text as textlayer
+from . import biometric, cbor, claims as model, cose, limits, text as textlayer
 from .keys import PrivateKey, algorithm_for, kid_of
 
 CTI_BYTES = 8
@@ -47,6 +47,13 @@ def issue(
     if not hasattr(key, "private_bytes"):
         raise TypeError("issuing needs a private key")
     payload = cbor.encode(model.to_cbor(complete(claims, templates)))
+    try:
+        cbor.decode(payload)  # extensions may nest or count past the limits every verifier enforces
+    except cbor.CBORError as err:
+        raise ValueError(f"claims exceed the limits of spec section 10: {err.detail}") from None
     protected = cose.protected_header(alg.cose_id, kid_of(key))
     signature = alg.sign(key, cose.to_be_signed(protected, payload))
-    return textlayer.wrap(cose.build(protected, payload, signature), deflate)
+    text = textlayer.wrap(cose.build(protected, payload, signature), deflate)
+    if len(text) > limits.MAX_TEXT_CHARS:
+        raise ValueError(f"credential of {len(text)} characters exceeds the limit of {limits.MAX_TEXT_CHARS}")
+    return text

@@ -9,5 +9,5 @@ MAX_INFLATED_BYTES = 4096
 MAX_DEPTH = 8
 MAX_ITEMS = 256
 MAX_CONTAINER_LENGTH = 64
-# A protected header holds alg and kid only: 14 bytes. Anything far larger is not ours.
+# A protected header holds alg and kid only: 13 bytes. Anything far larger is not ours.
 MAX_PROTECTED_BYTES = 64

@@ -66,6 +66,7 @@ def verify(
     now: Clock,
     skew: int = DEFAULT_SKEW,
     destination: str | None = None,
+    channel: str | None = None,
     revoked: Container[bytes] = (),
     templates: Mapping[str, bytes] | None = None,
 ) -> VerifiedCredential:
@@ -75,6 +76,8 @@ def verify(
     seconds = epoch_seconds(now)
     if isinstance(skew, bool) or not isinstance(skew, int) or skew < 0:
         raise ValueError("skew is a non-negative whole number of seconds")
+    if templates is not None and not templates:
+        raise ValueError("templates is empty: a check of nothing would pass")
 
     message = textlayer.unwrap(text).message
     sign1 = cose.parse(message)
@@ -111,6 +114,8 @@ def verify(
     xc = claims["xc"]
     if destination is not None and destination not in xc["destinations"]:
         raise VerificationError(ErrorCode.NOT_ENTITLED, f"admits to {xc['destinations']}, not {destination}")
+    if channel is not None and channel != xc["channel"]:
+        raise VerificationError(ErrorCode.NOT_ENTITLED, f"issued for the {xc['channel']} channel, not {channel}")
     today = _today(seconds)
     for field in ("enrolment_expiry", "stay_limit"):
         if field in xc and xc[field] < today:
@@ -123,6 +128,8 @@ def verify(
 
 def check_biometrics(verified: VerifiedCredential, templates: Mapping[str, bytes]) -> None:
     """Raise BIOMETRIC_MISMATCH unless every given template is one the credential binds."""
+    if not templates:
+        raise ValueError("templates is empty: a check of nothing would pass")
     failed = biometric.mismatches(verified.claims["xc"]["biometrics"], templates, verified.cti)
     if failed:
         raise VerificationError(ErrorCode.BIOMETRIC_MISMATCH, f"templates not bound by this credential: {', '.join(failed)}")

@@ -85,3 +85,8 @@ def test_sig_structure_matches_the_generic_encoding() -> None:
     for size in (0, 23, 24, 300):
         protected, payload = bytes(range(size % 50)), bytes(size)
         assert cose.to_be_signed(protected, payload) == cbor.encode(["Signature1", protected, b"", payload])
+
+
+def test_simple_values_and_strings_at_the_deepest_level_are_fine() -> None:
+    for leaf in ("f5", "f6", "4100", "6161", "01"):
+        assert cbor.decode(bytes.fromhex("81" * limits.MAX_DEPTH + leaf)) is not None

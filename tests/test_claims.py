@@ -117,3 +117,27 @@ def test_non_permanent_resident_is_expressible() -> None:
 def test_birth_dates_full_or_partial(birth: str) -> None:
     view = _mutated("xc.birth_date", birth)
     assert claims.from_cbor(claims.to_cbor(view))["xc"]["birth_date"] == birth
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        ("xc.birth_date", "\u0661\u0669\u0669\u0660", "YYYY"),
+        ("xc.enrolment_expiry", "\u0662031-06-30", "YYYY-MM-DD"),
+        ("xc.residency", ["permanent"], "not one of"),
+        ("xc.extensions", {"024": "01"}, "not an extension key"),
+        ("xc.extensions", {}, "non-empty"),
+        ("xc.given_name", "TAI\u200bMAN", "format"),
+        ("xc.given_name", "TAI\u00a0MAN", "separator"),
+        ("xc.given_name", "TAI\ue000", "private-use"),
+    ],
+)
+def test_more_issuer_side_rejections(path: str, value: Any, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        claims.to_cbor(_mutated(path, value))
+
+
+def test_unassigned_code_points_are_not_refused() -> None:
+    # A letter assigned by a later Unicode version must not split verifiers by their Unicode data.
+    view = _mutated("xc.name_zh", "\U00031350\u9673")
+    assert claims.from_cbor(claims.to_cbor(view))["xc"]["name_zh"] == "\U00031350\u9673"

@@ -113,3 +113,21 @@ def test_issue_rejects_bad_input_as_caller_mistakes() -> None:
         credential.issue(claims, KEY, templates=samples.TEMPLATES)
     with pytest.raises(ValueError, match="missing required field biometrics"):
         credential.issue(samples.minimal(), KEY)
+
+
+def test_channel_of_the_gate() -> None:
+    assert credential.verify(TEXT, [KEY.public_key()], now=NOW, channel="e-channel")
+    assert _code(TEXT, channel="counter") is ErrorCode.NOT_ENTITLED
+
+
+def test_empty_templates_are_a_caller_mistake() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        credential.verify(TEXT, [KEY.public_key()], now=NOW, templates={})
+
+
+def test_issuer_refuses_claims_beyond_the_verifier_limits() -> None:
+    claims = samples.minimal()
+    # Seven arrays deep is fine alone, but under the claims map and the XC map it is nine levels.
+    claims["xc"]["extensions"] = {"24": "81" * 7 + "01"}
+    with pytest.raises(ValueError, match="limits"):
+        credential.issue(claims, KEY, templates=samples.TEMPLATES)
