@@ -38,6 +38,12 @@ class _Invalid(Exception):
 _FORBIDDEN_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"})
 
 
+def _is_noncharacter(c: str) -> bool:
+    """The 66 code points Unicode keeps permanently unassigned (U+FDD0..U+FDEF and U+xxFFFE/F)."""
+    point = ord(c)
+    return 0xFDD0 <= point <= 0xFDEF or point & 0xFFFE == 0xFFFE
+
+
 class Codec:
     """Checks one value in both directions; ``load`` takes CBOR and gives JSON, ``dump`` the reverse."""
 
@@ -95,8 +101,8 @@ class Name(Codec):
             raise _Invalid(path, f"length {len(text)} is outside 1..{self.max_chars}")
         if text != text.strip(" "):
             raise _Invalid(path, "leading or trailing space")
-        if any(unicodedata.category(c) in _FORBIDDEN_IN_NAMES and c != " " for c in text):
-            raise _Invalid(path, "control, format, private-use, surrogate or non-space separator character")
+        if any(unicodedata.category(c) in _FORBIDDEN_IN_NAMES and c != " " or _is_noncharacter(c) for c in text):
+            raise _Invalid(path, "control, format, private-use, surrogate, noncharacter or non-space separator character")
         if not unicodedata.is_normalized("NFC", text):
             raise _Invalid(path, "not in Unicode normalization form C")
         return text

@@ -141,3 +141,9 @@ def test_unassigned_code_points_are_not_refused() -> None:
     # A letter assigned by a later Unicode version must not split verifiers by their Unicode data.
     view = _mutated("xc.name_zh", "\U00031350\u9673")
     assert claims.from_cbor(claims.to_cbor(view))["xc"]["name_zh"] == "\U00031350\u9673"
+
+
+@pytest.mark.parametrize("noncharacter", ["\ufdd0", "\ufffe", "\U0001ffff", "\U0010ffff"])
+def test_noncharacters_are_refused(noncharacter: str) -> None:
+    with pytest.raises(ValueError, match="noncharacter"):
+        claims.to_cbor(_mutated("xc.name_zh", "\u9673" + noncharacter))

@@ -1,0 +1,91 @@
+"""The spec's machine-readable parts: every vector's CBOR against the CDDL, every claims view against
+the JSON Schema, and the worked example of Appendix A reproduced from the code."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+
+import jsonschema
+import pytest
+from cddl_verifier import Validator
+
+from .vectors import ROOT, Vector, vectors
+
+SPEC = ROOT / "spec"
+VALID = [v for v in vectors() if v.valid]
+# What CDDL cannot express (spec/xc.cddl header): cross-field rules, list order and repeats, NFC.
+BEYOND_CDDL = {"ClaimsCross", "ClaimsList", "NameNfc"}
+ROOTS = {"cose": "xc-cose", "protected": "xc-protected", "payload": "xc-claims", "toBeSigned": "xc-sig-structure"}
+
+
+@cache
+def cddl() -> Validator:
+    return Validator((SPEC / "xc.cddl").read_text(encoding="utf-8"))
+
+
+@cache
+def claims_schema() -> dict:  # type: ignore[type-arg]
+    schema = json.loads((SPEC / "claims.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema  # type: ignore[no-any-return]
+
+
+def _issuer_input_schema() -> dict:  # type: ignore[type-arg]
+    schema = claims_schema()
+    return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/issuer-input"}
+
+
+@pytest.mark.parametrize("vector", VALID, ids=lambda v: v.id)
+def test_valid_vector_layers_match_the_cddl(vector: Vector) -> None:
+    for layer, root in ROOTS.items():
+        result = cddl().validate(bytes.fromhex(vector["layers"][layer]), root, require_deterministic=True)
+        assert result.valid, (layer, result.diagnostics)
+
+
+@pytest.mark.parametrize("vector", VALID, ids=lambda v: v.id)
+def test_valid_vector_claims_match_the_json_schema(vector: Vector) -> None:
+    jsonschema.validate(vector["claims"], claims_schema(), cls=jsonschema.Draft202012Validator)
+    if "issuance" in vector.raw:
+        jsonschema.validate(vector["issuance"]["claims"], _issuer_input_schema(), cls=jsonschema.Draft202012Validator)
+
+
+def test_cddl_rejects_the_claims_vectors_it_can_express() -> None:
+    claims_vectors = [v for v in vectors() if v["result"] == "invalid" and v["error"] == "CLAIMS" and "layers" in v.raw]
+    assert claims_vectors
+    for vector in claims_vectors:
+        result = cddl().validate(bytes.fromhex(vector["layers"]["payload"]), "xc-claims", require_deterministic=True)
+        if result.valid:
+            assert BEYOND_CDDL & set(vector["flags"]), f"{vector.id} is expressible in CDDL but accepted by it"
+
+
+def test_json_schema_refuses_what_the_claims_model_refuses() -> None:
+    view = VALID[0]["claims"]
+    validator = jsonschema.Draft202012Validator(claims_schema())
+    for path, bad in [("iss", "hk"), ("cti", "0"), ("xc.residency", "visitor"), ("xc.enrolment_expiry", "2031-02-30")]:
+        broken = json.loads(json.dumps(view))
+        target = broken
+        *parents, last = path.split(".")
+        for name in parents:
+            target = target[name]
+        target[last] = bad
+        assert not validator.is_valid(broken), path
+
+
+def test_every_error_code_of_the_code_is_in_the_spec_table() -> None:
+    import credential
+
+    text = (SPEC / "xc-v1.md").read_text(encoding="utf-8")
+    table = text[text.index("### 9.4 Error codes") : text.index("## 10 Limits")]
+    listed = re.findall(r"^\| `([A-Z_0-9]+)` \|", table, re.MULTILINE)
+    assert listed == [code.value for code in credential.ErrorCode]
+
+
+def test_limits_in_the_spec_are_the_code_limits() -> None:
+    from credential import limits
+
+    text = (SPEC / "xc-v1.md").read_text(encoding="utf-8")
+    section = text[text.index("## 10 Limits") : text.index("## 11 Versioning")]
+    for name in ("MAX_TEXT_CHARS", "MAX_INFLATED_BYTES", "MAX_DEPTH", "MAX_ITEMS", "MAX_CONTAINER_LENGTH", "MAX_PROTECTED_BYTES"):
+        assert str(getattr(limits, name)) in section, name
