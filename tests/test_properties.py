@@ -57,11 +57,18 @@ def rejected(text: str | bytes, **verifier: Any) -> credential.VerificationError
 
 
 def only_verification_errors(text: str | bytes) -> None:
-    for call in (lambda: credential.decode(text), lambda: credential.verify(text, KEYSET, now=NOW)):
-        try:
-            call()
-        except credential.VerificationError as err:
-            assert isinstance(err.code, ErrorCode)
+    """Both entry points raise nothing but VerificationError; what verifies also decodes, to the same claims."""
+    try:
+        layers = credential.decode(text)
+    except credential.VerificationError as err:
+        assert isinstance(err.code, ErrorCode)
+        layers = None
+    try:
+        verified = credential.verify(text, KEYSET, now=NOW)
+    except credential.VerificationError as err:
+        assert isinstance(err.code, ErrorCode)
+        return
+    assert layers is not None and layers.claims == verified.claims
 
 
 # --- anything in, only VerificationError out -----------------------------------------------------
@@ -70,13 +77,13 @@ B45 = st.text(alphabet=base45.ALPHABET, max_size=600)
 PREFIXES = st.sampled_from(["", "XC1:", "XC1Z:", "XC2:", "xc1:", "XC1Z", "XC1::"])
 
 
-@examples(300)
+@examples(1000)
 @given(st.one_of(st.text(max_size=800), st.binary(max_size=800), st.builds(str.__add__, PREFIXES, B45)))
 def test_arbitrary_input_raises_only_verification_errors(data: str | bytes) -> None:
     only_verification_errors(data)
 
 
-@examples(300)
+@examples(800)
 @given(st.binary(max_size=700), st.booleans())
 def test_arbitrary_cose_bytes_raise_only_verification_errors(raw: bytes, deflate: bool) -> None:
     """Bytes behind a correct prefix reach the CBOR and COSE layers instead of stopping at Base45."""
@@ -92,7 +99,7 @@ def _signed(payload: bytes, protected: bytes | None = None, key: str = "hk-ed255
     return textlayer.wrap(cose.build(protected, payload, alg.sign(private, cose.to_be_signed(protected, payload))))
 
 
-@examples(200)
+@examples(600)
 @given(st.binary(max_size=400), st.one_of(st.none(), st.binary(max_size=80)))
 def test_arbitrary_signed_payloads_raise_only_verification_errors(payload: bytes, protected: bytes | None) -> None:
     """Signed by a trusted key, so the bytes reach the payload's CBOR and the claims model."""
@@ -125,14 +132,15 @@ def _rejected_unless_same_message(mutant: str, original: str, vector: Any) -> No
 
 @pytest.mark.parametrize("vector", VALID, ids=[v.id for v in VALID])
 def test_text_mutations_are_rejected(vector: Any) -> None:
-    """Every bit flip of every character; every deletion; truncations; extensions."""
+    """Every bit flip of every character; every deletion; truncations; extensions (sampled in long texts)."""
     original = vector["text"]
-    for i, c in enumerate(original):
+    stride = 1 + len(original) // 600  # every position of a typical credential, a sample of the longest
+    for i in range(0, len(original), stride):
         for bit in range(7):
-            mutant = original[:i] + chr(ord(c) ^ (1 << bit)) + original[i + 1 :]
+            mutant = original[:i] + chr(ord(original[i]) ^ (1 << bit)) + original[i + 1 :]
             _rejected_unless_same_message(mutant, original, vector)
         _rejected_unless_same_message(original[:i] + original[i + 1 :], original, vector)
-    for cut in range(len(original)):
+    for cut in range(0, len(original), stride):
         _rejected_unless_same_message(original[:cut], original, vector)
     for extra in ("0", "00", "000", " ", "\n", "\x00", "%", "XC1:"):
         _rejected_unless_same_message(original + extra, original, vector)
@@ -161,7 +169,7 @@ def test_every_bit_flip_of_the_cose_message_is_rejected(vector: Any) -> None:
         rejected(textlayer.wrap(mutant, deflate=True), keys=vector.keyset())
 
 
-@examples(300)
+@examples(500)
 @given(st.sampled_from(VALID), st.data())
 def test_cose_deletions_insertions_and_truncations_are_rejected(vector: Any, data: st.DataObject) -> None:
     message = credential.decode(vector["text"]).cose
@@ -245,7 +253,7 @@ def claims_strategy(draw: st.DrawFn) -> dict[str, Any]:
     return out
 
 
-@examples(150)
+@examples(500)
 @given(claims_strategy(), st.sampled_from(["hk-ed25519", "hk-es256"]), st.sampled_from([None, True, False]))
 def test_issue_then_verify_gives_the_claims_back(claims: dict[str, Any], key: str, deflate: bool | None) -> None:
     text = credential.issue(claims, PRIVATE[key], deflate=deflate)
@@ -360,7 +368,7 @@ def _expect(data: bytes, code: ErrorCode) -> None:
     assert caught.value.code is code, caught.value
 
 
-@examples(300)
+@examples(500)
 @given(CBOR_VALUES)
 def test_deterministic_encodings_round_trip_and_agree_with_cbor2(value: Any) -> None:
     encoded = cbor.encode(value)
@@ -380,7 +388,7 @@ def test_deterministic_encodings_round_trip_and_agree_with_cbor2(value: Any) -> 
 SMALL_VALUES = _values(3).filter(lambda v: _count(v) < limits.MAX_ITEMS // 2)
 
 
-@examples(300)
+@examples(500)
 @given(SMALL_VALUES, st.data())
 def test_every_non_deterministic_form_is_rejected(value: Any, data: st.DataObject) -> None:
     encoded = cbor.encode(value)
