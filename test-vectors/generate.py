@@ -526,6 +526,7 @@ def hostile_cases() -> list[Case]:
     add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + b"\x59\x10\x00" + payload + enc(sig)), "CBOR", "payload length 4096 declared, fewer bytes left", ["CborLengthOverflow"])
     add(plain(b"\xd2\x84" + enc(prot) + b"\xa0" + b"\x5b" + b"\xff" * 8 + payload), "CBOR", "payload length 2^64-1 declared: refused before any allocation", ["CborLengthOverflow", "CborHugeLength", "IntegerOverflow"])
     add(plain(b"\xd2\x84" + enc(prot) + b"\xb8\x3f"), "CBOR", "unprotected map of 63 entries declared where the data ends", ["CborLengthOverflow"])
+    add(plain(b"\xd2\x98\x40" + enc(prot)), "CBOR", "COSE array of 64 entries declared, 14 bytes left", ["CborLengthOverflow", "Boundary"])
     add(plain(b"\xd2\x9b" + b"\xff" * 8 + enc(prot)), "LIMIT", "COSE array of 2^64-1 entries declared: over the container limit and past the end; which is reported first is not defined", ["CborContainerLength", "CborHugeLength", "Precedence"], acceptable=["LIMIT", "CBOR"])
     add(plain(b"\xd2\x84" + enc(prot) + b"\xba\x00\x01\x00\x00" + b"\x00" * 100), "LIMIT", "unprotected map of 65536 entries declared, past the end too: either flaw may be reported first", ["CborContainerLength", "CborLengthOverflow", "Precedence"], acceptable=["LIMIT", "CBOR"])
     add(plain(raw_sign1(prot, payload, sig, unprotected=enc({i: 0 for i in range(limits.MAX_CONTAINER_LENGTH + 1)}))), "LIMIT", "unprotected header map of 65 entries, one over the container limit", ["CborContainerLength", "Boundary"])
@@ -691,6 +692,9 @@ def hostile_cases() -> list[Case]:
     ]
     for where, key, value, what in wrong_types:
         add(signed(where(key, value)), "CLAIMS", what, ["ClaimsType"])
+    stay_text = xc(9, "2028-06-30")
+    stay_text[XC_CLAIM][3] = 2  # non-permanent, so that the type is the only flaw
+    add(signed(stay_text), "CLAIMS", "stay_limit as ISO text for a non-permanent resident", ["ClaimsType", "NonPermanent"])
     add(signed([fresh()]), "CLAIMS", "claims inside an array instead of a map", ["ClaimsType"])
     add(signed(enc(0)), "CLAIMS", "a payload that is the integer 0", ["ClaimsType"])
     add(signed(b""), "CBOR", "an empty payload", ["CborWellFormed", "Empty"])
