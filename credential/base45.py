@@ -52,14 +52,24 @@ def decode(text: str) -> bytes:
     if n % 3 == 1:
         raise Base45Error(f"length {n} leaves a single character after the last group")
     whole = n - n % 3
-    words = [a + 45 * b + 2025 * c for a, b, c in zip(values[0:whole:3], values[1:whole:3], values[2:whole:3])]
-    if words and max(words) > 0xFFFF:
-        index = next(i for i, w in enumerate(words) if w > 0xFFFF)
-        raise Base45Error(f"group at position {3 * index} encodes {words[index]}, above 65535")
-    packed = array("H", words)
-    if _SWAP:
-        packed.byteswap()
-    out = packed.tobytes()
+    groups = whole // 3
+    # Each group is c0 + 45*c1 + 2025*c2. Placing the c0, c1 and c2 of all groups in 32-bit lanes of
+    # three big integers lets one integer sum compute every group at C speed: no lane can carry into
+    # the next, since the largest group, 91124, is far below 2**32.
+    lanes = []
+    for j in range(3):
+        lane = bytearray(4 * groups)
+        lane[3::4] = values[j:whole:3]
+        lanes.append(int.from_bytes(lane, "big"))
+    words = (lanes[0] + 45 * lanes[1] + 2025 * lanes[2]).to_bytes(4 * groups, "big")
+    if words[0::4].count(0) != groups or words[1::4].count(0) != groups:
+        index = next(i for i in range(groups) if words[4 * i] or words[4 * i + 1])
+        value = int.from_bytes(words[4 * index : 4 * index + 4], "big")
+        raise Base45Error(f"group at position {3 * index} encodes {value}, above 65535")
+    packed = bytearray(2 * groups)
+    packed[0::2] = words[2::4]
+    packed[1::2] = words[3::4]
+    out = bytes(packed)
     if whole != n:
         last = values[whole] + 45 * values[whole + 1]
         if last > 0xFF:

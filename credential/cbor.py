@@ -207,27 +207,105 @@ class _Decoder:
                 break
             key_start = pos
             key, pos = self.item(pos, depth + 1)
-            if not isinstance(key, (int, str)) or isinstance(key, bool):
+            if type(key) is not int and type(key) is not str:
                 raise self.fail("map key is not an integer or text string", key_start)
             encoded = self.data[key_start:pos]
-            if i and encoded <= previous:
-                if encoded == previous or key in out:
-                    self.note(f"duplicate map key {key!r}", key_start)
-                else:
-                    self.note(f"map key {key!r} out of order", key_start)
-            previous = encoded
-            value, pos = self.item(pos, depth + 1)
             if key in out:
+                # Also catches one key in two encodings, such as 01 and 18 01.
                 self.note(f"duplicate map key {key!r}", key_start)
-            out[key] = value
+            elif i and encoded <= previous:
+                self.note(f"map key {key!r} out of order", key_start)
+            previous = encoded
+            out[key], pos = self.item(pos, depth + 1)
             i += 1
             if n is None and i > limits.MAX_CONTAINER_LENGTH:
                 raise self.fail(f"more than {limits.MAX_CONTAINER_LENGTH} entries", start, ErrorCode.LIMIT)
         return out, pos
 
 
+class _Irregular(Exception):
+    """Raised by the fast reader on anything outside the plain case; the careful reader takes over."""
+
+
+def _fast(data: bytes) -> Any:
+    """Read the plain case only: deterministic, well-formed, within the limits, no indefinite lengths,
+    floats or unusual simple values. Anything else raises _Irregular, never a wrong value, so that
+    ``_Decoder`` (which names each flaw) runs only for inputs that are going to be rejected."""
+    end = len(data)
+    max_items, max_depth, max_length = limits.MAX_ITEMS, limits.MAX_DEPTH, limits.MAX_CONTAINER_LENGTH
+    items = 0
+
+    def item(pos: int, depth: int) -> tuple[Any, int]:
+        nonlocal items
+        items += 1
+        if items > max_items or pos >= end:
+            raise _Irregular
+        initial = data[pos]
+        major, arg = initial >> 5, initial & 0x1F
+        pos += 1
+        if arg >= 24:
+            if arg > 27:
+                raise _Irregular
+            size = 1 << (arg - 24)
+            floor = _ARG_MIN[arg]
+            arg = int.from_bytes(data[pos : pos + size], "big")
+            pos += size
+            if arg < floor or pos > end:
+                raise _Irregular
+        if major == 0:
+            return arg, pos
+        if major == 1:
+            return -1 - arg, pos
+        if major == 2 or major == 3:
+            stop = pos + arg
+            if stop > end:
+                raise _Irregular
+            if major == 2:
+                return data[pos:stop], stop
+            try:
+                return data[pos:stop].decode("utf-8"), stop
+            except UnicodeDecodeError:
+                raise _Irregular from None
+        if major == 7:
+            if arg in _SIMPLE:
+                return _SIMPLE[arg], pos
+            raise _Irregular
+        if depth >= max_depth or arg > max_length:
+            raise _Irregular
+        if major == 4:
+            out = []
+            for _ in range(arg):
+                value, pos = item(pos, depth + 1)
+                out.append(value)
+            return out, pos
+        if major == 5:
+            mapping: dict[Any, Any] = {}
+            previous = b""
+            for _ in range(arg):
+                key_start = pos
+                key, pos = item(pos, depth + 1)
+                kind = type(key)
+                encoded = data[key_start:pos]
+                if (kind is not int and kind is not str) or encoded <= previous:
+                    raise _Irregular
+                previous = encoded
+                mapping[key], pos = item(pos, depth + 1)
+            return mapping, pos
+        value, pos = item(pos, depth + 1)
+        return Tag(arg, value), pos
+
+    value, pos = item(0, 0)
+    if pos != end:
+        raise _Irregular
+    return value
+
+
 def decode(data: bytes) -> Any:
     """Decode exactly one deterministic CBOR item filling ``data``; raise CBORError otherwise."""
+    try:
+        return _fast(data)
+    except (_Irregular, RecursionError):
+        pass
     decoder = _Decoder(data)
     value, pos = decoder.item(0, 0)
     if pos != len(data):

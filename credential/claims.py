@@ -8,6 +8,7 @@ verifier's direction and raises ``ClaimsError``; ``to_cbor`` is the issuer's and
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -81,8 +82,11 @@ class Time(Codec):
 class Pattern(Codec):
     regex: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_match", re.compile(self.regex).fullmatch)
+
     def load(self, value: Any, path: str) -> str:
-        if not re.fullmatch(self.regex, _text(value, path)):
+        if not self._match(_text(value, path)):  # type: ignore[attr-defined]
             raise _Invalid(path, f"{value!r} does not match {self.regex}")
         return value  # type: ignore[no-any-return]
 
@@ -101,7 +105,11 @@ class Name(Codec):
             raise _Invalid(path, f"length {len(text)} is outside 1..{self.max_chars}")
         if text != text.strip(" "):
             raise _Invalid(path, "leading or trailing space")
-        if any(unicodedata.category(c) in _FORBIDDEN_IN_NAMES and c != " " or _is_noncharacter(c) for c in text):
+        # isprintable() is False for every category that rule refuses (and for unassigned code points,
+        # which the rule admits), so only names that fail it need the character-by-character test.
+        if not text.isprintable() and any(
+            unicodedata.category(c) in _FORBIDDEN_IN_NAMES and c != " " or _is_noncharacter(c) for c in text
+        ):
             raise _Invalid(path, "control, format, private-use, surrogate, noncharacter or non-space separator character")
         if not unicodedata.is_normalized("NFC", text):
             raise _Invalid(path, "not in Unicode normalization form C")
@@ -154,6 +162,11 @@ class Enum(Codec):
         return self.numbers[value]
 
 
+@functools.lru_cache(maxsize=4096)
+def date_text(days: int) -> str:
+    return (EPOCH + _dt.timedelta(days=days)).isoformat()
+
+
 class Date(Codec):
     """A calendar date: days since 1970-01-01 in CBOR (RFC 8943's epoch, untagged), YYYY-MM-DD in JSON."""
 
@@ -161,7 +174,7 @@ class Date(Codec):
     high = (LAST_DATE - EPOCH).days
 
     def load(self, value: Any, path: str) -> str:
-        return (EPOCH + _dt.timedelta(days=_int(value, path, self.low, self.high))).isoformat()
+        return date_text(_int(value, path, self.low, self.high))
 
     def dump(self, value: Any, path: str) -> int:
         if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
@@ -241,6 +254,15 @@ class Map(Codec):
         self.by_name = {f.name: f for f in fields}
         self.extensions_from = extensions_from
         self.non_empty = non_empty
+        self.required = [f for f in fields if f.required]
+        self._paths: dict[str, dict[Any, str]] = {}
+
+    def _child_paths(self, path: str) -> dict[Any, str]:
+        """The path of each field below ``path``, made once: paths are only read when a check fails."""
+        paths = self._paths.get(path)
+        if paths is None:
+            paths = self._paths[path] = {f.key: f"{path}.{f.name}" if path else f.name for f in self.fields}
+        return paths
 
     def _is_extension(self, key: Any) -> bool:
         return (
@@ -257,16 +279,17 @@ class Map(Codec):
             raise _Invalid(path, "empty map")
         out: dict[str, Any] = {}
         extensions: dict[str, str] = {}
+        paths = self._child_paths(path)
         for key, item in value.items():
             field = self.by_key.get(key)
             if field is not None:
-                out[field.name] = field.codec.load(item, f"{path}.{field.name}" if path else field.name)
+                out[field.name] = field.codec.load(item, paths[key])
             elif self._is_extension(key):
                 extensions[str(key)] = cbor.encode(item).hex()
             else:
                 raise _Invalid(path or "claims", f"unknown key {key!r}")
-        for field in self.fields:
-            if field.required and field.name not in out:
+        for field in self.required:
+            if field.name not in out:
                 raise _Invalid(path or "claims", f"missing required field {field.name} (key {field.key})")
         if extensions:
             out["extensions"] = extensions

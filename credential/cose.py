@@ -8,7 +8,7 @@ nothing in it would be covered by the signature.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import cbor, limits
 from .errors import ErrorCode, VerificationError
@@ -20,8 +20,7 @@ HEADER_KID = 4
 _CONTEXT = "Signature1"
 
 
-@dataclass(frozen=True)
-class Sign1:
+class Sign1(NamedTuple):
     """A parsed COSE_Sign1 message; nothing in it is trusted until its signature is checked."""
 
     protected: bytes

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import base45, compress, limits
 from .errors import ErrorCode, VerificationError
@@ -17,8 +17,7 @@ PREFIX_DEFLATED = "XC1Z:"
 _ANY_VERSION = re.compile(r"XC([0-9]+)Z?:")
 
 
-@dataclass(frozen=True)
-class Unwrapped:
+class Unwrapped(NamedTuple):
     prefix: str
     base45: str
     deflated: bytes | None

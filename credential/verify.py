@@ -56,7 +56,8 @@ def as_keyset(keys: KeySet | Iterable[KeyLike]) -> KeySet:
 
 
 def _today(seconds: int) -> str:
-    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).date().isoformat()
+    """The UTC calendar date of an epoch time, as the claims view writes dates."""
+    return model.date_text(seconds // 86400)
 
 
 def verify(

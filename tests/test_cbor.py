@@ -90,3 +90,35 @@ def test_sig_structure_matches_the_generic_encoding() -> None:
 def test_simple_values_and_strings_at_the_deepest_level_are_fine() -> None:
     for leaf in ("f5", "f6", "4100", "6161", "01"):
         assert cbor.decode(bytes.fromhex("81" * limits.MAX_DEPTH + leaf)) is not None
+
+
+def _careful(data: bytes) -> object:
+    decoder = cbor._Decoder(data)
+    value, pos = decoder.item(0, 0)
+    assert pos == len(data) and decoder.flaw is None
+    return value
+
+
+def test_fast_reader_accepts_only_what_the_careful_reader_accepts() -> None:
+    """The fast reader may hand anything to the careful one, but must never accept more or differ."""
+    import random
+
+    from credential import samples
+    from credential.claims import to_cbor
+    from credential.issue import complete
+
+    rng = random.Random(1)
+    seeds = [cbor.encode(to_cbor(complete(samples.full(), samples.TEMPLATES))), bytes.fromhex("d28443a10127a04101" + "4100")]
+    checked = 0
+    for _ in range(4000):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(data))
+            data[i] = rng.choice([rng.randrange(256), data[i] ^ (1 << rng.randrange(8))])
+        try:
+            fast = cbor._fast(bytes(data))
+        except cbor._Irregular:
+            continue
+        assert _careful(bytes(data)) == fast
+        checked += 1
+    assert checked > 100
