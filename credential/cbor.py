@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import cbor2
-
 from . import limits
 from .errors import ErrorCode, VerificationError
 
@@ -37,18 +35,6 @@ class CBORError(VerificationError):
         self.offset = offset
 
 
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        items = [(cbor2.dumps(k), k, _sorted(v)) for k, v in value.items()]
-        items.sort(key=lambda item: item[0])
-        return {k: v for _, k, v in items}
-    if isinstance(value, (list, tuple)):
-        return [_sorted(v) for v in value]
-    if isinstance(value, Tag):
-        return cbor2.CBORTag(value.number, _sorted(value.value))
-    return value
-
-
 def head(major: int, argument: int) -> bytes:
     """The shortest head for a major type and argument (RFC 8949 section 3)."""
     if argument < 24:
@@ -59,15 +45,48 @@ def head(major: int, argument: int) -> bytes:
     raise ValueError(f"argument {argument} does not fit in 64 bits")
 
 
+def _encode(value: Any, out: list[bytes]) -> None:
+    kind = type(value)
+    if kind is int:
+        out.append(head(0, value) if value >= 0 else head(1, -1 - value))
+    elif kind is bytes:
+        out.append(head(2, len(value)))
+        out.append(value)
+    elif kind is str:
+        raw = value.encode("utf-8")
+        out.append(head(3, len(raw)))
+        out.append(raw)
+    elif kind is list or kind is tuple:
+        out.append(head(4, len(value)))
+        for item in value:
+            _encode(item, out)
+    elif kind is dict:
+        out.append(head(5, len(value)))
+        # Bytewise order of the encoded keys (RFC 8949 4.2.1), not the length-first order of RFC 7049.
+        for key, item in sorted((encode(k), v) for k, v in value.items()):
+            out.append(key)
+            _encode(item, out)
+    elif kind is Tag:
+        out.append(head(6, value.number))
+        _encode(value.value, out)
+    elif value is False or value is True or value is None:
+        out.append(_SIMPLE_BYTES[value])
+    else:
+        raise TypeError(f"{kind.__name__} is not in the XC subset of CBOR")
+
+
 def encode(value: Any) -> bytes:
-    """Deterministic encoding: shortest heads, definite lengths, map keys sorted bytewise."""
-    return cbor2.dumps(_sorted(value))
+    """The deterministic encoding (RFC 8949 section 4.2.1) of a value of the XC subset."""
+    out: list[bytes] = []
+    _encode(value, out)
+    return b"".join(out)
 
 
 # Argument sizes for additional information 24..27, and the smallest value each may carry.
 _ARG_BYTES = {24: 1, 25: 2, 26: 4, 27: 8}
 _ARG_MIN = {24: 24, 25: 0x100, 26: 0x10000, 27: 0x100000000}
 _SIMPLE = {20: False, 21: True, 22: None}
+_SIMPLE_BYTES = {False: b"\xf4", True: b"\xf5", None: b"\xf6"}
 _BREAK = object()
 
 

@@ -38,6 +38,7 @@ def protected_header(alg: int, kid: bytes) -> bytes:
     return cbor.encode({HEADER_ALG: alg, HEADER_KID: kid})
 
 
+_MESSAGE_START = cbor.head(6, TAG_SIGN1) + b"\x84"  # tag 18, then an array of four items
 _SIG_STRUCTURE_START = b"\x84" + cbor.encode(_CONTEXT)  # an array of four items, then the context
 
 
@@ -47,7 +48,11 @@ def to_be_signed(protected: bytes, payload: bytes) -> bytes:
 
 
 def build(protected: bytes, payload: bytes, signature: bytes) -> bytes:
-    return cbor.encode(cbor.Tag(TAG_SIGN1, [protected, {}, payload, signature]))
+    """The tagged message, assembled from its parts: 18([protected, {}, payload, signature])."""
+    return b"".join(
+        (_MESSAGE_START, cbor.head(2, len(protected)), protected, b"\xa0", cbor.head(2, len(payload)), payload,
+         cbor.head(2, len(signature)), signature)
+    )
 
 
 def parse(message: bytes) -> Sign1:

@@ -24,13 +24,18 @@ class Unwrapped(NamedTuple):
     message: bytes
 
 
+def _base45_length(size: int) -> int:
+    return 3 * (size // 2) + 2 * (size % 2)
+
+
 def wrap(message: bytes, deflate: bool | None = None) -> str:
     """The credential text; ``deflate=None`` applies the issuer rule: compress only if the text gets shorter."""
-    plain = PREFIX + base45.encode(message)
-    if deflate is False:
-        return plain
-    packed = PREFIX_DEFLATED + base45.encode(compress.deflate(message))
-    return packed if deflate or len(packed) < len(plain) else plain
+    if deflate is not False:
+        packed = compress.deflate(message)
+        shorter = len(PREFIX_DEFLATED) + _base45_length(len(packed)) < len(PREFIX) + _base45_length(len(message))
+        if deflate or shorter:
+            return PREFIX_DEFLATED + base45.encode(packed)
+    return PREFIX + base45.encode(message)
 
 
 def unwrap(text: str) -> Unwrapped:

@@ -122,3 +122,17 @@ def test_fast_reader_accepts_only_what_the_careful_reader_accepts() -> None:
         assert _careful(bytes(data)) == fast
         checked += 1
     assert checked > 100
+
+
+def test_encoder_agrees_with_cbor2_where_cbor2_is_deterministic() -> None:
+    values = [0, 23, 24, 255, 256, 2**32, 2**64 - 1, -1, -24, -25, -(2**64), b"", b"\x00" * 300, "", "陳大文" * 30,
+              [], [1, [2, [3]]], True, False, None, {1: {2: 3}}, {"a": 1}]
+    for value in values:
+        assert cbor.encode(value) == cbor2.dumps(value), value
+    assert cbor.encode(cbor.Tag(18, [])) == cbor2.dumps(cbor2.CBORTag(18, []))
+
+
+@pytest.mark.parametrize("value", [2**64, -(2**64) - 1, 1.5, {1, 2}, object()])
+def test_encoder_refuses_values_outside_the_subset(value: object) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        cbor.encode(value)
