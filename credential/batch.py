@@ -37,7 +37,7 @@ def _init(pem: bytes) -> None:
 def _issue_chunk(lines: list[tuple[int, str]]) -> list[tuple[int, str, str | None]]:
     """Issue each line; a bad line yields its error instead of stopping the batch."""
     assert _KEY is not None
-    out = []
+    out: list[tuple[int, str, str | None]] = []
     for number, line in lines:
         try:
             claims, templates = parse_line(line)
