@@ -89,3 +89,38 @@ def test_limits_in_the_spec_are_the_code_limits() -> None:
     section = text[text.index("## 10 Limits") : text.index("## 11 Versioning")]
     for name in ("MAX_TEXT_CHARS", "MAX_INFLATED_BYTES", "MAX_DEPTH", "MAX_ITEMS", "MAX_CONTAINER_LENGTH", "MAX_PROTECTED_BYTES"):
         assert str(getattr(limits, name)) in section, name
+
+
+def _code_blocks(section: str) -> list[str]:
+    return re.findall(r"```[a-z]*\n(.*?)```", section, re.DOTALL)
+
+
+def test_appendix_a_is_what_the_code_produces() -> None:
+    import hashlib
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    import credential
+    from credential import samples
+
+    text = (SPEC / "xc-v1.md").read_text(encoding="utf-8")
+    appendix = text[text.index("## Appendix A") :]
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"XC1 example issuer key").digest())
+    issued = credential.issue(samples.full(), key, templates=samples.TEMPLATES)
+    layers = credential.decode(issued)
+
+    kid_block = _code_blocks(appendix[appendix.index("### A.1") : appendix.index("### A.2")])[1]
+    assert f"kid           {credential.kid_of(key).hex()}" in kid_block
+    message = _code_blocks(appendix[appendix.index("### A.6") : appendix.index("### A.7")])[1]
+    assert "".join(message.split()) == layers.cose.hex()
+    credential_text = _code_blocks(appendix[appendix.index("### A.7") :])[0]
+    assert credential_text.rstrip("\n") == issued
+    verified = credential.verify(
+        issued,
+        [credential.TrustedKey(key.public_key(), frozenset({"HK"}))],
+        now=1798765200,
+        destination="MO",
+        templates=samples.TEMPLATES,
+    )
+    returned = _code_blocks(appendix[appendix.index("### A.2") : appendix.index("### A.3")])[-1]
+    assert json.loads(returned) == verified.claims
