@@ -15,7 +15,8 @@ instead of dying at the prefix or at the signature:
 Bit 0x80 of the first byte also gives the verifier a destination and biometric templates.
 Every input goes through both ``credential.decode`` and ``credential.verify`` with a fixed key set
 and time; any other exception is a finding. A credential that verifies must also decode to the
-same claims.
+same claims. The bytes after the mode byte also go to both CBOR readers: the fast reader of the
+plain case must never return a value the careful reader rejects or reads differently.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import atheris
 
 with atheris.instrument_imports(include=["credential"]):
     import credential
-    from credential import base45, cose, keys, text as textlayer
+    from credential import base45, cbor, cose, keys, text as textlayer
 
 ROOT = Path(__file__).resolve().parent.parent
 _DOC = json.loads((ROOT / "test-vectors" / "xc1.json").read_text(encoding="utf-8"))
@@ -40,6 +41,7 @@ KEYSET = credential.KeySet(
 )
 NOW = 1798761600 + 3600  # the vectors' verification time
 TEMPLATES = {m: bytes.fromhex(t) for m, t in _DOC["templates"]["enrolled"].items()}
+REVOKED = {bytes.fromhex("00112233445566ff")}
 MODES = 6
 MAX_PROTECTED = 96
 
@@ -71,7 +73,22 @@ def text_of(data: bytes) -> bytes | str:
     return textlayer.PREFIX + base45.encode(signed("hk-ed25519", rest[1 : 1 + size], rest[1 + size :]))
 
 
+def same_reading(data: bytes) -> None:
+    """The fast CBOR reader returns a value only where the careful one returns the same, flawless."""
+    fast = getattr(cbor, "_fast", None)
+    if fast is None:
+        return
+    try:
+        value = fast(data)
+    except (cbor._Irregular, RecursionError):
+        return
+    decoder = cbor._Decoder(data)
+    careful, end = decoder.item(0, 0)
+    assert end == len(data) and decoder.flaw is None and careful == value, f"readers disagree on {data.hex()}"
+
+
 def check(data: bytes) -> None:
+    same_reading(data[1:])
     text = text_of(data)
     extra = bool(data) and data[0] & 0x80
     try:
@@ -85,6 +102,7 @@ def check(data: bytes) -> None:
             KEYSET,
             now=NOW,
             destination="MO" if extra else None,
+            revoked=REVOKED if extra else (),
             templates=TEMPLATES if extra else None,
         )
     except credential.VerificationError as err:

@@ -429,3 +429,47 @@ def test_inflate_cap_is_exact() -> None:
         for data in (b"\x00" * size, os.urandom(size)):
             with pytest.raises(compress.InflateLimitError):
                 compress.inflate(compress.deflate(data))
+
+
+# --- the fast reader and the careful reader agree ----------------------------------------------
+
+
+def _careful(data: bytes) -> Any:
+    """What the careful reader makes of ``data``, or the CBORError it raises."""
+    decoder = cbor._Decoder(data)
+    try:
+        value, pos = decoder.item(0, 0)
+    except cbor.CBORError as err:
+        return err
+    if pos != len(data) or decoder.flaw is not None:
+        return cbor.CBORError(ErrorCode.CBOR, "rejected", pos)
+    return value
+
+
+@st.composite
+def _near_deterministic(draw: st.DrawFn) -> bytes:
+    """A deterministic encoding with one byte changed, inserted or removed: mostly the edge of the plain case."""
+    data = bytearray(cbor.encode(draw(SMALL_VALUES)))
+    i = draw(st.integers(0, len(data) - 1))
+    action = draw(st.sampled_from(["change", "insert", "delete"]))
+    if action == "change":
+        data[i] = draw(st.integers(0, 255))
+    elif action == "insert":
+        data.insert(i, draw(st.integers(0, 255)))
+    elif len(data) > 1:
+        del data[i]
+    return bytes(data)
+
+
+@pytest.mark.skipif(not hasattr(cbor, "_fast"), reason="no separate fast reader")
+@examples(1500)
+@given(st.one_of(st.binary(max_size=120), SMALL_VALUES.map(cbor.encode), _near_deterministic()))
+def test_the_fast_reader_returns_only_what_the_careful_reader_accepts(data: bytes) -> None:
+    """The fast path may give up (the careful reader then names the flaw) but never return another value."""
+    try:
+        fast = cbor._fast(data)
+    except (cbor._Irregular, RecursionError):
+        return
+    careful = _careful(data)
+    assert not isinstance(careful, cbor.CBORError), f"fast reader accepted {data.hex()}: {careful}"
+    assert careful == fast
