@@ -29,15 +29,14 @@ import sys
 import zlib
 from typing import Any
 
-from common import completed, fixed_key, issued, markdown_table
+from common import completed, fixed_key, markdown_table
 
 import cbor2
 import segno
 import segno.consts
 
 import credential
-from credential import base45, cbor, claims as model, compress, qr, samples
-from credential import text as textlayer
+from credential import base45, claims as model, compress, qr
 from credential.issue import complete
 
 LEVELS = ("L", "M", "Q")
