@@ -54,7 +54,7 @@ DEGRADATIONS: dict[str, tuple[str, tuple[Any, ...]]] = {
     # name: (what the severity means, four severities)
     "rotation": ("degrees (random sign, +-2)", (10, 20, 30, 45)),
     "perspective": ("corner shift, fraction of width", (0.04, 0.08, 0.14, 0.20)),
-    "blur": ("Gaussian sigma, modules", (0.3, 0.45, 0.6, 0.75)),
+    "blur": ("Gaussian sigma, camera pixels (L/M/Q modules)", (1.2, 1.6, 2.0, 2.4)),
     "jpeg": ("JPEG quality", (30, 15, 8, 4)),
     "downscale": ("camera pixels across (L/M/Q px per module)", (200, 160, 130, 100)),
     "low contrast": ("dark-light difference, grey levels", (40, 20, 12, 8)),
@@ -189,13 +189,12 @@ def moire_capture(grid: np.ndarray, rng: random.Random, depth: float, width: int
 
 def phone_photo(grid: np.ndarray, rng: random.Random, step: float) -> Any:
     """Several mild faults at once, all growing with ``step``: tilt, perspective, blur, dimmer screen, glare, noise, size, JPEG."""
-    px_per_module = BASE_WIDTH / grid.shape[0]
     return capture(
         grid,
         rng,
         angle=rng.uniform(2, 4 * step) * rng.choice((-1, 1)),
         perspective=0.02 * step,
-        blur_px=max(LENS_BLUR, 0.08 * step * px_per_module),
+        blur_px=max(LENS_BLUR, 0.3 * step),
         dark=DARK + 12 * step,
         light=LIGHT - 15 * step,
         glare=35 * step,
@@ -215,8 +214,8 @@ def degraded(level: str, name: str, severity: int, rng: random.Random, mask: int
         return capture(grid, rng, angle=(value + rng.uniform(-2, 2)) * rng.choice((-1, 1)))
     if name == "perspective":
         return capture(grid, rng, perspective=value)
-    if name == "blur":
-        return capture(grid, rng, blur_px=max(LENS_BLUR, value * px_per_module))
+    if name == "blur":  # defocus is physical: the same pixels at every level, so more modules at Q
+        return capture(grid, rng, blur_px=value)
     if name == "jpeg":
         return capture(grid, rng, jpeg=value)
     if name == "downscale":
@@ -395,6 +394,8 @@ def report(results: list[dict[str, Any]], trials: int, seconds: float) -> str:
             label = value
             if name == "downscale":
                 label = f"{value} px ({'/'.join(f'{value / (symbol(l).size + 8):.2f}' for l in LEVELS)})"
+            if name == "blur":
+                label = f"{value} px ({'/'.join(f'{value / ppm[l]:.2f}' for l in LEVELS)})"
             cells = []
             for lvl in LEVELS:
                 hits, total = rate(("main", lvl, name, severity, None))

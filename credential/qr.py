@@ -562,25 +562,27 @@ def _image(image: Any) -> Any:
 # Retries when a first zxing-cpp pass (default options) finds nothing, cheapest first. Each one was
 # kept because it read images the ones before it did not, in bench/robustness.py (bench/results.md):
 # stretching the grey levels reads low-contrast photos; equalizing reads screen photos with moire;
-# a 2x upscale, with the levels stretched or not, reads codes of under about 2 camera pixels per
-# module and low-contrast ones. Choosing another zxing-cpp binarizer alone recovered little.
-MAX_UPSCALE_PIXELS = 2_000_000  # larger images are not upscaled: a 2x retry would cost too long
-_RETRIES = ("autocontrast", "equalize", "upscale+autocontrast", "upscale")
+# an unsharp mask reads defocused ones; a 2x upscale, with the levels stretched or not, reads codes
+# of under about 2 camera pixels per module and low-contrast ones. Choosing another zxing-cpp
+# binarizer alone recovered little.
+MAX_SLOW_RETRY_PIXELS = 2_000_000  # larger images skip the sharpen and upscale retries: too slow for a gate
+_RETRIES = ("autocontrast", "equalize", "sharpen", "upscale+autocontrast", "upscale")
 
 
 def _retry(picture: Any, how: str) -> Any:
     """``picture`` (mode L) prepared for retry ``how``, or None when that retry does not apply."""
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageFilter, ImageOps
 
-    if how.startswith("upscale"):
-        if picture.width * picture.height > MAX_UPSCALE_PIXELS:
-            return None
-        picture = picture.resize((picture.width * 2, picture.height * 2), Image.Resampling.BICUBIC)
-    if how.endswith("autocontrast"):
+    if how == "autocontrast":
         return ImageOps.autocontrast(picture, cutoff=1)
     if how == "equalize":
         return ImageOps.equalize(picture)
-    return picture
+    if picture.width * picture.height > MAX_SLOW_RETRY_PIXELS:
+        return None
+    if how == "sharpen":
+        return picture.filter(ImageFilter.UnsharpMask(radius=2, percent=200, threshold=0))
+    larger = picture.resize((picture.width * 2, picture.height * 2), Image.Resampling.BICUBIC)
+    return ImageOps.autocontrast(larger, cutoff=1) if how == "upscale+autocontrast" else larger
 
 
 def scan(image: Any) -> str:
