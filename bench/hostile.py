@@ -61,7 +61,7 @@ def _verifier(document: dict[str, Any], test: dict[str, Any]) -> Callable[[str],
     def run(text: str) -> Any:
         try:
             return credential.verify(
-                text, keyset, now=v["now"], skew=v["skew"], destination=v["destination"], revoked=revoked, templates=templates
+                text, keyset, now=v["now"], skew=v["skew"], destination=v["destination"], channel=v["channel"], revoked=revoked, templates=templates
             )
         except credential.VerificationError as err:
             return err.code

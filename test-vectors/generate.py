@@ -221,6 +221,14 @@ def valid_cases() -> list[Case]:
         ["Ed25519", "Deflated", "FullProfile"],
     )
     add(issued(claims("minimal", destinations=["MO", "TW"])), "several destinations, in ascending order", ["Ed25519", "Destination"], destination="TW")
+    add(issued(claims("minimal")), "the gate's region and channel are both checked", ["Ed25519", "Destination", "Channel"], destination="MO", channel="e-channel")
+    add(
+        issued(claims("minimal", channel="counter")),
+        "a credential for counter clearance, read at a counter",
+        ["Ed25519", "Channel"],
+        destination="MO",
+        channel="counter",
+    )
     add(issued(with_top(claims(), nbf=samples.ISSUED_AT + 60)), "nbf after iat, verified inside the skew window before it", ["Ed25519", "SkewBoundary"], now=samples.ISSUED_AT + 60 - SKEW)
     add(issued(claims()), "exactly at the start of validity minus the skew", ["Ed25519", "SkewBoundary"], now=samples.ISSUED_AT - SKEW)
     add(issued(claims()), "one second before expiry plus the skew", ["Ed25519", "SkewBoundary"], now=EXP + SKEW - 1)
@@ -308,6 +316,7 @@ def invalid_cases() -> list[Case]:
     add(good, "EXPIRED", "at expiry plus the skew", ["Expired", "SkewBoundary"], now=EXP + SKEW)
     add(good, "REVOKED", "cti on the verifier's revocation list", ["Revoked"], revoked=[samples.minimal()["cti"]])
     add(good, "NOT_ENTITLED", "a gate in a region the credential does not admit to", ["Destination"], destination="TW")
+    add(good, "NOT_ENTITLED", "an e-Channel credential at a staffed counter", ["Channel"], channel="counter")
     add(good, "BIOMETRIC_MISMATCH", "templates of another person", ["Biometric"], templates="impostor")
     return out
 
@@ -846,6 +855,7 @@ NOTES = {
     "StatusReference": "The revocation reference field (spec 3.2, 11).",
     "Extension": "Extension keys are reported, not rejected (spec 11). Catches verifiers that fail open or closed wrongly.",
     "Destination": "Entitlement to the gate's region (spec 9.2).",
+    "Channel": "Entitlement to the gate's clearance channel (spec 9.2). Catches verifiers that ignore the channel.",
     "SkewBoundary": "Exact-second validity with the clock-skew allowance (spec 9.3). Catches off-by-one comparisons.",
     "DateBoundary": "Dates are valid through the end of their day in UTC (spec 9.3).",
     "Biometric": "Biometric binding digests (spec 8).",
@@ -911,8 +921,8 @@ NOTES = {
     "CborUtf8": "Text strings that are not UTF-8: invalid bytes, an encoded surrogate, an overlong form, a sequence split across chunks (spec 5). Catches lenient UTF-8 decoding.",
     "CborKeyType": "Map keys other than integers and text strings (spec 5). Catches decoders that hash any value as a key.",
     "LengthFirst": "Keys in the RFC 7049 length-first canonical order, which differs from RFC 8949 bytewise order (spec 5). Catches cbor2's canonical mode and its copies.",
-    "CoseStructure": "A COSE_Sign1 of the wrong shape: three or five items, a map, wrongly typed members (spec 4.4). Catches index-based parsing without type checks.",
-    "CoseDetached": "A nil payload (detached content), which XC does not use (spec 4.4). Catches verifiers that sign an empty payload in its place.",
+    "CoseStructure": "A COSE_Sign1 of the wrong shape: three or five items, a map, wrongly typed members (spec 4.1). Catches index-based parsing without type checks.",
+    "CoseDetached": "A nil payload (detached content), which XC does not use (spec 4.1). Catches verifiers that sign an empty payload in its place.",
     "CoseProtected": "A protected header that is empty, not a map, not deterministic or without alg or kid (spec 4.1). Catches verifiers that fall back to defaults.",
     "CoseKid": "A kid that is not a byte string of 8 bytes (spec 4.3). Catches prefix matching of kids and type confusion.",
     "ProtectedLimit": "A protected header over the 64-byte limit, or exactly at it (spec 10). Catches missing bounds on header parsing.",
@@ -924,7 +934,7 @@ NOTES = {
     "SignatureZero": "An all-zero signature (spec 4.2). Catches verifiers that accept r = 0 or s = 0, or an identity point.",
     "EcdsaDer": "An ES256 signature in DER instead of the fixed 64-byte r || s (spec 4.2). Catches verifiers that accept either.",
     "EcdsaRange": "An ES256 r outside 1..n-1 (spec 4.2). Catches verifiers that reduce r modulo n.",
-    "SigStructure": "A signature over something other than the Sig_structure with context Signature1, the protected header and empty external AAD (spec 4.4).",
+    "SigStructure": "A signature over something other than the Sig_structure with context Signature1, the protected header and empty external AAD (spec 4.1).",
     "ClaimsTag": "A tag inside the payload: date-time, bignum, RFC 8943 days, embedded CBOR, self-described or CWT (spec 3, 5). Catches decoders that interpret tags into the expected type.",
     "ClaimsRange": "An integer, date or byte length outside its range (spec 3). Catches missing range checks and off-by-one ends.",
     "ClaimsPattern": "Text that does not match its field's pattern (spec 3). Catches case folding, partial matches and a regex $ that matches before a final newline.",
@@ -978,6 +988,7 @@ def build_document() -> tuple[dict[str, Any], dict[str, bytes]]:
             "skew": SKEW,
             "keys": {name: KEY_TABLE[name][1] for name in TRUSTED},
             "destination": None,
+            "channel": None,
             "revoked": [],
             "templates": None,
         }

@@ -57,6 +57,7 @@ class Vector:
             now=v["now"],
             skew=v["skew"],
             destination=v["destination"],
+            channel=v["channel"],
             revoked={bytes.fromhex(x) for x in v["revoked"]},
             templates=self.templates(v["templates"]),
         )
