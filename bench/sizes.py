@@ -185,7 +185,7 @@ def dcc_style(claims: dict[str, Any]) -> dict[str, Any]:
     key = fixed_key("ES256")
     protected = cbor2.dumps({1: -7, 4: credential.kid_of(key)})
     to_sign = cbor2.dumps(["Signature1", protected, b"", payload])
-    r, s = decode_dss_signature(key.sign(to_sign, ec.ECDSA(hashes.SHA256())))
+    r, s = decode_dss_signature(key.sign(to_sign, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
     message = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, r.to_bytes(32, "big") + s.to_bytes(32, "big")]))
     packed = zlib.compress(message, 9)
     body = base45.encode(packed)
@@ -223,7 +223,7 @@ def shc_style(claims: dict[str, Any]) -> dict[str, Any]:
     packed = deflater.compress(payload) + deflater.flush()
     header = json.dumps({"zip": "DEF", "alg": "ES256", "kid": kid}, separators=(",", ":")).encode()
     signing_input = _b64url(header) + "." + _b64url(packed)
-    r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
     jws = signing_input + "." + _b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
     digits = "".join(f"{ord(c) - 45:02d}" for c in jws)
     versions = {}
