@@ -124,3 +124,15 @@ def test_appendix_a_is_what_the_code_produces() -> None:
     )
     returned = _code_blocks(appendix[appendix.index("### A.2") : appendix.index("### A.3")])[-1]
     assert json.loads(returned) == verified.claims
+
+
+def test_readme_size_table_is_what_the_script_prints() -> None:
+    import subprocess
+    import sys
+
+    printed = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "sizes.py")], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("<!-- sizes:begin -->") + len("<!-- sizes:begin -->") : readme.index("<!-- sizes:end -->")]
+    assert table.strip() in printed
