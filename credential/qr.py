@@ -30,6 +30,7 @@ from typing import Any
 ECC_LEVELS = {"L": 1, "M": 0, "Q": 3, "H": 2}
 DEFAULT_ECC = "M"
 QUIET_ZONE = 4  # modules, the minimum ISO/IEC 18004 asks for
+MIN_QUIET_ZONE = 2  # spec 7.3: none fails on a dark background, one module read everywhere measured
 DEFAULT_BOX = 8  # pixels per module in rendered images
 FORMATS = ("png", "svg")
 ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -539,8 +540,8 @@ def render(
         raise ValueError(f"unknown format {fmt!r}; expected 'png' or 'svg'")
     if isinstance(box, bool) or not isinstance(box, int) or box < 1:
         raise ValueError(f"box {box!r} is not a positive whole number of pixels")
-    if isinstance(border, bool) or not isinstance(border, int) or border < 0:
-        raise ValueError(f"border {border!r} is not a non-negative whole number of modules")
+    if isinstance(border, bool) or not isinstance(border, int) or border < MIN_QUIET_ZONE:
+        raise ValueError(f"border {border!r}: spec 7.3 asks for a quiet zone of at least {MIN_QUIET_ZONE} whole modules")
     symbol = build(text, ecc, mask=mask)
     return _png(symbol, box, border) if fmt == "png" else _svg(symbol, box, border)
 

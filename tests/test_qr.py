@@ -163,6 +163,8 @@ def test_render_rejects_bad_arguments() -> None:
         qr.render(TEXT, box=0)
     with pytest.raises(ValueError):
         qr.render(TEXT, border=-1)
+    with pytest.raises(ValueError, match="quiet zone"):
+        qr.render(TEXT, border=1)
     with pytest.raises(ValueError):
         qr.build(TEXT, mask=8)
     with pytest.raises(ValueError):
