@@ -136,3 +136,15 @@ def test_readme_size_table_is_what_the_script_prints() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("<!-- sizes:begin -->") + len("<!-- sizes:begin -->") : readme.index("<!-- sizes:end -->")]
     assert table.strip() in printed
+
+
+def test_readme_vector_counts_are_the_file_counts() -> None:
+    from collections import Counter
+
+    import credential
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    counts = Counter(v["error"] for v in vectors() if v["result"] == "invalid")
+    for code in credential.ErrorCode:
+        assert f"| `{code.value}` | {counts[code.value]} |" in readme, code.value
+    assert f"holds {len(vectors())} cases" in readme
