@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
+from collections.abc import Callable
 from typing import Any
 
 # Format-information bits of each level (ISO/IEC 18004 table 12); the same numbers as qrcode.constants.
@@ -258,7 +259,7 @@ def _alignment_positions(version: int) -> list[int]:
     return [6] + [size - 7 - i * step for i in range(count - 2, -1, -1)]
 
 
-_MASKS = (
+_MASKS: tuple[Callable[[int, int], bool], ...] = (
     lambda r, c: (r + c) % 2 == 0,
     lambda r, c: r % 2 == 0,
     lambda r, c: c % 3 == 0,
@@ -374,7 +375,10 @@ def _layout(version: int) -> _Layout:
             everything[r * s + c] = 1
             if r < n - 1 and c < n - 1:
                 blocks[r * s + c] = 1
-    flat = lambda cells: tuple(r * n + c for r, c in cells)  # noqa: E731
+
+    def flat(cells: list[tuple[int, int]]) -> tuple[int, ...]:
+        return tuple(r * n + c for r, c in cells)
+
     return _Layout(
         size=n,
         stride=s,
@@ -604,7 +608,7 @@ def scan(image: Any) -> str:
         raise ScanError(f"not a readable image ({err})") from None
     if picture.mode not in ("L", "RGB"):
         picture = picture.convert("L")
-    qr_only = zxingcpp.BarcodeFormat.QRCode
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
     found = zxingcpp.read_barcodes(picture, formats=qr_only)
     if not found:
         grey = picture.convert("L") if picture.mode != "L" else picture
