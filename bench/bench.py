@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -349,6 +350,26 @@ def issue_in_context(key: Any, claims: dict[str, Any], runs: int) -> tuple[list[
     return [statistics.median(x) / 1e9 for x in samples], statistics.median(whole) / 1e9
 
 
+def _share(seconds: float, steps: list[float]) -> list[str]:
+    return [fmt_time(seconds), f"{100 * seconds / sum(steps):.0f}%"]
+
+
+def _step_rows(
+    names: tuple[str, ...],
+    columns: dict[str, tuple[list[float], float]],
+    whole_label: str,
+    extra: Callable[[int], list[list[str]]] = lambda i: [],
+) -> list[list[str]]:
+    """One row per step with each algorithm's time and share, then their sum and the whole call."""
+    rows = []
+    for i, step in enumerate(names):
+        rows.append([step] + [cell for alg in ALGS for cell in _share(columns[alg][0][i], columns[alg][0])])
+        rows.extend(extra(i))
+    rows.append(["**sum of the steps**"] + [cell for alg in ALGS for cell in (f"**{fmt_time(sum(columns[alg][0]))}**", "100%")])
+    rows.append([whole_label] + [cell for alg in ALGS for cell in (fmt_time(columns[alg][1]), "")])
+    return rows
+
+
 def verify_profile(quick: bool) -> str:
     """Where verify's time goes: in context (a clock between the steps), and a few sub-steps alone."""
     runs = 3000 if quick else 20000
@@ -367,48 +388,22 @@ def verify_profile(quick: bool) -> str:
         isolated.add(f"{alg}|cbor.decode(protected header)", lambda p=sign1.protected: cbor.decode(p))
     isolated.run()
     rows = []
-    for i, step in enumerate(VERIFY_STEPS):
-        row = [step]
-        for alg in ALGS:
-            steps, whole = columns[alg]
-            row += [fmt_time(steps[i]), f"{100 * steps[i] / sum(steps):.0f}%"]
-        rows.append(row)
-        sub = {1: ["base45.decode"], 2: ["cbor.decode(COSE_Sign1)", "cbor.decode(protected header)"]}.get(i, [])
-        for name in sub:
-            row = [f"&nbsp;&nbsp;of which {name} (alone, hot loop)"]
-            for alg in ALGS:
-                seconds = isolated[f"{alg}|{name}"]
-                row += [fmt_time(seconds), f"{100 * seconds / sum(columns[alg][0]):.0f}%"]
-            rows.append(row)
-    row = ["**sum of the steps**"]
-    for alg in ALGS:
-        row += [f"**{fmt_time(sum(columns[alg][0]))}**", "100%"]
-    rows.append(row)
-    row = ["credential.verify itself, timed alongside"]
-    for alg in ALGS:
-        row += [fmt_time(columns[alg][1]), ""]
-    rows.append(row)
+    def isolated_rows(i: int) -> list[list[str]]:
+        names = {1: ["base45.decode"], 2: ["cbor.decode(COSE_Sign1)", "cbor.decode(protected header)"]}.get(i, [])
+        return [
+            [f"&nbsp;&nbsp;of which {name} (alone, hot loop)"]
+            + [cell for alg in ALGS for cell in _share(isolated[f"{alg}|{name}"], columns[alg][0])]
+            for name in names
+        ]
+
+    rows = _step_rows(VERIFY_STEPS, columns, "credential.verify itself, timed alongside", isolated_rows)
     header = ["step of verify (full profile)", "Ed25519", "share", "ES256", "share"]
     table = f"Medians over {runs} runs with a clock between the steps:\n\n" + markdown_table(header, rows)
 
     issue_columns = {}
     for alg in ALGS:
         issue_columns[alg] = issue_in_context(fixed_key(alg), completed(), runs)
-    rows = []
-    for i, step in enumerate(ISSUE_STEPS):
-        row = [step]
-        for alg in ALGS:
-            steps, _ = issue_columns[alg]
-            row += [fmt_time(steps[i]), f"{100 * steps[i] / sum(steps):.0f}%"]
-        rows.append(row)
-    row = ["**sum of the steps**"]
-    for alg in ALGS:
-        row += [f"**{fmt_time(sum(issue_columns[alg][0]))}**", "100%"]
-    rows.append(row)
-    row = ["credential.issue itself, timed alongside"]
-    for alg in ALGS:
-        row += [fmt_time(issue_columns[alg][1]), ""]
-    rows.append(row)
+    rows = _step_rows(ISSUE_STEPS, issue_columns, "credential.issue itself, timed alongside")
     issue_table = markdown_table(["step of issue (full profile, claims completed)", "Ed25519", "share", "ES256", "share"], rows)
 
     key = fixed_key("Ed25519")
