@@ -208,8 +208,6 @@ def degraded(level: str, name: str, severity: int, rng: random.Random, mask: int
     sym = symbol(level, mask)
     grid = module_grid(sym, qr.QUIET_ZONE)
     value = DEGRADATIONS[name][1][severity]
-    modules_across = grid.shape[0]
-    px_per_module = BASE_WIDTH / modules_across
     if name == "rotation":
         return capture(grid, rng, angle=(value + rng.uniform(-2, 2)) * rng.choice((-1, 1)))
     if name == "perspective":

@@ -87,7 +87,6 @@ _ARG_BYTES = {24: 1, 25: 2, 26: 4, 27: 8}
 _ARG_MIN = {24: 24, 25: 0x100, 26: 0x10000, 27: 0x100000000}
 _SIMPLE = {20: False, 21: True, 22: None}
 _SIMPLE_BYTES = {False: b"\xf4", True: b"\xf5", None: b"\xf6"}
-_BREAK = object()
 
 
 class _Decoder:
