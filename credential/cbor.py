@@ -4,8 +4,10 @@
 XC subset (unsigned and negative integers, byte and text strings, arrays, maps with integer or text
 keys, tags, false, true, null): it first requires the whole item to be well-formed and within the
 limits, then requires it to be in deterministic form, and reports the first flaw with its error code.
+Two readers do this: a fast one that accepts only the plain case, and a careful one that runs when the
+fast one gives up and names the flaw; they never disagree on what they accept.
 
-A general decoder cannot serve here: cbor2 accepts duplicate keys (last wins), trailing bytes,
+A general codec cannot serve here: cbor2 accepts duplicate keys (last wins), trailing bytes,
 indefinite lengths, non-minimal heads and unsorted keys without telling, and sorts ``canonical``
 keys length-first rather than bytewise.
 """
