@@ -38,10 +38,15 @@ def wrap(message: bytes, deflate: bool | None = None) -> str:
     return PREFIX + base45.encode(message)
 
 
+def check_length(length: int) -> None:
+    """Step 1 of the procedure: LIMIT for a text longer than any QR code holds."""
+    if length > limits.MAX_TEXT_CHARS:
+        raise VerificationError(ErrorCode.LIMIT, f"text of {length} characters, more than {limits.MAX_TEXT_CHARS}")
+
+
 def unwrap(text: str) -> Unwrapped:
     """Undo the text layer, with the codes LIMIT, PREFIX, VERSION, BASE45 and INFLATE."""
-    if len(text) > limits.MAX_TEXT_CHARS:
-        raise VerificationError(ErrorCode.LIMIT, f"text of {len(text)} characters, more than {limits.MAX_TEXT_CHARS}")
+    check_length(len(text))
     if text.startswith(PREFIX):
         prefix = PREFIX
     elif text.startswith(PREFIX_DEFLATED):

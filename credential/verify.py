@@ -9,7 +9,7 @@ from typing import Any, Union
 
 from cryptography.exceptions import InvalidSignature
 
-from . import biometric, cbor, claims as model, cose, limits, text as textlayer
+from . import biometric, cbor, claims as model, cose, text as textlayer
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID, KeyLike, KeySet
 
@@ -41,9 +41,7 @@ def epoch_seconds(now: Clock) -> int:
 
 def as_text(data: str | bytes) -> str:
     if isinstance(data, bytes):
-        if len(data) > limits.MAX_TEXT_CHARS:
-            # Refused before a text copy of the whole input is made (spec section 10).
-            raise VerificationError(ErrorCode.LIMIT, f"text of {len(data)} characters, more than {limits.MAX_TEXT_CHARS}")
+        textlayer.check_length(len(data))  # before a text copy of the whole input is made (spec section 10)
         # Latin-1 maps every byte to one character, so non-ASCII bytes fail at PREFIX or BASE45.
         return data.decode("latin-1")
     if isinstance(data, str):
@@ -77,8 +75,8 @@ def verify(
     seconds = epoch_seconds(now)
     if isinstance(skew, bool) or not isinstance(skew, int) or skew < 0:
         raise ValueError("skew is a non-negative whole number of seconds")
-    if templates is not None and not templates:
-        raise ValueError("templates is empty: a check of nothing would pass")
+    if templates is not None:
+        _require_templates(templates)
 
     message = textlayer.unwrap(text).message
     sign1 = cose.parse(message)
@@ -127,10 +125,14 @@ def verify(
     return verified
 
 
-def check_biometrics(verified: VerifiedCredential, templates: Mapping[str, bytes]) -> None:
-    """Raise BIOMETRIC_MISMATCH unless every given template is one the credential binds."""
+def _require_templates(templates: Mapping[str, bytes]) -> None:
     if not templates:
         raise ValueError("templates is empty: a check of nothing would pass")
+
+
+def check_biometrics(verified: VerifiedCredential, templates: Mapping[str, bytes]) -> None:
+    """Raise BIOMETRIC_MISMATCH unless every given template is one the credential binds."""
+    _require_templates(templates)
     failed = biometric.mismatches(verified.claims["xc"]["biometrics"], templates, verified.cti)
     if failed:
         raise VerificationError(ErrorCode.BIOMETRIC_MISMATCH, f"templates not bound by this credential: {', '.join(failed)}")
