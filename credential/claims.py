@@ -331,6 +331,9 @@ class Map(Codec):
 
 
 REGION = Pattern(r"[A-Z]{2}")
+# The regions this version knows (spec 3.3): what a verifier's configuration may name as its own
+# region or as an issuer its keys vouch for.
+REGIONS = {"HK": "Hong Kong SAR", "MO": "Macau SAR"}
 DOC_TYPES = {1: "identity-card", 2: "passport", 3: "travel-permit"}
 RESIDENCY = {1: "permanent", 2: "non-permanent"}
 CHANNELS = {1: "e-channel", 2: "counter"}

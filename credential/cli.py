@@ -61,12 +61,13 @@ def _trusted_keys(specs: list[str]) -> list[Any]:
 
     keys = []
     for spec in specs:
-        issuers, _, file = spec.rpartition("=")
+        issuers, sep, file = spec.partition("=")
+        if not sep:
+            raise UsageError(f"--key {spec}: name the issuers the key vouches for, e.g. --key HK={spec}")
         try:
-            key = load_public_key(Path(file).read_bytes())
+            keys.append(TrustedKey(load_public_key(Path(file).read_bytes()), frozenset(issuers.split(","))))
         except (OSError, ValueError, TypeError) as err:
             raise UsageError(f"--key {spec}: {err}") from None
-        keys.append(TrustedKey(key, frozenset(filter(None, issuers.split(",")))))
     return keys
 
 
@@ -171,25 +172,24 @@ def cmd_issue(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from .errors import VerificationError
-    from .verify import verify
+    from .keys import KeySet
+    from .verify import Verifier
 
     if not args.key:
-        raise UsageError("give at least one trusted public key with --key [ISSUERS=]FILE")
+        raise UsageError("give at least one trusted public key with --key ISSUERS=FILE")
+    try:
+        verifier = Verifier(KeySet(_trusted_keys(args.key)), skew=args.skew, destination=args.destination, channel=args.channel)
+    except (ValueError, TypeError) as err:
+        raise UsageError(str(err)) from None
+    now, templates = _parse_now(args.now), _templates(args.template)
     text = _read_credential(args.credential)
     try:
-        verified = verify(
-            text,
-            _trusted_keys(args.key),
-            now=_parse_now(args.now),
-            skew=args.skew,
-            destination=args.destination,
-            channel=args.channel,
-            templates=_templates(args.template),
-        )
+        verified = verifier.verify(text, now=now, templates=templates)
     except VerificationError as err:
         print(f"{err.code.value}: {err.detail}", file=sys.stderr)
         return EXIT_INVALID
-    print(json.dumps({"valid": True, "alg": verified.alg, "kid": verified.kid.hex(), "claims": verified.claims}, ensure_ascii=False, indent=2))
+    view = {"valid": True, "alg": verified.alg, "kid": verified.kid.hex(), "checked": verified.checked, "skipped": verified.skipped, "claims": verified.claims}
+    print(json.dumps(view, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -290,7 +290,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="verify credential text, a text file or a QR image")
     p.add_argument("credential", help="credential text, a file of it, a QR image, or - for standard input")
-    p.add_argument("--key", action="append", default=[], metavar="[ISSUERS=]FILE", help="trusted public key, e.g. HK=hk.pub.pem")
+    p.add_argument("--key", action="append", default=[], metavar="ISSUERS=FILE", help="trusted public key and the issuers it vouches for, e.g. HK=hk.pub.pem")
     p.add_argument("--now", help="verification time: epoch seconds or ISO 8601 with offset (default: the system clock)")
     p.add_argument("--skew", type=int, default=300, help="clock-skew allowance in seconds (default 300)")
     p.add_argument("--destination", help="region code of this gate, e.g. MO")

@@ -220,7 +220,7 @@ def valid_cases() -> list[Case]:
         "a repetitive text that DEFLATE shortens: the issuer rule picks XC1Z:",
         ["Ed25519", "Deflated", "FullProfile"],
     )
-    add(issued(claims("minimal", destinations=["MO", "TW"])), "several destinations, in ascending order", ["Ed25519", "Destination"], destination="TW")
+    add(issued(claims("minimal", destinations=["AE", "MO"])), "several destinations, in ascending order; the gate's is the last", ["Ed25519", "Destination"], destination="MO")
     add(issued(claims("minimal")), "the gate's region and channel are both checked", ["Ed25519", "Destination", "Channel"], destination="MO", channel="e-channel")
     add(
         issued(claims("minimal", channel="counter")),
@@ -315,7 +315,7 @@ def invalid_cases() -> list[Case]:
     add(good, "NOT_YET_VALID", "one second before the start minus the skew", ["NotYetValid", "SkewBoundary"], now=samples.ISSUED_AT - SKEW - 1)
     add(good, "EXPIRED", "at expiry plus the skew", ["Expired", "SkewBoundary"], now=EXP + SKEW)
     add(good, "REVOKED", "cti on the verifier's revocation list", ["Revoked"], revoked=[samples.minimal()["cti"]])
-    add(good, "NOT_ENTITLED", "a gate in a region the credential does not admit to", ["Destination"], destination="TW")
+    add(good, "NOT_ENTITLED", "a gate in a region the credential does not admit to", ["Destination"], destination="HK")
     add(good, "NOT_ENTITLED", "an e-Channel credential at a staffed counter", ["Channel"], channel="counter")
     add(good, "BIOMETRIC_MISMATCH", "templates of another person", ["Biometric"], templates="impostor")
     return out
@@ -595,7 +595,7 @@ def hostile_cases() -> list[Case]:
     add(signed(payload, protected=enc({1: -8, 4: flip(kid, 0)})), "UNKNOWN_KID", "kid of a trusted key with one bit flipped", ["KidUnknown"])
     raw_public = KEYS["hk-ed25519"].public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     add(signed(payload, protected=enc({1: -8, 4: hashlib.sha256(raw_public).digest()[:8]})), "UNKNOWN_KID", "kid derived from the raw public key instead of its SubjectPublicKeyInfo", ["KidUnknown", "KidDerivation"])
-    add(good, "UNKNOWN_KID", "a verifier configured with no keys at all", ["KidUnknown", "EmptyKeySet"], keys={})
+    add(good, "UNKNOWN_KID", "a verifier that trusts only the other authority's keys", ["KidUnknown"], keys={"mo-ed25519": ["MO"], "mo-es256": ["MO"]})
     add(sample_text("hk-es256"), "UNKNOWN_KID", "an ES256 credential at a verifier that trusts only Ed25519 keys", ["KidUnknown"], keys={"hk-ed25519": ["HK"], "mo-ed25519": ["MO"]})
     add(plain(message("mo-ed25519", payload, prot)), "SIGNATURE", "kid of one trusted key, signed by another trusted key: verifiers must not try every key", ["KidMismatch"])
     # --- signature ----------------------------------------------------------------------------
@@ -792,11 +792,11 @@ def hostile_cases() -> list[Case]:
     add(good, "EXPIRED", "expired and revoked: validity is checked before revocation", ["Expired", "Revoked", "Precedence"], now=EXP + SKEW, revoked=[samples.minimal()["cti"]])
     add(sample_text("hk-es256"), "REVOKED", "an ES256 credential whose cti is revoked", ["Revoked", "ES256"], revoked=[samples.minimal()["cti"]])
     add(deflated(compress.deflate(msg)), "REVOKED", "a compressed credential whose cti is revoked", ["Revoked", "Deflated"], revoked=["00" * 8, samples.minimal()["cti"], "ff" * 16])
-    add(good, "REVOKED", "revoked and at a gate it does not admit to: revocation is checked first", ["Revoked", "Destination", "Precedence"], revoked=[samples.minimal()["cti"]], destination="TW")
+    add(good, "REVOKED", "revoked and at a gate it does not admit to: revocation is checked first", ["Revoked", "Destination", "Precedence"], revoked=[samples.minimal()["cti"]], destination="HK")
     add(plain(message("hk-ed25519", payload_of(claims(enrolment_expiry=SHORT_ENROLMENT)))), "NOT_ENTITLED", "the first second after the enrolment expiry day", ["Destination", "DateBoundary"], now=END_OF_SHORT_ENROLMENT)
     stay = claims(residency="non-permanent", stay_limit=SHORT_ENROLMENT, symbols=["C"])
     add(plain(message("hk-ed25519", payload_of(stay))), "NOT_ENTITLED", "the first second after the limit of stay", ["Destination", "DateBoundary", "NonPermanent"], now=END_OF_SHORT_ENROLMENT)
-    add(good, "NOT_ENTITLED", "a gate region in lowercase: regions are compared exactly", ["Destination"], destination="mo")
+    add(sample_text("mo-ed25519"), "NOT_ENTITLED", "a Macau credential at a Macau gate: a region's own gates do not admit its credentials", ["Destination"], destination="MO")
     add(good, "NOT_ENTITLED", "a gate of the issuing region itself", ["Destination"], destination="HK")
     face_only = cbor.encode(credential.claims.to_cbor(bound(claims(), "enrolled-face")))
     add(plain(message("hk-ed25519", face_only)), "BIOMETRIC_MISMATCH", "only the face is bound; the gate also checks a fingerprint", ["Biometric"], templates="enrolled")
@@ -929,7 +929,6 @@ NOTES = {
     "AlgType": "An alg of the wrong type: text or a boolean (spec 4.2). Catches loose comparisons (true == 1).",
     "KidDerivation": "A kid derived otherwise than from the SubjectPublicKeyInfo (spec 4.3). Catches issuers and verifiers that hash the raw key.",
     "KidMismatch": "Signed by a trusted key other than the one the kid names (spec 4.3). Catches verifiers that try every key.",
-    "EmptyKeySet": "A verifier that trusts no key (spec 4.3). Catches verifiers that skip the check when the key set is empty.",
     "SignatureMalleable": "Ed25519 with S + L in place of S (spec 4.2). Catches verifiers that do not require S < L, as RFC 8032 does.",
     "SignatureZero": "An all-zero signature (spec 4.2). Catches verifiers that accept r = 0 or s = 0, or an identity point.",
     "EcdsaDer": "An ES256 signature in DER instead of the fixed 64-byte r || s (spec 4.2). Catches verifiers that accept either.",

@@ -42,8 +42,8 @@ VALID = [v for v in vectors() if v.valid]
 NOW = VALID[0]["verifier"]["now"]
 KEYSET = VALID[0].keyset()
 PRIVATE = {name: credential.load_private_key(k["privateKeyPem"]) for name, k in document()["keys"].items()}
-# Generated claims name issuers other than HK and MO: trust the test key for any issuer.
-ANY_ISSUER = credential.KeySet([PRIVATE["hk-ed25519"].public_key(), PRIVATE["hk-es256"].public_key()])
+# Generated claims are issued by HK or MO with the HK test keys: trust them for both.
+ANY_ISSUER = credential.KeySet(credential.TrustedKey(PRIVATE[name].public_key(), {"HK", "MO"}) for name in ("hk-ed25519", "hk-es256"))
 
 
 def rejected(text: str | bytes, **verifier: Any) -> credential.VerificationError:
@@ -208,8 +208,12 @@ def claims_strategy(draw: st.DrawFn) -> dict[str, Any]:
     start = iat if nbf is None else nbf
     exp = draw(st.integers(start + 1, model.MAX_TIME))
     today = dt.datetime.fromtimestamp(start, dt.timezone.utc).date()
-    issuer = draw(REGIONS)
-    destinations = draw(st.lists(REGIONS.filter(lambda r: r != issuer), min_size=1, max_size=8, unique=True))
+    # The issuer is one a verifier can trust (a known region); destinations may be any region code,
+    # and always include the other known region so that a gate there can check them.
+    issuer = draw(st.sampled_from(sorted(model.REGIONS)))
+    gate = next(r for r in sorted(model.REGIONS) if r != issuer)
+    others = draw(st.lists(REGIONS.filter(lambda r: r not in (issuer, gate)), max_size=7, unique=True))
+    destinations = sorted([gate, *others], key=lambda r: r.encode())
     residency = draw(st.sampled_from(sorted(model.RESIDENCY.values())))
     modalities = draw(st.lists(st.sampled_from(sorted(model.MODALITIES.values())), min_size=1, max_size=3, unique=True))
     xc: dict[str, Any] = {
@@ -258,7 +262,8 @@ def claims_strategy(draw: st.DrawFn) -> dict[str, Any]:
 def test_issue_then_verify_gives_the_claims_back(claims: dict[str, Any], key: str, deflate: bool | None) -> None:
     text = credential.issue(claims, PRIVATE[key], deflate=deflate)
     start = claims.get("nbf", claims["iat"])
-    verified = credential.verify(text, ANY_ISSUER, now=start, skew=0, destination=claims["xc"]["destinations"][-1])
+    gate = next(r for r in sorted(model.REGIONS) if r != claims["iss"])
+    verified = credential.verify(text, ANY_ISSUER, now=start, skew=0, destination=gate)
     assert verified.claims == claims
     assert credential.decode(text).claims == claims
     assert credential.issue(claims, PRIVATE[key], deflate=deflate) == text, "issuance is deterministic"
