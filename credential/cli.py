@@ -318,6 +318,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", help="folder for the PNG and text (default: out)")
     p.add_argument("--alg", choices=["Ed25519", "ES256"], default="Ed25519")
     p.set_defaults(run=cmd_demo)
+
+    from . import cli_inspect
+
+    cli_inspect.register(sub)
     return top
 
 
