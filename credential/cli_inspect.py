@@ -58,7 +58,7 @@ def configuration(args: argparse.Namespace) -> tuple[Any, Any, Any]:
             skew=args.skew,
             destination=args.destination,
             channel=args.channel,
-            revoked=args.revoked,  # type: ignore[arg-type]
+            revoked=args.revoked,
         )
         now = epoch_seconds(_parse_now(args.now))
         if templates is not None:

@@ -144,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(value, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
 
     def _check_host(self) -> None:
-        port = self.server.server_address[1]
+        port = self.server.server_address[1]  # type: ignore[index]  # an (address, port) pair: bound to HOST
         if self.headers.get("Host", "") not in (f"{HOST}:{port}", f"localhost:{port}"):
             raise _Refused(HTTPStatus.MISDIRECTED_REQUEST, "this server answers to 127.0.0.1 and localhost only")
 
