@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import limits
+from .cli_common import EXIT_INVALID, UsageError
 
-EXIT_INVALID = 1
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 # A text file or standard input longer than this cannot hold a credential; reading stops there, and the
 # inspector reports LIMIT for what it read.
@@ -24,8 +24,6 @@ _MAX_READ = limits.MAX_TEXT_CHARS + 2
 
 
 def _usage(message: str) -> Exception:
-    from .cli import UsageError
-
     return UsageError(message)
 
 
