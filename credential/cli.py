@@ -118,7 +118,7 @@ def _templates(specs: list[str]) -> dict[str, bytes] | None:
     try:
         check_templates(out)
     except (ValueError, TypeError) as err:
-        raise UsageError(f"--template: {err}") from None
+        raise UsageError(str(err)) from None
     return out
 
 
@@ -528,7 +528,9 @@ def _run(argv: list[str] | None) -> int:
     except SystemExit as done:  # --help, or a usage message argparse has printed
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # here, so that a closed pipe is reported like any other outcome
+        return code
     except BaseException as err:
         for kind, message, code in OUTCOMES:
             if isinstance(err, kind):
