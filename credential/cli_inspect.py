@@ -10,21 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any
 
-from . import limits
+from . import cli_common as common, limits
 from .cli_common import EXIT_INVALID, UsageError
 
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 # A text file or standard input longer than this cannot hold a credential; reading stops there, and the
 # inspector reports LIMIT for what it read.
 _MAX_READ = limits.MAX_TEXT_CHARS + 2
-
-
-def _usage(message: str) -> Exception:
-    return UsageError(message)
 
 
 def add_verifier_options(p: argparse.ArgumentParser) -> None:
@@ -48,7 +42,7 @@ def configuration(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     templates = _templates(args.template)
     if not args.key:
         if args.now or templates or args.destination or args.channel or args.revoked is not None:
-            raise _usage("the verifier's options need trusted keys: give at least one --key ISSUERS=FILE")
+            raise UsageError("the verifier's options need trusted keys: give at least one --key ISSUERS=FILE")
         return None, None, None
     try:
         verifier = Verifier(
@@ -62,12 +56,15 @@ def configuration(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         if templates is not None:
             check_templates(templates)
     except (ValueError, TypeError) as err:
-        raise _usage(str(err)) from None
+        raise UsageError(str(err)) from None
     return verifier, now, templates
 
 
 def read_source(source: str) -> str | bytes:
-    """The credential: ``-`` for standard input, a text file, a QR image, or the text itself."""
+    """The credential: ``-`` for standard input, a text file, a QR image, or the text itself.
+
+    Unlike ``verify``, over-long input is not refused here: the inspector reports it (step 1).
+    """
     if source == "-":
         return _strip_newline(sys.stdin.buffer.read(_MAX_READ))
     try:
@@ -77,35 +74,22 @@ def read_source(source: str) -> str | bytes:
         is_file = False
     if not is_file:
         # Base45 has "/" and ".", so only what cannot be a credential text is taken for a missing file.
-        looks_like_file = "/" in source or Path(source).suffix.lower() in _IMAGE_SUFFIXES | {".txt"}
+        looks_like_file = "/" in source or Path(source).suffix.lower() in common.IMAGE_SUFFIXES | {".txt"}
         if looks_like_file and not source.startswith(("XC", "XP")):
-            raise _usage(f"{source}: no such file")
+            raise UsageError(f"{source}: no such file")
         return source
-    if path.suffix.lower() in _IMAGE_SUFFIXES:
-        from . import qr
-
-        try:
-            return qr.scan(path)
-        except (qr.ScanError, OSError) as err:
-            raise _usage(f"{source}: {err}") from None
+    if path.suffix.lower() in common.IMAGE_SUFFIXES:
+        return common.scan_image(common.read_file(source, common.MAX_IMAGE_BYTES, "image"), source)
     try:
         with path.open("rb") as handle:
             return _strip_newline(handle.read(_MAX_READ))
     except OSError as err:
-        raise _usage(f"{source}: {err}") from None
+        raise UsageError(f"{source}: {common.reason(err)}") from None
 
 
 def _strip_newline(data: bytes) -> bytes:
     # One trailing newline is what editors and shells add; the credential itself never ends in one.
     return data.removesuffix(b"\n").removesuffix(b"\r")
-
-
-def safe(text: str) -> str:
-    """Text from a credential, made harmless for a terminal: control and format characters escaped."""
-    return "".join(
-        c if c in "\n" or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") else f"\\u{ord(c):04x}"
-        for c in text
-    )
 
 
 def render_text(report: Any) -> str:
@@ -133,7 +117,7 @@ def render_text(report: Any) -> str:
         lines.append(f"  {s.number:>3}  {s.verdict.upper() if s.verdict == 'failed' else s.verdict:<11}  {s.check}{note}")
     if report.configuration is not None:
         lines += ["", "Configuration", "  " + json.dumps(report.configuration, ensure_ascii=False)]
-    return safe("\n".join(lines))
+    return "\n".join(lines)  # the command's output stream escapes what a terminal could act on
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -153,11 +137,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     verifier, now, templates = configuration(args)
     if not 0 <= args.port <= 65535:
-        raise _usage(f"--port {args.port} is not a TCP port")
+        raise UsageError(f"--port {args.port} is not a TCP port")
     try:
         serve(args.port, verifier=verifier, now=now if args.now else None, templates=templates)
     except OSError as err:
-        raise _usage(f"cannot listen on 127.0.0.1:{args.port}: {err}") from None
+        raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {err}") from None
     return 0
 
 
