@@ -31,6 +31,7 @@ from .errors import VerificationError
 # Modules (in this package) that add subcommands through their register(subparsers) function.
 # One per line, so that adding one is a one-line change.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "cli_inspect",
 )
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
 MAX_BOX = 100  # pixels per module: a larger PNG helps no scanner and costs memory
