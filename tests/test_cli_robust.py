@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from credential import cbor, cli, cose, issue, samples, text as textlayer
+from credential import cbor, cli, cli_batch, cose, issue, samples, text as textlayer
 from credential.cli_common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, escape
 from credential.keys import generate_key, kid_of, private_key_to_pem, public_key_to_pem
 from credential.limits import MAX_TEXT_CHARS
@@ -448,3 +448,24 @@ def test_closed_output_pipe_is_not_a_traceback(work: Path) -> None:
         os.close(writer)
     assert result.returncode == EXIT_USAGE
     assert result.stderr == b"credential decode: output closed before it was all written\n"
+
+
+# --- batch progress -------------------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("terminal", "quiet", "drawn"), [(True, False, True), (True, True, False), (False, False, False)])
+def test_progress_bar_only_on_a_terminal(work: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool, quiet: bool, drawn: bool) -> None:
+    (work / "three.jsonl").write_text("{}\n\n{}\n{}\n")
+    stream = Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    args = cli.parser().parse_args(["issue", "--batch", str(work / "three.jsonl"), "--key", "k.pem", *(["--quiet"] if quiet else [])])
+    progress = cli_batch.progress_for(args, 1024)
+    assert (progress is not None) == drawn
+    if progress is not None:
+        progress(3)
+        assert stream.getvalue().startswith("\r[") and " 3/3 " in stream.getvalue()
