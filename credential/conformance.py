@@ -346,4 +346,4 @@ def junit(summary: Summary) -> bytes:
                 failure.text = f"expected {o.expected}, got {o.got}; flags {', '.join(o.flags)}"
             elif o.outcome == SKIPPED:
                 ET.SubElement(case, "skipped", message=o.reason)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
