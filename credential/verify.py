@@ -273,48 +273,47 @@ class Verifier:
             skipped=tuple(name for name in OPTIONAL_CHECKS if not ran[name]),
         )
 
-
     def _held_list(self, issuer: str, list_id: str) -> StatusList:
         """The list held under this name, checked against this configuration's trust once per token."""
         assert self.status is not None
+        name = f"{issuer}/{list_id}"
         digest = self.status.digest(issuer, list_id)
-        if digest is None:
-            raise VerificationError(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {issuer}/{list_id}")
         memo = self._status_checked.get((issuer, list_id))
-        if memo is None or memo[0] != digest:
+        if digest is not None and (memo is None or memo[0] != digest):
             held = self.status.get(issuer, list_id)
-            if held is None:  # removed since the digest was read
-                raise VerificationError(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {issuer}/{list_id}")
-            result: StatusList | VerificationError
-            try:
-                result = read_token(held.token, self.trust)
-            except VerificationError as err:
-                result = err  # remembered too, so a bad token costs its check once, not once per traveller
-            memo = self._status_checked[(issuer, list_id)] = (held.digest, result)
+            if held is not None:  # else removed since the digest was read
+                result: StatusList | VerificationError
+                try:
+                    result = read_token(held.token, self.trust)
+                except VerificationError as err:
+                    result = err  # remembered too, so a bad token costs its check once, not once per traveller
+                memo = self._status_checked[(issuer, list_id)] = (held.digest, result)
+            digest = None if held is None else held.digest
+        if digest is None or memo is None:
+            raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
         if isinstance(memo[1], VerificationError):
-            raise VerificationError(ErrorCode.STATUS_LIST_INVALID, f"status list {issuer}/{list_id}: {memo[1].detail}")
+            raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name}: {memo[1].detail}")
         return memo[1]
 
     def _check_status(self, claims: Mapping[str, Any], issuer: str, seconds: int) -> None:
+        """Step 19a after its first two checks: the held list, its freshness, the entry (spec 8A.5)."""
         reference = claims["xc"].get("status")
         if reference is None:
-            raise VerificationError(ErrorCode.NO_STATUS, "the credential names no status list, and this gate requires one")
+            raise _status_error(ErrorCode.NO_STATUS, "the credential names no status list, and this gate requires one")
         list_id, index = reference["list"], reference["index"]
         held = self._held_list(issuer, list_id)
         name = f"{issuer}/{list_id}"
         if held.issuer != issuer or held.list_id != list_id:
-            raise VerificationError(
-                ErrorCode.STATUS_LIST_INVALID, f"the list held as {name} is {held.issuer}/{held.list_id}"
-            )
+            raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"the list held as {name} is {held.issuer}/{held.list_id}")
         if held.issued_at > seconds + self.skew:
-            raise VerificationError(
+            raise _status_error(
                 ErrorCode.STATUS_LIST_INVALID, f"status list {name} is issued at {held.issued_at}, after now {seconds} (skew {self.skew} s)"
             )
         assert self.status_max_age is not None and self.status_grace is not None
         # How far past each freshness bound the list is (positive: stale); the grace covers both.
         late = max(seconds - held.issued_at - self.status_max_age, seconds - self.skew - held.expires + 1)
         if late > self.status_grace:
-            raise VerificationError(
+            raise _status_error(
                 ErrorCode.STATUS_STALE,
                 f"status list {name} issued at {held.issued_at}, expiring at {held.expires}, is too old at {seconds} "
                 f"(maximum age {self.status_max_age} s, skew {self.skew} s, grace {self.status_grace} s)",
@@ -325,13 +324,18 @@ class Verifier:
                 name, late, held.issued_at, held.expires, self.status_grace,
             )
         if index >= held.size:
-            raise VerificationError(ErrorCode.STATUS_INDEX, f"index {index} is outside status list {name} of {held.size} entries")
+            raise _status_error(ErrorCode.STATUS_INDEX, f"index {index} is outside status list {name} of {held.size} entries")
         value = held.status(index)
         if value:
             code = _STATUS_CODES.get(value)
             if code is None:
-                raise VerificationError(ErrorCode.STATUS_LIST_INVALID, f"status list {name} has the undefined value {value} at {index}")
-            raise VerificationError(code, f"credential {claims['cti']} is {'revoked' if code is ErrorCode.REVOKED else 'suspended'} in status list {name}")
+                raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name} has the undefined value {value} at {index}")
+            raise _status_error(code, f"credential {claims['cti']} is {code.value.lower()} in status list {name}")
+
+
+def _status_error(code: ErrorCode, detail: str) -> VerificationError:
+    """A failure of step 19a, named as such: REVOKED alone would point to the deny-list (step 19)."""
+    return VerificationError(code, detail, step="19a")
 
 
 def _today(seconds: int) -> str:
