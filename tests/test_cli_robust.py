@@ -163,6 +163,12 @@ MISTAKES = [
     # demo
     (["demo", "--out", "cred.txt"], EXIT_USAGE, "credential demo: cannot write to cred.txt"),
     (["demo", "--out", "cred.txt/demo"], EXIT_USAGE, "credential demo: cannot write to cred.txt/demo"),
+    # inspect and serve
+    (["inspect", "missing.png"], EXIT_USAGE, "credential inspect: missing.png"),
+    (["inspect", "cred.txt", "--now", NOW], EXIT_USAGE, "credential inspect: the verifier's options need trusted keys"),
+    (["inspect", "cred.txt", "--key", "HK=rsa.pem"], EXIT_USAGE, "credential inspect: --key HK=rsa.pem: unsupported key type"),
+    (["serve", "--port", "70000"], EXIT_USAGE, "credential serve: --port 70000"),
+    (["serve", "--key", "HK=missing.pem"], EXIT_USAGE, "credential serve: --key missing.pem: No such file"),
     # no subcommand, an unknown one, an unknown option
     ([], EXIT_USAGE, "usage: credential"),
     (["bogus"], EXIT_USAGE, "usage: credential"),
@@ -191,6 +197,8 @@ def test_every_subcommand_is_driven_with_a_mistake() -> None:
 INJECTIONS = [
     ["verify", "hostile.txt", *K, "--now", NOW],
     ["decode", "hostile.txt"],
+    ["inspect", "hostile.txt"],
+    ["inspect", "hostile.txt", "--json"],
     ["render", "hostile.txt", "--out", "x.png"],
     ["verify", NASTY, *K],
     ["verify", "XC1:" + NASTY, *K],
