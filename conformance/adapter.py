@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The reference implementation's conformance adapter (spec section 14.4): an example to copy.
+"""The reference implementation's conformance adapter (spec section 14A): an example to copy.
 
 The runner (``credential conformance --impl 'python conformance/adapter.py'``) writes one JSON
 request per line to standard input; this program answers each with one JSON line on standard output,

@@ -1,4 +1,4 @@
-"""The conformance runner (spec section 14.4): every vector of every vector file, through another
+"""The conformance runner (spec section 14A): every vector of every vector file, through another
 implementation's adapter program, one JSON request and one JSON answer per line.
 
 The runner knows nothing of what a vector file configures: it passes each file's shared members and
@@ -121,7 +121,7 @@ def load(paths: Iterable[Path]) -> list[VectorFile]:
 
 
 def request(vectors: VectorFile, test: dict[str, Any]) -> dict[str, Any]:
-    """The request for one case (spec 14.4)."""
+    """The request for one case (spec 14A)."""
     return {
         "protocol": PROTOCOL,
         "id": f"{vectors.name}#{test['tcId']}",

@@ -171,6 +171,8 @@ MISTAKES = [
     (["conformance", "--impl", "/nonexistent/adapter"], EXIT_USAGE, "credential conformance: --impl '/nonexistent/adapter'"),
     (["conformance", "--impl", "true", "--vectors", "missing"], EXIT_USAGE, "credential conformance: --vectors"),
     (["conformance", "--impl", "true", "--timeout", "-1"], EXIT_USAGE, "credential conformance: --timeout -1"),
+    (["inspect", "cred.txt", "--key", "HK=rsa.pem"], EXIT_USAGE, "credential inspect: --key HK=rsa.pem: unsupported key type"),
+    (["serve", "--key", "HK=missing.pem"], EXIT_USAGE, "credential serve: --key missing.pem: No such file"),
     # demo
     (["demo", "--out", "cred.txt"], EXIT_USAGE, "credential demo: cannot write to cred.txt"),
     (["demo", "--out", "cred.txt/demo"], EXIT_USAGE, "credential demo: cannot write to cred.txt/demo"),
@@ -203,6 +205,7 @@ INJECTIONS = [
     ["verify", "hostile.txt", *K, "--now", NOW],
     ["decode", "hostile.txt"],
     ["inspect", "hostile.txt"],
+    ["inspect", "hostile.txt", "--json"],
     ["inspect", "hostile.txt", *K, "--now", NOW, "--json"],
     ["render", "hostile.txt", "--out", "x.png"],
     ["verify", NASTY, *K],
