@@ -25,13 +25,6 @@ from typing import Any
 
 import credential
 
-# The members of test.verifier this adapter understands, per vector file format. A case whose
-# verifier has any other member is answered "unsupported".
-KNOWN_VERIFIER_OPTIONS = {
-    "XC1 conformance vectors": {"now", "skew", "keys", "destination", "channel", "revoked", "templates"},
-}
-
-
 class Unsupported(Exception):
     """This adapter cannot run the case as the vector asks; the runner skips it."""
 
@@ -42,27 +35,65 @@ def _templates(shared: dict[str, Any], name: str | None) -> dict[str, bytes] | N
     return {modality: bytes.fromhex(value) for modality, value in shared["templates"][name].items()}
 
 
-def _verifier(shared: dict[str, Any], options: dict[str, Any]) -> credential.Verifier:
-    keys = credential.KeySet(
-        credential.TrustedKey(shared["keys"][name]["publicKeyPem"].encode(), frozenset(issuers))
-        for name, issuers in options["keys"].items()
-    )
-    return credential.Verifier(
-        keys,
-        skew=options["skew"],
-        destination=options["destination"],
-        channel=options["channel"],
-        revoked=options["revoked"],
-    )
+def _keys(shared: dict[str, Any], value: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        "trust": credential.KeySet(
+            credential.TrustedKey(shared["keys"][name]["publicKeyPem"].encode(), frozenset(issuers)) for name, issuers in value.items()
+        )
+    }
+
+
+def _status_lists(shared: dict[str, Any], value: list[dict[str, Any]] | None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    held = credential.StatusCache()
+    for entry in value:
+        held.store(entry["issuer"], entry["list"], bytes.fromhex(shared["lists"][entry["token"]]["token"]), entry["fetchedAt"])
+    return {"status": held}
+
+
+def _option(name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """A member that maps to the Verifier argument ``name`` as it is; null leaves the default."""
+    return lambda shared, value: {} if value is None else {name: value}
+
+
+def _per_traveller(shared: dict[str, Any], value: Any) -> dict[str, Any]:
+    return {}  # now and templates are given to verify, not to the Verifier
+
+
+# How each member of test.verifier becomes arguments of credential.Verifier, for every vector file this
+# adapter knows. A case whose verifier has a member not listed here is answered "unsupported".
+OPTIONS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
+    "now": _per_traveller,
+    "templates": _per_traveller,
+    "keys": _keys,
+    "skew": _option("skew"),
+    "destination": _option("destination"),
+    "channel": _option("channel"),
+    "revoked": _option("revoked"),
+    # test-vectors/status.json (spec 8A, step 19a)
+    "statusLists": _status_lists,
+    "statusMaxAge": _option("status_max_age"),
+    "statusGrace": _option("status_grace"),
+}
+
+
+def configuration(shared: dict[str, Any], test: dict[str, Any]) -> tuple[credential.Verifier, int, dict[str, bytes] | None]:
+    """The verifier a case configures, its verification time and the traveller's templates."""
+    options = test["verifier"]
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise Unsupported(f"verifier inputs this adapter does not know: {', '.join(unknown)}")
+    arguments: dict[str, Any] = {}
+    for name, value in options.items():
+        arguments.update(OPTIONS[name](shared, value))
+    return credential.Verifier(**arguments), options["now"], _templates(shared, options.get("templates"))
 
 
 def verify(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
-    options = test["verifier"]
-    unknown = set(options) - KNOWN_VERIFIER_OPTIONS.get(shared.get("format", ""), set())
-    if unknown:
-        raise Unsupported(f"verifier options this adapter does not know: {', '.join(sorted(unknown))}")
+    verifier, now, templates = configuration(shared, test)
     try:
-        verified = _verifier(shared, options).verify(test["text"], now=options["now"], templates=_templates(shared, options["templates"]))
+        verified = verifier.verify(test["text"], now=now, templates=templates)
     except credential.VerificationError as err:
         return {"verdict": "invalid", "error": err.code.value, "detail": err.detail}
     return {"verdict": "valid", "claims": verified.claims}
