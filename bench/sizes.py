@@ -37,7 +37,7 @@ import segno.consts
 
 import credential
 from credential import base45, claims as model, compress, qr
-from credential.issue import complete
+from credential.issue import complete_claims as complete
 
 LEVELS = ("L", "M", "Q")
 

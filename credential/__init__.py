@@ -7,7 +7,7 @@ from . import qr
 from .biometric import bind as bind_biometrics, digest as biometric_digest
 from .decode import Layers, decode
 from .errors import ClaimsError, ErrorCode, VerificationError
-from .issue import issue
+from .issue import complete_claims, issue
 from .keys import (
     KeySet,
     TrustedKey,
@@ -34,6 +34,7 @@ __all__ = [
     "bind_biometrics",
     "biometric_digest",
     "check_biometrics",
+    "complete_claims",
     "decode",
     "generate_key",
     "issue",

@@ -170,7 +170,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
     try:
         text = issue(claims, key, templates=_templates(args.template))
     except (ValueError, TypeError) as err:
-        raise UsageError(f"claims: {err}") from None
+        raise UsageError(f"{args.claims}: {err}") from None  # err names the field
     _write(text, args.out)
     return 0
 
