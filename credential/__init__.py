@@ -6,6 +6,7 @@ The normative description is ``spec/xc-v1.md``; section numbers in the modules r
 from . import qr
 from .biometric import bind as bind_biometrics, digest as biometric_digest
 from .decode import Layers, decode
+from .eligibility import DEFAULT_POLICY, FIRST_PHASE, NON_PERMANENT_PHASE, PHASES, IneligibleError, Policy, Rule
 from .errors import ClaimsError, ErrorCode, VerificationError
 from .issue import complete_claims, issue
 from .keys import (
@@ -21,6 +22,13 @@ from .keys import (
 from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 
 __all__ = [
+    "DEFAULT_POLICY",
+    "FIRST_PHASE",
+    "NON_PERMANENT_PHASE",
+    "PHASES",
+    "IneligibleError",
+    "Policy",
+    "Rule",
     "DEFAULT_SKEW",
     "OPTIONAL_CHECKS",
     "ClaimsError",

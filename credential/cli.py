@@ -147,13 +147,22 @@ def cmd_issue_batch(args: argparse.Namespace, key: Any) -> int:
     failures = 0
     out = sys.stdout if args.out in (None, "-") else open(args.out, "w", encoding="ascii")
     with out:
-        for number, text, error in issue_lines(lines, key, jobs=args.jobs, progress=None if args.quiet else Progress(total)):
+        for number, text, error in issue_lines(
+            lines, key, jobs=args.jobs, progress=None if args.quiet else Progress(total), phase=None if args.policy == "none" else args.policy
+        ):
             if error is None:
                 out.write(text + "\n")
             else:
                 failures += 1
                 print(f"line {number}: {error}", file=sys.stderr)
     return EXIT_USAGE if failures else 0
+
+
+def _policy(name: str) -> Any:
+    """The eligibility tables of a phase (spec 9.5), or None for --policy none."""
+    from .eligibility import PHASES
+
+    return None if name == "none" else PHASES[name]
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
@@ -168,7 +177,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
     try:
-        text = issue(claims, key, templates=_templates(args.template))
+        text = issue(claims, key, templates=_templates(args.template), policy=_policy(args.policy), birth_date=args.birth_date)
     except (ValueError, TypeError) as err:
         raise UsageError(f"{args.claims}: {err}") from None  # err names the field
     _write(text, args.out)
@@ -291,6 +300,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", action="store_true", help="CLAIMS is JSON Lines: one credential per line, on every core")
     p.add_argument("--jobs", type=int, help="worker processes for --batch (default: one per core)")
     p.add_argument("--quiet", action="store_true", help="no progress bar for --batch")
+    p.add_argument(
+        "--policy", choices=["first", "non-permanent", "none"], default="first",
+        help="eligibility tables of the issuer's region (spec 9.5): first phase (default), non-permanent phase, or none",
+    )
+    p.add_argument(
+        "--birth-date", metavar="YYYY-MM-DD",
+        help="the holder's date of birth from the issuer's records, for the age rule; not put in the credential "
+        "(--batch: a line's \"birth_date\" member)",
+    )
     p.set_defaults(run=cmd_issue)
 
     p = sub.add_parser("verify", help="verify credential text, a text file or a QR image")

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from . import biometric, cbor, claims as model, cose, limits, text as textlayer
+from . import biometric, cbor, claims as model, cose, eligibility, limits, text as textlayer
 from .issuer_input import normalize
 from .keys import PrivateKey, algorithm_for, kid_of
 
@@ -47,16 +47,25 @@ def issue(
     *,
     templates: Mapping[str, bytes] | None = None,
     deflate: bool | None = None,
+    policy: eligibility.PolicyArg = eligibility.DEFAULT_POLICY,
+    birth_date: Any = None,
 ) -> str:
     """Sign the claims and return the credential text.
 
     ``templates`` (modality name to reference template) computes ``xc.biometrics``. ``deflate``
     None follows the spec (compress only when shorter); True or False force it, for testing verifiers.
+    ``policy`` is the issuer's eligibility policy (spec 9.5): by default the first-phase table of the
+    claims' issuer; a ``Policy``, another table by region, or None for no check. ``birth_date`` (a
+    date, or YYYY-MM-DD, YYYY-MM or YYYY text) is the holder's, from the issuer's records, for the
+    age rule; it is not put in the credential.
     """
     alg = algorithm_for(key)
     if not hasattr(key, "private_bytes"):
         raise TypeError("issuing needs a private key")
-    payload = cbor.encode(model.to_cbor(complete_claims(claims, templates)))
+    completed = complete_claims(claims, templates)
+    cbor_claims = model.to_cbor(completed)
+    eligibility.apply(policy, completed, birth_date)
+    payload = cbor.encode(cbor_claims)
     try:
         cbor.decode(payload)  # extensions may nest or count past the limits every verifier enforces
     except cbor.CBORError as err:

@@ -124,7 +124,7 @@ def test_issue_batch_in_order_with_bad_lines_reported(workdir: Path) -> None:
     for i in range(5):
         claims = samples.minimal()
         claims["cti"] = f"{i:016x}"
-        lines.append(json.dumps({"claims": claims, "templates": {m: t.hex() for m, t in samples.TEMPLATES.items()}}))
+        lines.append(json.dumps({"claims": claims, "templates": {m: t.hex() for m, t in samples.TEMPLATES.items()}, "birth_date": samples.BIRTH_DATE}))
     lines.insert(2, '{"iss": "HK"}')
     (workdir / "batch.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run("issue", "--batch", "batch.jsonl", "--key", "hk.pem", "--jobs", "2", "--out", "batch.txt", cwd=workdir)
