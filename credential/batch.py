@@ -1,38 +1,80 @@
-"""Batch issuance on every core: one JSON line in, one credential line out, in input order."""
+"""Batch issuance on every core: JSON lines in, one result per line out, in input order.
+
+Each result names the input line it came from and the ``cti`` of the credential issued for it, so a
+line that fails never shifts the others: the issuer can always tell which credential is whose.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
+from . import jsonload
 from .eligibility import DEFAULT_POLICY, PHASES, PolicyArg
-from .issue import issue
+from .issue import complete, issue
 from .keys import PrivateKey, load_private_key, private_key_to_pem
 
 _KEY: PrivateKey | None = None
 _POLICY: PolicyArg = DEFAULT_POLICY
 CHUNK = 64  # lines per task: large enough to amortize inter-process traffic, small enough to stream
+MAX_LINE_BYTES = 4 * 1024 * 1024  # one line: its claims and any templates, in hexadecimal
+
+# What one bad line can raise: it fails alone, with its reason, and the batch goes on. RecursionError
+# and OverflowError stay here so that no input, however deep or large, can stop the other lines.
+LINE_ERRORS = (ValueError, TypeError, KeyError, OverflowError, RecursionError)
+_RECORD_MEMBERS = frozenset({"claims", "templates", "birth_date"})
 
 
-def parse_line(line: str) -> tuple[dict[str, Any], dict[str, bytes] | None, Any]:
+class Issued(NamedTuple):
+    """The outcome of one input line: the credential and its ``cti`` (hex), or the reason it failed."""
+
+    line: int
+    cti: str | None
+    text: str | None
+    error: str | None
+
+
+def parse_line(line: str | bytes) -> tuple[dict[str, Any], dict[str, bytes] | None, Any]:
     """A line is the claims object, or {"claims": {...}, "templates": {modality: hex}, "birth_date": ...}.
 
-    ``birth_date`` is the holder's, from the issuer's records, for the eligibility policy's age rule
-    (spec 9.5); it is not put in the credential.
+    ``birth_date`` (optional) is the holder's, from the issuer's records, for the eligibility
+    policy's age rule (spec 9.5); it is not put in the credential.
     """
-    record = json.loads(line)
+    content = line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n")
+    if len(content) > MAX_LINE_BYTES:
+        raise ValueError(f"line longer than {MAX_LINE_BYTES:,} bytes")
+    record = jsonload.load(line)
     if not isinstance(record, dict):
         raise ValueError("each line is a JSON object")
     if "claims" not in record:
         return record, None, None
+    if set(record) - _RECORD_MEMBERS:
+        raise ValueError(f"unexpected members {sorted(set(record) - _RECORD_MEMBERS)} beside claims, templates and birth_date")
     templates = record.get("templates")
-    if templates is not None and not isinstance(templates, dict):
+    if templates is None:
+        return record["claims"], None, record.get("birth_date")
+    if not isinstance(templates, dict) or not all(isinstance(t, str) for t in templates.values()):
         raise ValueError("templates is an object of modality to hexadecimal template")
-    return record["claims"], {m: bytes.fromhex(t) for m, t in templates.items()} if templates else None, record.get("birth_date")
+    return record["claims"], {m: bytes.fromhex(t) for m, t in templates.items()}, record.get("birth_date")
+
+
+def issue_line(line: str | bytes, key: PrivateKey, policy: PolicyArg = DEFAULT_POLICY) -> tuple[str, str]:
+    """The ``cti`` and credential text for one input line, if the holder is eligible under ``policy``."""
+    claims, templates, birth_date = parse_line(line)
+    completed = complete(claims, templates)
+    return completed["cti"], issue(completed, key, policy=policy, birth_date=birth_date)
+
+
+def _reason(err: Exception) -> str:
+    """Why a line failed, in the operator's words: the message, or what kind of failure it was."""
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    if isinstance(err, KeyError):
+        return f"missing member {err}"
+    return str(err) or type(err).__name__
 
 
 def _init(pem: bytes, phase: str | None) -> None:
@@ -41,21 +83,21 @@ def _init(pem: bytes, phase: str | None) -> None:
     _POLICY = None if phase is None else PHASES[phase]
 
 
-def _issue_chunk(lines: list[tuple[int, str]]) -> list[tuple[int, str, str | None]]:
+def _issue_chunk(lines: list[tuple[int, str | bytes]]) -> list[Issued]:
     """Issue each line; a bad line yields its error instead of stopping the batch."""
     assert _KEY is not None
-    out: list[tuple[int, str, str | None]] = []
+    out: list[Issued] = []
     for number, line in lines:
         try:
-            claims, templates, birth_date = parse_line(line)
-            out.append((number, issue(claims, _KEY, templates=templates, policy=_POLICY, birth_date=birth_date), None))
-        except (ValueError, TypeError, KeyError) as err:
-            out.append((number, "", f"{type(err).__name__}: {err}"))
+            cti, text = issue_line(line, _KEY, _POLICY)
+            out.append(Issued(number, cti, text, None))
+        except LINE_ERRORS as err:
+            out.append(Issued(number, None, None, _reason(err)))
     return out
 
 
-def _chunks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
-    chunk: list[tuple[int, str]] = []
+def _chunks(lines: Iterable[str | bytes]) -> Iterator[list[tuple[int, str | bytes]]]:
+    chunk: list[tuple[int, str | bytes]] = []
     for number, line in enumerate(lines, start=1):
         if line.strip():
             chunk.append((number, line))
@@ -67,25 +109,25 @@ def _chunks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
 
 
 def issue_lines(
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     key: PrivateKey,
     *,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
     phase: str | None = "first",
-) -> Iterator[tuple[int, str, str | None]]:
-    """(line number, credential text, error or None) for each non-blank line, in input order.
+) -> Iterator[Issued]:
+    """One ``Issued`` for each non-blank line (numbered from 1, blank lines counted), in input order.
 
-    ``phase`` names the eligibility tables applied (``eligibility.PHASES``), None for none.
+    ``phase`` names the eligibility tables applied (``eligibility.PHASES``, spec 9.5), None for none.
     """
     if phase is not None and phase not in PHASES:
         raise ValueError(f"phase {phase!r} is not one of {sorted(PHASES)} or None")
     jobs = jobs or os.cpu_count() or 1
     pem = private_key_to_pem(key)
-    pending: deque[Future[list[tuple[int, str, str | None]]]] = deque()
+    pending: deque[Future[list[Issued]]] = deque()
     done = 0
 
-    def drain(keep: int) -> Iterator[tuple[int, str, str | None]]:
+    def drain(keep: int) -> Iterator[Issued]:
         nonlocal done
         while len(pending) > keep:
             results = pending.popleft().result()

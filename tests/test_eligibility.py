@@ -190,8 +190,8 @@ def test_batch_applies_the_policy_per_line() -> None:
     young, adult = _born_years_before(8), samples.BIRTH_DATE
     lines = [json.dumps({"claims": _hk(), "birth_date": born}) for born in (adult, young, adult)]
     results = list(issue_lines(lines, KEY, jobs=1))
-    assert [error is None for _, _, error in results] == [True, False, True]
-    assert "aged 8" in str(results[1][2])
-    assert all(error is None for _, _, error in issue_lines(lines, KEY, jobs=1, phase=None))
+    assert [result.error is None for result in results] == [True, False, True]
+    assert "aged 8" in str(results[1].error)
+    assert all(result.error is None for result in issue_lines(lines, KEY, jobs=1, phase=None))
     with pytest.raises(ValueError, match="phase"):
         list(issue_lines(lines, KEY, jobs=1, phase="second"))
