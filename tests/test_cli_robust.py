@@ -160,6 +160,14 @@ MISTAKES = [
     (["scan", "blank.png"], EXIT_USAGE, "credential scan: blank.png: no QR code"),
     (["scan", "claims.json"], EXIT_USAGE, "credential scan: claims.json: not an image"),
     (["scan", "missing.png"], EXIT_USAGE, "credential scan: image missing.png: No such file"),
+    # inspect and serve: a hostile credential is reported (exit 1), configuration mistakes exit 2
+    (["inspect", "hostile.txt"], EXIT_INVALID, ""),
+    (["inspect", "blank.png"], EXIT_USAGE, "credential inspect: blank.png: no QR code"),
+    (["inspect", "missing.png"], EXIT_USAGE, "credential inspect: missing.png: no such file"),
+    (["inspect", "cred.txt", "--now", NOW], EXIT_USAGE, "credential inspect: the verifier's options need trusted keys"),
+    (["inspect", "cred.txt", "--key", "HK=garbage.pem"], EXIT_USAGE, "credential inspect: --key HK=garbage.pem"),
+    (["serve", "--port", "70000"], EXIT_USAGE, "credential serve: --port 70000 is not a TCP port"),
+    (["serve", "--destination", "MO"], EXIT_USAGE, "credential serve: the verifier's options need trusted keys"),
     # demo
     (["demo", "--out", "cred.txt"], EXIT_USAGE, "credential demo: cannot write to cred.txt"),
     (["demo", "--out", "cred.txt/demo"], EXIT_USAGE, "credential demo: cannot write to cred.txt/demo"),
@@ -191,6 +199,8 @@ def test_every_subcommand_is_driven_with_a_mistake() -> None:
 INJECTIONS = [
     ["verify", "hostile.txt", *K, "--now", NOW],
     ["decode", "hostile.txt"],
+    ["inspect", "hostile.txt"],
+    ["inspect", "hostile.txt", *K, "--now", NOW, "--json"],
     ["render", "hostile.txt", "--out", "x.png"],
     ["verify", NASTY, *K],
     ["verify", "XC1:" + NASTY, *K],
