@@ -39,11 +39,11 @@ TARGET_CLI_S = 0.150
 
 
 def _qrcode_library_png(text: str, ecc: str, box: int = qr.DEFAULT_BOX) -> bytes:
-    """What credential.qr did before: the qrcode library's fitting loop, 8 full masks, PIL drawing."""
+    """A peer renderer: the qrcode library's fitting loop, 8 full masks, PIL drawing."""
     import qrcode
     from qrcode.util import MODE_ALPHA_NUM, QRData
 
-    code = qrcode.QRCode(version=None, error_correction=qr.ECC_LEVELS[ecc], border=qr.QUIET_ZONE, box_size=box)
+    code = qrcode.QRCode(version=None, error_correction=getattr(qrcode.constants, f"ERROR_CORRECT_{ecc}"), border=qr.QUIET_ZONE, box_size=box)
     code.add_data(QRData(text, mode=MODE_ALPHA_NUM))
     code.make(fit=True)
     out = io.BytesIO()
@@ -146,7 +146,7 @@ def main_table(quick: bool) -> str:
         text = credential.issue(claims, key)
         layers = credential.decode(text)
         tbs, sig = layers.to_be_signed, layers.signature
-        keyset = credential.KeySet([public])
+        keyset = credential.KeySet([credential.TrustedKey(public, {"HK"})])
         material[alg] = (text, keyset, layers)
         if alg == "Ed25519":
             suite.add(f"{alg} raw sign", lambda k=key, m=tbs: k.sign(m))
@@ -378,7 +378,7 @@ def verify_profile(quick: bool) -> str:
     for alg in ALGS:
         key = fixed_key(alg)
         text = credential.issue(completed(), key)
-        keyset = credential.KeySet([key.public_key()])
+        keyset = credential.KeySet([credential.TrustedKey(key.public_key(), {"HK"})])
         columns[alg] = verify_in_context(text, keyset, runs)
         body = text[len(textlayer.PREFIX) :]
         message = base45.decode(body)
@@ -408,7 +408,7 @@ def verify_profile(quick: bool) -> str:
 
     key = fixed_key("Ed25519")
     text = credential.issue(completed(), key)
-    keyset = credential.KeySet([key.public_key()])
+    keyset = credential.KeySet([credential.TrustedKey(key.public_key(), {"HK"})])
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(2000):

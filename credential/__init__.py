@@ -18,10 +18,11 @@ from .keys import (
     private_key_to_pem,
     public_key_to_pem,
 )
-from .verify import DEFAULT_SKEW, VerifiedCredential, check_biometrics, verify
+from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 
 __all__ = [
     "DEFAULT_SKEW",
+    "OPTIONAL_CHECKS",
     "ClaimsError",
     "ErrorCode",
     "KeySet",
@@ -29,6 +30,7 @@ __all__ = [
     "TrustedKey",
     "VerificationError",
     "VerifiedCredential",
+    "Verifier",
     "bind_biometrics",
     "biometric_digest",
     "check_biometrics",

@@ -376,9 +376,10 @@ class OneOf(Codec):
 
 
 REGION = Pattern(r"[A-Z]{2}")
-# The regions of spec 3.7: a destination names one of them (the issuer is checked by the key set).
-REGIONS = frozenset({"HK", "MO"})
-# Both regions keep UTC+08:00 all year: their civil dates are the dates of the claims (spec 3.4 R5).
+# The regions this version knows (spec 3.3): every destination names one, and a verifier's
+# configuration names its own region and the issuers its keys vouch for from it.
+REGIONS = {"HK": "Hong Kong SAR", "MO": "Macau SAR"}
+# Both regions keep UTC+08:00 all year: their civil dates are the dates of the claims (spec 3.4, 9.3).
 REGION_UTC_OFFSET = 8 * 3600
 DOC_TYPES = {1: "identity-card", 2: "passport", 3: "travel-permit"}
 RESIDENCY = {1: "permanent", 2: "non-permanent"}
@@ -394,7 +395,7 @@ XC = Map(
         Field(2, "doc_number", Pattern(r"[A-Z0-9]{1,16}"), True),
         Field(3, "residency", Enum(RESIDENCY), True),
         Field(4, "symbols", List(Pattern(r"[A-Z0-9*]{1,3}"), 8)),
-        Field(5, "destinations", List(OneOf(REGIONS, "a region of the spec's table"), 8, ordered=True), True),
+        Field(5, "destinations", List(OneOf(frozenset(REGIONS), "a region of the spec's table"), 8, ordered=True), True),
         Field(6, "channel", Enum(CHANNELS), True),
         Field(7, "enrolment", Pattern(r"[A-Z0-9-]{1,32}"), True),
         Field(8, "enrolment_expiry", Date(), True),

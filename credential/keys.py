@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
@@ -196,12 +196,30 @@ def _refuse_weak_point(key: PublicKey) -> None:
             raise ValueError(f"Ed25519 public key is {defect}: a key set refuses it (spec 4.2)")
 
 
+def region_codes(value: object, what: str) -> frozenset[str]:
+    """A non-empty set of known region codes; a bare string is a mistake, not a set of letters."""
+    from .claims import REGIONS
+
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{what} is a collection of region codes such as {{'HK'}}, not {type(value).__name__}")
+    codes = list(value)
+    if not codes:
+        raise ValueError(f"{what} is empty: name the issuers this key vouches for")
+    for code in codes:
+        if not isinstance(code, str):
+            raise TypeError(f"{what}: region codes are strings, not {type(code).__name__}")
+        if code not in REGIONS:
+            raise ValueError(f"{what}: {code!r} is not a region code of spec section 3.3 ({', '.join(sorted(REGIONS))})")
+    return frozenset(codes)
+
+
 @dataclass(frozen=True)
 class TrustedKey:
-    """A verifier's public key, and the issuer codes it may sign for (empty: any issuer)."""
+    """A verifier's public key and the issuer codes it vouches for (spec 9.2). Trust always names
+    its issuers: there is no key trusted for any issuer."""
 
     key: PublicKey
-    issuers: frozenset[str] = field(default_factory=frozenset)
+    issuers: frozenset[str]
     kid: bytes = field(init=False)
     algorithm: Algorithm = field(init=False)
 
@@ -215,29 +233,32 @@ class TrustedKey:
         object.__setattr__(self, "algorithm", algorithm_for(key))
         _refuse_weak_point(key)
         object.__setattr__(self, "kid", kid_of(key))
-        object.__setattr__(self, "issuers", frozenset(self.issuers))
-
-
-KeyLike = Union[TrustedKey, PublicKey, bytes, str]
+        object.__setattr__(self, "issuers", region_codes(self.issuers, "issuers"))
 
 
 class KeySet:
     """The keys a verifier trusts, indexed by kid. Build it once; verifying then costs one lookup."""
 
-    def __init__(self, keys: Iterable[KeyLike]) -> None:
+    def __init__(self, keys: Iterable[TrustedKey]) -> None:
         if isinstance(keys, (bytes, str, TrustedKey)) or not isinstance(keys, Iterable):
-            raise TypeError("keys must be an iterable of public keys, PEM strings or TrustedKey objects")
+            raise TypeError("keys must be an iterable of TrustedKey objects")
         self._by_kid: dict[bytes, TrustedKey] = {}
         for item in keys:
-            trusted = item if isinstance(item, TrustedKey) else TrustedKey(item)  # type: ignore[arg-type]
-            if trusted.kid in self._by_kid:
-                raise ValueError(f"two keys share kid {trusted.kid.hex()}; a key set holds each key once")
-            self._by_kid[trusted.kid] = trusted
+            if not isinstance(item, TrustedKey):
+                raise TypeError(
+                    f"a key set holds TrustedKey objects, not {type(item).__name__}: "
+                    "say which issuers each key vouches for, e.g. TrustedKey(key, {'HK'})"
+                )
+            if item.kid in self._by_kid:
+                raise ValueError(f"two keys share kid {item.kid.hex()}; a key set holds each key once")
+            self._by_kid[item.kid] = item
+        if not self._by_kid:
+            raise ValueError("the key set is empty: it would refuse every credential")
 
     def get(self, kid: bytes) -> TrustedKey | None:
         return self._by_kid.get(kid)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[TrustedKey]:
         return iter(self._by_kid.values())
 
     def __len__(self) -> int:

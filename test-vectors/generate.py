@@ -40,7 +40,7 @@ NOW = samples.ISSUED_AT + 3600
 SKEW = credential.DEFAULT_SKEW
 EXP = samples.ISSUED_AT + samples.YEAR
 SHORT_ENROLMENT = "2027-06-30"
-END_OF_SHORT_ENROLMENT = 1814400000  # 2027-07-01T00:00:00Z
+END_OF_SHORT_ENROLMENT = 1814371200  # 2027-07-01T00:00:00+08:00, i.e. 2027-06-30T16:00:00Z (spec 9.3)
 
 
 def _seed(label: str) -> bytes:
@@ -221,7 +221,7 @@ def valid_cases() -> list[Case]:
         "a repetitive text that DEFLATE shortens: the issuer rule picks XC1Z:",
         ["Ed25519", "Deflated", "FullProfile"],
     )
-    # Valid until destinations were restricted to the region table of spec 3.7; kept in its place.
+    # Valid until destinations were restricted to the region table of spec 3.3; kept in its place.
     out.append(Case("a destination outside the region table (TW) next to MO", ["RegionTable", "Destination"], signed(xc(5, ["MO", "TW"])), error="CLAIMS", verifier={"destination": "MO"}))
     add(issued(claims("minimal")), "the gate's region and channel are both checked", ["Ed25519", "Destination", "Channel"], destination="MO", channel="e-channel")
     add(
@@ -237,8 +237,14 @@ def valid_cases() -> list[Case]:
     add(issued(claims()), "zero skew, one second before expiry", ["Ed25519", "SkewBoundary"], now=EXP - 1, skew=0)
     add(
         issued(claims(enrolment_expiry=SHORT_ENROLMENT)),
-        "last second of the enrolment expiry day (dates end at 24:00 UTC)",
+        "last second of the enrolment expiry day (dates end at 24:00 UTC+08:00, 16:00 UTC)",
         ["Ed25519", "DateBoundary"],
+        now=END_OF_SHORT_ENROLMENT - 1,
+    )
+    add(
+        issued(claims(residency="non-permanent", stay_limit=SHORT_ENROLMENT, symbols=["C"])),
+        "last second of the limit of stay (23:59:59 UTC+08:00), when the UTC date is still that day",
+        ["Ed25519", "DateBoundary", "NonPermanent"],
         now=END_OF_SHORT_ENROLMENT - 1,
     )
     add(issued(claims()), "the gate checks the face template only", ["Ed25519", "Biometric"], templates="enrolled-face")
@@ -317,7 +323,7 @@ def invalid_cases() -> list[Case]:
     add(good, "NOT_YET_VALID", "one second before the start minus the skew", ["NotYetValid", "SkewBoundary"], now=samples.ISSUED_AT - SKEW - 1)
     add(good, "EXPIRED", "at expiry plus the skew", ["Expired", "SkewBoundary"], now=EXP + SKEW)
     add(good, "REVOKED", "cti on the verifier's revocation list", ["Revoked"], revoked=[samples.minimal()["cti"]])
-    add(good, "NOT_ENTITLED", "a gate in a region the credential does not admit to", ["Destination"], destination="TW")
+    add(good, "NOT_ENTITLED", "a gate in a region the credential does not admit to", ["Destination"], destination="HK")
     add(good, "NOT_ENTITLED", "an e-Channel credential at a staffed counter", ["Channel"], channel="counter")
     add(good, "BIOMETRIC_MISMATCH", "templates of another person", ["Biometric"], templates="impostor")
     return out
@@ -614,7 +620,7 @@ def hostile_cases() -> list[Case]:
     add(signed(payload, protected=enc({1: -8, 4: flip(kid, 0)})), "UNKNOWN_KID", "kid of a trusted key with one bit flipped", ["KidUnknown"])
     raw_public = KEYS["hk-ed25519"].public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     add(signed(payload, protected=enc({1: -8, 4: hashlib.sha256(raw_public).digest()[:8]})), "UNKNOWN_KID", "kid derived from the raw public key instead of its SubjectPublicKeyInfo", ["KidUnknown", "KidDerivation"])
-    add(good, "UNKNOWN_KID", "a verifier configured with no keys at all", ["KidUnknown", "EmptyKeySet"], keys={})
+    add(good, "UNKNOWN_KID", "a verifier that trusts only the other authority's keys", ["KidUnknown"], keys={"mo-ed25519": ["MO"], "mo-es256": ["MO"]})
     add(sample_text("hk-es256"), "UNKNOWN_KID", "an ES256 credential at a verifier that trusts only Ed25519 keys", ["KidUnknown"], keys={"hk-ed25519": ["HK"], "mo-ed25519": ["MO"]})
     add(plain(message("mo-ed25519", payload, prot)), "SIGNATURE", "kid of one trusted key, signed by another trusted key: verifiers must not try every key", ["KidMismatch"])
     # --- signature ----------------------------------------------------------------------------
@@ -811,11 +817,11 @@ def hostile_cases() -> list[Case]:
     add(good, "EXPIRED", "expired and revoked: validity is checked before revocation", ["Expired", "Revoked", "Precedence"], now=EXP + SKEW, revoked=[samples.minimal()["cti"]])
     add(sample_text("hk-es256"), "REVOKED", "an ES256 credential whose cti is revoked", ["Revoked", "ES256"], revoked=[samples.minimal()["cti"]])
     add(deflated(compress.deflate(msg)), "REVOKED", "a compressed credential whose cti is revoked", ["Revoked", "Deflated"], revoked=["00" * 8, samples.minimal()["cti"], "ff" * 16])
-    add(good, "REVOKED", "revoked and at a gate it does not admit to: revocation is checked first", ["Revoked", "Destination", "Precedence"], revoked=[samples.minimal()["cti"]], destination="TW")
-    add(plain(message("hk-ed25519", payload_of(claims(enrolment_expiry=SHORT_ENROLMENT)))), "NOT_ENTITLED", "the first second after the enrolment expiry day", ["Destination", "DateBoundary"], now=END_OF_SHORT_ENROLMENT)
+    add(good, "REVOKED", "revoked and at a gate it does not admit to: revocation is checked first", ["Revoked", "Destination", "Precedence"], revoked=[samples.minimal()["cti"]], destination="HK")
+    add(plain(message("hk-ed25519", payload_of(claims(enrolment_expiry=SHORT_ENROLMENT)))), "NOT_ENTITLED", "the first second after the enrolment expiry day at UTC+08:00 (16:00 UTC, still that day in UTC)", ["Destination", "DateBoundary"], now=END_OF_SHORT_ENROLMENT)
     stay = claims(residency="non-permanent", stay_limit=SHORT_ENROLMENT, symbols=["C"])
-    add(plain(message("hk-ed25519", payload_of(stay))), "NOT_ENTITLED", "the first second after the limit of stay", ["Destination", "DateBoundary", "NonPermanent"], now=END_OF_SHORT_ENROLMENT)
-    add(good, "NOT_ENTITLED", "a gate region in lowercase: regions are compared exactly", ["Destination"], destination="mo")
+    add(plain(message("hk-ed25519", payload_of(stay))), "NOT_ENTITLED", "the first second after the limit of stay at UTC+08:00 (16:00 UTC, still that day in UTC)", ["Destination", "DateBoundary", "NonPermanent"], now=END_OF_SHORT_ENROLMENT)
+    add(sample_text("mo-ed25519"), "NOT_ENTITLED", "a Macau credential at a Macau gate: a region's own gates do not admit its credentials", ["Destination"], destination="MO")
     add(good, "NOT_ENTITLED", "a gate of the issuing region itself", ["Destination"], destination="HK")
     face_only = cbor.encode(credential.claims.to_cbor(bound(claims(), "enrolled-face")))
     add(plain(message("hk-ed25519", face_only)), "BIOMETRIC_MISMATCH", "only the face is bound; the gate also checks a fingerprint", ["Biometric"], templates="enrolled")
@@ -1175,7 +1181,7 @@ NOTES = {
     "Destination": "Entitlement to the gate's region (spec 9.2).",
     "Channel": "Entitlement to the gate's clearance channel (spec 9.2). Catches verifiers that ignore the channel.",
     "SkewBoundary": "Exact-second validity with the clock-skew allowance (spec 9.3). Catches off-by-one comparisons.",
-    "DateBoundary": "Dates are valid through the end of their day in UTC (spec 9.3).",
+    "DateBoundary": "Dates are civil dates of the regions, valid through 24:00 UTC+08:00 of their day, which is 16:00 UTC (spec 9.3); catches a verifier that ends dates at midnight UTC, eight hours late.",
     "Biometric": "Biometric binding digests (spec 8).",
     "TextLimit": "Input length bound before any decoding (spec 10).",
     "Prefix": "The version prefix (spec 7.1).",
@@ -1247,7 +1253,6 @@ NOTES = {
     "AlgType": "An alg of the wrong type: text or a boolean (spec 4.2). Catches loose comparisons (true == 1).",
     "KidDerivation": "A kid derived otherwise than from the SubjectPublicKeyInfo (spec 4.3). Catches issuers and verifiers that hash the raw key.",
     "KidMismatch": "Signed by a trusted key other than the one the kid names (spec 4.3). Catches verifiers that try every key.",
-    "EmptyKeySet": "A verifier that trusts no key (spec 4.3). Catches verifiers that skip the check when the key set is empty.",
     "SignatureMalleable": "Ed25519 with S + L in place of S (spec 4.2). Catches verifiers that do not require S < L, as RFC 8032 does.",
     "SignatureZero": "An all-zero signature (spec 4.2). Catches verifiers that accept r = 0 or s = 0, or an identity point.",
     "EcdsaDer": "An ES256 signature in DER instead of the fixed 64-byte r || s (spec 4.2). Catches verifiers that accept either.",
@@ -1286,7 +1291,7 @@ NOTES = {
     "DeflateIncompleteCode": "An incomplete or over-subscribed Huffman code, other than a single one-bit code (spec 6). Catches inflaters that decode with whatever code they are given.",
     "Plausibility": "A birth date after the day of issue (rule R5, spec 3.4), full or partial. Catches verifiers that do not compare the two.",
     "RegionDate": "The day of issue is the civil date at UTC+08:00, not in UTC (spec 3.4). Catches verifiers that take the UTC date of iat.",
-    "RegionTable": "A destination must be a region of the table in spec 3.7. Catches verifiers that check the two-letter form only.",
+    "RegionTable": "A destination must be a region of the table in spec 3.3. Catches verifiers that check the two-letter form only.",
     "IssuerBiometricsAndTemplates": "An issuer given both xc.biometrics and reference templates refuses (spec 9.1). Catches issuers that silently keep one of the two.",
     "IssuerLimits": "An issuer refuses what a verifier would refuse for a limit: the text length, the inflated size, the CBOR limits (spec 9.1 step 11, 10). Catches issuers that check the text length only.",
     "IssuerClaims": "An issuer refuses claims that break section 3 (spec 9.1 step 5).",

@@ -58,7 +58,7 @@ def test_we_verify_pycose(alg: str) -> None:
     )
     message.key = CoseKey.from_pem_private_key(credential.private_key_to_pem(key).decode())
     peer = _low_s(message.encode(tag=True)) if alg == "ES256" else message.encode(tag=True)
-    verified = credential.verify(textlayer.wrap(peer), [key.public_key()], now=NOW)
+    verified = credential.verify(textlayer.wrap(peer), [credential.TrustedKey(key.public_key(), {"HK"})], now=NOW)
     assert verified.claims == layers.claims
 
 
@@ -70,7 +70,7 @@ def test_we_verify_cwt(alg: str) -> None:
         layers.payload, private, protected={"alg": COSE_NAMES[alg], "kid": credential.kid_of(key)}, unprotected={}
     )
     peer = _low_s(peer) if alg == "ES256" else peer
-    assert credential.verify(textlayer.wrap(peer), [key.public_key()], now=NOW).claims == layers.claims
+    assert credential.verify(textlayer.wrap(peer), [credential.TrustedKey(key.public_key(), {"HK"})], now=NOW).claims == layers.claims
 
 
 def test_high_s_from_a_peer_is_refused_until_normalized() -> None:
@@ -79,10 +79,10 @@ def test_high_s_from_a_peer_is_refused_until_normalized() -> None:
     s = int.from_bytes(ours.signature[32:], "big")
     high = cose.build(ours.protected, ours.payload, ours.signature[:32] + (N - s).to_bytes(32, "big"))
     with pytest.raises(credential.VerificationError) as caught:
-        credential.verify(textlayer.wrap(high), [key.public_key()], now=NOW)
+        credential.verify(textlayer.wrap(high), [credential.TrustedKey(key.public_key(), {"HK"})], now=NOW)
     assert caught.value.code is credential.ErrorCode.SIGNATURE
     assert "low-S" in caught.value.detail
-    assert credential.verify(textlayer.wrap(_low_s(high)), [key.public_key()], now=NOW).alg == "ES256"
+    assert credential.verify(textlayer.wrap(_low_s(high)), [credential.TrustedKey(key.public_key(), {"HK"})], now=NOW).alg == "ES256"
 
 
 def test_peer_bytes_equal_ours_for_ed25519() -> None:

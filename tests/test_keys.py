@@ -49,21 +49,45 @@ def test_unsupported_keys_are_caller_mistakes() -> None:
 def test_key_set_refuses_duplicates_and_private_keys() -> None:
     key = credential.generate_key()
     with pytest.raises(ValueError, match="share kid"):
-        credential.KeySet([key.public_key(), credential.public_key_to_pem(key)])
+        credential.KeySet([credential.TrustedKey(key.public_key(), {"HK"}), credential.TrustedKey(credential.public_key_to_pem(key), {"MO"})])
     with pytest.raises(TypeError, match="public keys"):
-        credential.KeySet([key])
+        credential.TrustedKey(key, {"HK"})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="iterable"):
         credential.KeySet(credential.public_key_to_pem(key))  # type: ignore[arg-type]
 
 
-def test_key_set_accepts_objects_pem_and_trusted_keys() -> None:
+def test_key_set_accepts_objects_and_pem_in_trusted_keys() -> None:
     a, b, c = (credential.generate_key() for _ in range(3))
     keyset = credential.KeySet(
-        [a.public_key(), credential.public_key_to_pem(b).decode(), credential.TrustedKey(c.public_key(), frozenset({"MO"}))]
+        [
+            credential.TrustedKey(a.public_key(), {"HK"}),
+            credential.TrustedKey(credential.public_key_to_pem(b).decode(), ["HK", "MO"]),
+            credential.TrustedKey(c.public_key(), frozenset({"MO"})),
+        ]
     )
     assert len(keyset) == 3
+    assert [k.issuers for k in keyset] == [frozenset({"HK"}), frozenset({"HK", "MO"}), frozenset({"MO"})]
     trusted = keyset.get(credential.kid_of(c))
     assert trusted is not None and trusted.issuers == frozenset({"MO"})
+
+
+def test_trust_names_its_issuers() -> None:
+    public = credential.generate_key().public_key()
+    with pytest.raises(TypeError, match="TrustedKey"):
+        credential.KeySet([public])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        credential.TrustedKey(public)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="empty"):
+        credential.TrustedKey(public, frozenset())
+    with pytest.raises(TypeError, match="not str"):
+        credential.TrustedKey(public, "MO")  # type: ignore[arg-type]
+    for bad in ({"mo"}, {"XX"}, {"HK", "hk"}):
+        with pytest.raises(ValueError, match="region code"):
+            credential.TrustedKey(public, bad)
+    with pytest.raises(TypeError, match="strings"):
+        credential.TrustedKey(public, {b"HK"})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="empty"):
+        credential.KeySet([])
 
 
 REFUSED = document()["refusedKeys"]
@@ -76,7 +100,7 @@ def test_key_set_refuses_weak_ed25519_keys(entry: dict[str, Any]) -> None:
         credential.KeySet([credential.TrustedKey(entry["publicKeyPem"], frozenset({"HK"}))])
     public = ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(entry["publicKey"]))
     with pytest.raises(ValueError, match="a key set refuses it"):
-        credential.KeySet([public])
+        credential.TrustedKey(public, frozenset({"HK", "MO"}))
 
 
 @pytest.mark.parametrize("entry", [e for e in REFUSED if "forgery" in e], ids=lambda e: f"refusedKeys#{e['tcId']}")

@@ -15,5 +15,5 @@ def test_png_round_trip(alg: str, profile) -> None:  # type: ignore[no-untyped-d
     text = credential.issue(profile(), key, templates=samples.TEMPLATES)
     scanned = qr.scan(qr.render(text, "png"))
     assert scanned == text
-    verified = credential.verify(scanned, [key.public_key()], now=samples.ISSUED_AT, destination="MO", templates=samples.TEMPLATES)
+    verified = credential.verify(scanned, [credential.TrustedKey(key.public_key(), {"HK"})], now=samples.ISSUED_AT, destination="MO", templates=samples.TEMPLATES)
     assert verified.alg == alg and verified.claims["xc"]["doc_number"] == "A1234563"
