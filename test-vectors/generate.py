@@ -140,7 +140,7 @@ def deflated(raw: bytes) -> str:
 
 def issued(c: dict[str, Any], key_name: str = "hk-ed25519", templates: str | None = "enrolled", deflate: bool | None = None) -> Case:
     """A case made by the public issue(), carrying everything needed to reproduce it byte for byte."""
-    text = credential.issue(c, KEYS[key_name], templates=TEMPLATE_SETS[templates] if templates else None, deflate=deflate)
+    text = credential.issue(c, KEYS[key_name], templates=TEMPLATE_SETS[templates] if templates else None, deflate=deflate, policy=None)
     issuance = {"key": key_name, "claims": c, "templates": templates, "deflate": deflate}
     return Case("", [], text, issuance=issuance)
 
@@ -1085,7 +1085,7 @@ def pinned_issuance_cases() -> list[Case]:
 
     def length(n: int) -> int:
         try:
-            return len(credential.issue(filler(n), KEYS["hk-ed25519"], templates=TEMPLATE_SETS["enrolled"], deflate=False))
+            return len(credential.issue(filler(n), KEYS["hk-ed25519"], templates=TEMPLATE_SETS["enrolled"], deflate=False, policy=None))
         except ValueError:  # refused as too long, which is what the search looks for the edge of
             return limits.MAX_TEXT_CHARS + 1
 
@@ -1121,7 +1121,7 @@ def issuer_refusals() -> list[dict[str, Any]]:
     out = []
     for number, (comment, flags, c, templates, deflate) in enumerate(cases, start=1):
         try:
-            credential.issue(c, KEYS["hk-ed25519"], templates=TEMPLATE_SETS[templates] if templates else None, deflate=deflate)
+            credential.issue(c, KEYS["hk-ed25519"], templates=TEMPLATE_SETS[templates] if templates else None, deflate=deflate, policy=None)
         except ValueError:
             pass
         else:
