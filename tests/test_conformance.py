@@ -36,13 +36,14 @@ def reference() -> conformance.Summary:
 @pytest.fixture()
 def small(tmp_path: Path) -> list[conformance.VectorFile]:
     """The first eight cases of the first file: enough for what a broken adapter does at tcId 3."""
-    document = dict(FILES[0].document, tests=FILES[0].tests[:8])
+    document = {k: v for k, v in FILES[0].document.items() if k not in conformance.CASE_LISTS} | {"tests": FILES[0].tests[:8]}
     return [conformance.VectorFile(FILES[0].name, document)]
 
 
 def test_reference_adapter_passes_every_vector_of_every_file(reference: conformance.Summary) -> None:
     assert {o.file for o in reference.outcomes} == {path.name for path in VECTOR_DIR.glob("*.json")}
-    assert len(reference.outcomes) == sum(len(f.tests) for f in FILES)
+    assert len(reference.outcomes) == sum(1 for f in FILES for _ in f.cases())
+    assert {o.list for o in reference.outcomes} == {name for f in FILES for name, _ in f.cases()}
     failed = [f"{o.id}: {o.reason}" for o in reference.outcomes if o.outcome != conformance.PASSED]
     assert not failed, "the reference adapter must pass (and support) every vector; extend conformance/adapter.py for a new file"
     issued = reference.issuance_counts()
@@ -68,8 +69,8 @@ def test_requests_and_answers_follow_the_schema() -> None:
     finally:
         sys.path.pop(0)
     for vectors in FILES:
-        for test in vectors.tests[::9]:
-            request = conformance.request(vectors, test)
+        for listed, case in list(vectors.cases())[::9]:
+            request = conformance.request(vectors, case, listed)
             _validate(json.loads(json.dumps(request)), "request")
             _validate(adapter.answer(request), "answer")
 
@@ -98,6 +99,12 @@ def test_a_misbehaving_adapter_fails_that_vector_and_the_run_goes_on(small: list
     assert all(o.outcome == conformance.PASSED for o in summary.outcomes if o.tcId != 3)
 
 
+def test_an_adapter_that_trusts_refused_keys_is_caught() -> None:
+    summary = conformance.run(f"{BROKEN} keys", FILES)
+    failed = {o.id for o in summary.outcomes if o.outcome == conformance.FAILED}
+    assert failed and failed == {o.id for o in summary.outcomes if o.list == "refusedKeys"}
+
+
 def test_unsupported_is_skipped_not_failed() -> None:
     summary = conformance.run(f"{BROKEN} es256", FILES)
     skipped = [o for o in summary.outcomes if o.outcome == conformance.SKIPPED]
@@ -108,7 +115,7 @@ def test_unsupported_is_skipped_not_failed() -> None:
 def test_command_line(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "credential"
     small = tmp_path / "small.json"
-    small.write_text(json.dumps(dict(FILES[0].document, tests=FILES[0].tests[:30])), encoding="utf-8")
+    small.write_text(json.dumps({k: v for k, v in FILES[0].document.items() if k not in conformance.CASE_LISTS} | {"tests": FILES[0].tests[:30]}), encoding="utf-8")
     ok = subprocess.run(
         [str(script), "conformance", "--impl", REFERENCE, "--vectors", str(small), "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml")],
         capture_output=True, text=True, timeout=120,
