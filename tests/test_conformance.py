@@ -7,7 +7,9 @@ import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -40,6 +42,20 @@ def small(tmp_path: Path) -> list[conformance.VectorFile]:
     return [conformance.VectorFile(FILES[0].name, document)]
 
 
+def _subset(keep: Callable[[str, dict[str, Any]], bool]) -> list[conformance.VectorFile]:
+    """The vector files with only the cases ``keep(list name, case)`` selects (to keep the broken runs short)."""
+    out = []
+    for vectors in FILES:
+        lists = {name: [case for case in vectors.document.get(name) or () if keep(name, case)] for name in conformance.CASE_LISTS}
+        document = {k: v for k, v in vectors.document.items() if k not in conformance.CASE_LISTS} | lists
+        out.append(conformance.VectorFile(vectors.name, document))
+    return out
+
+
+def _valid_or(flag: str) -> Callable[[str, dict[str, Any]], bool]:
+    return lambda name, case: name == "tests" and (case["result"] == "valid" or flag in case["flags"] or case.get("error") == "CBOR")
+
+
 def test_reference_adapter_passes_every_vector_of_every_file(reference: conformance.Summary) -> None:
     assert {o.file for o in reference.outcomes} == {path.name for path in VECTOR_DIR.glob("*.json")}
     assert len(reference.outcomes) == sum(1 for f in FILES for _ in f.cases())
@@ -69,14 +85,14 @@ def test_requests_and_answers_follow_the_schema() -> None:
     finally:
         sys.path.pop(0)
     for vectors in FILES:
-        for listed, case in list(vectors.cases())[::9]:
+        for listed, case in list(vectors.cases())[::40]:
             request = conformance.request(vectors, case, listed)
             _validate(json.loads(json.dumps(request)), "request")
             _validate(adapter.answer(request), "answer")
 
 
 def test_an_adapter_that_ignores_expiry_is_caught() -> None:
-    summary = conformance.run(f"{BROKEN} expiry", FILES)
+    summary = conformance.run(f"{BROKEN} expiry", _subset(_valid_or("Expired")))
     failed = {o.id for o in summary.outcomes if o.outcome == conformance.FAILED}
     expired = {o.id for o in summary.outcomes if o.expected == "EXPIRED"}
     assert failed == expired and expired
@@ -84,7 +100,7 @@ def test_an_adapter_that_ignores_expiry_is_caught() -> None:
 
 
 def test_an_adapter_that_accepts_trailing_bytes_is_caught() -> None:
-    summary = conformance.run(f"{BROKEN} trailing", FILES)
+    summary = conformance.run(f"{BROKEN} trailing", _subset(_valid_or("CborTrailing")))
     failed = {o.id for o in summary.outcomes if o.outcome == conformance.FAILED}
     trailing = {o.id for o in summary.outcomes if "CborTrailing" in o.flags}
     assert trailing and trailing <= failed
@@ -100,13 +116,13 @@ def test_a_misbehaving_adapter_fails_that_vector_and_the_run_goes_on(small: list
 
 
 def test_an_adapter_that_trusts_refused_keys_is_caught() -> None:
-    summary = conformance.run(f"{BROKEN} keys", FILES)
+    summary = conformance.run(f"{BROKEN} keys", _subset(lambda name, case: name != "tests" or case["tcId"] < 20))
     failed = {o.id for o in summary.outcomes if o.outcome == conformance.FAILED}
     assert failed and failed == {o.id for o in summary.outcomes if o.list == "refusedKeys"}
 
 
 def test_unsupported_is_skipped_not_failed() -> None:
-    summary = conformance.run(f"{BROKEN} es256", FILES)
+    summary = conformance.run(f"{BROKEN} es256", _subset(lambda name, case: name == "tests" and case["tcId"] < 40))
     skipped = [o for o in summary.outcomes if o.outcome == conformance.SKIPPED]
     assert skipped and all("ES256" in o.flags for o in skipped) and not summary.failed
     assert summary.issuance_counts()[conformance.SKIPPED] >= 1
@@ -124,7 +140,10 @@ def test_command_line(tmp_path: Path) -> None:
     assert "30 passed, 0 failed, 0 skipped" in ok.stdout
     assert json.loads((tmp_path / "r.json").read_text())["totals"]["passed"] == 30
     assert ET.parse(tmp_path / "r.xml").getroot().find("testsuite") is not None
-    bad = subprocess.run([str(script), "conformance", "--impl", f"{BROKEN} expiry", "--vectors", str(VECTOR_DIR)], capture_output=True, text=True, timeout=120)
+    expired = tmp_path / "expired.json"
+    document = next(f for f in _subset(_valid_or("Expired")) if f.name == "xc1.json").document
+    expired.write_text(json.dumps(document), encoding="utf-8")
+    bad = subprocess.run([str(script), "conformance", "--impl", f"{BROKEN} expiry", "--vectors", str(expired)], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "failed:" in bad.stdout
     for args in (["--impl", "/nonexistent/adapter"], ["--impl", REFERENCE, "--vectors", str(tmp_path / "none")], ["--impl", REFERENCE, "--timeout", "0"]):
         usage = subprocess.run([str(script), "conformance", *args], capture_output=True, text=True, timeout=60)
