@@ -66,3 +66,13 @@ class Vector:
 
 def vectors() -> list[Vector]:
     return [Vector(t) for t in document()["tests"]]
+
+
+def negative_counts() -> dict[str, int]:
+    """Negative cases per error code across every vector file: the core file and each feature's own (spec 14)."""
+    counts: dict[str, int] = {}
+    for path in sorted((ROOT / "test-vectors").glob("*.json")):
+        for test in json.loads(path.read_text(encoding="utf-8"))["tests"]:
+            if test["result"] == "invalid":
+                counts[test["error"]] = counts.get(test["error"], 0) + 1
+    return counts
