@@ -169,6 +169,9 @@ MISTAKES = [
     (["inspect", "cred.txt", "--key", "HK=garbage.pem"], EXIT_USAGE, "credential inspect: --key HK=garbage.pem"),
     (["serve", "--port", "70000"], EXIT_USAGE, "credential serve: --port 70000 is not a TCP port"),
     (["serve", "--destination", "MO"], EXIT_USAGE, "credential serve: the verifier's options need trusted keys"),
+    (["conformance", "--impl", "/nonexistent/adapter"], EXIT_USAGE, "credential conformance: --impl '/nonexistent/adapter'"),
+    (["conformance", "--impl", "true", "--vectors", "missing"], EXIT_USAGE, "credential conformance: --vectors"),
+    (["conformance", "--impl", "true", "--timeout", "-1"], EXIT_USAGE, "credential conformance: --timeout -1"),
     (["inspect", "cred.txt", "--key", "HK=rsa.pem"], EXIT_USAGE, "credential inspect: --key HK=rsa.pem: unsupported key type"),
     (["serve", "--key", "HK=missing.pem"], EXIT_USAGE, "credential serve: --key missing.pem: No such file"),
     # demo
