@@ -9,6 +9,7 @@ from .decode import Layers, decode
 from .errors import ClaimsError, ErrorCode, VerificationError
 from .issue import issue
 from .keys import (
+    KeyLookup,
     KeySet,
     TrustedKey,
     generate_key,
@@ -18,6 +19,7 @@ from .keys import (
     private_key_to_pem,
     public_key_to_pem,
 )
+from .trust import ListedKey, ListError, TrustList, TrustListError, TrustStore
 from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 
 __all__ = [
@@ -25,8 +27,14 @@ __all__ = [
     "OPTIONAL_CHECKS",
     "ClaimsError",
     "ErrorCode",
+    "KeyLookup",
     "KeySet",
     "Layers",
+    "ListError",
+    "ListedKey",
+    "TrustList",
+    "TrustListError",
+    "TrustStore",
     "TrustedKey",
     "VerificationError",
     "VerifiedCredential",
