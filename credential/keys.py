@@ -168,7 +168,7 @@ STATES = ("active", "retired", "withdrawn")  # spec 16.2
 MAX_TIME = 0xFFFFFFFF  # the last second a claims time can hold (spec 3)
 
 
-def _time(value: object, what: str) -> int:
+def check_time(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} is whole epoch seconds, not {type(value).__name__}")
     if not 0 <= value <= MAX_TIME:
@@ -176,7 +176,7 @@ def _time(value: object, what: str) -> int:
     return value
 
 
-def _profiles(value: object) -> frozenset[str]:
+def check_profiles(value: object) -> frozenset[str]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise TypeError(f"profiles is a collection of profile names such as {{'minimal'}}, not {type(value).__name__}")
     names = frozenset(value)
@@ -186,6 +186,20 @@ def _profiles(value: object) -> frozenset[str]:
     if unknown:
         raise ValueError(f"profiles: {', '.join(unknown)} not among {', '.join(PROFILES)} (spec 3.5)")
     return names
+
+
+def check_lifecycle(not_before: int | None, not_after: int | None, state: str, compromised: int | None) -> None:
+    """A key's signing period and state (spec 16.2): times in range, a non-empty period, a known
+    state, and a compromise time exactly when the key is withdrawn."""
+    for name, value in (("not_before", not_before), ("not_after", not_after), ("compromised", compromised)):
+        if value is not None:
+            check_time(value, name)
+    if not_before is not None and not_after is not None and not_before > not_after:
+        raise ValueError(f"signing period from {not_before} to {not_after} is empty")
+    if state not in STATES:
+        raise ValueError(f"state {state!r} is not one of {', '.join(STATES)}")
+    if (state == "withdrawn") != (compromised is not None):
+        raise ValueError("a withdrawn key has a compromise time, and only a withdrawn key has one")
 
 
 @dataclass(frozen=True)
@@ -223,20 +237,12 @@ class TrustedKey:
         object.__setattr__(self, "kid", kid_of(key))
         object.__setattr__(self, "issuers", region_codes(self.issuers, "issuers"))
         if self.destinations is not None:
-            # Checked by pattern only, as in the claims (3.3): a list may name a region this gate does not know.
             object.__setattr__(self, "destinations", region_codes(self.destinations, "destinations", known=False))
         if self.profiles is not None:
-            object.__setattr__(self, "profiles", _profiles(self.profiles))
-        for name in ("not_before", "not_after", "compromised", "trusted_until"):
-            value = getattr(self, name)
-            if value is not None:
-                _time(value, name)
-        if self.not_before is not None and self.not_after is not None and self.not_before > self.not_after:
-            raise ValueError(f"signing period from {self.not_before} to {self.not_after} is empty")
-        if self.state not in STATES:
-            raise ValueError(f"state {self.state!r} is not one of {', '.join(STATES)}")
-        if (self.state == "withdrawn") != (self.compromised is not None):
-            raise ValueError("a withdrawn key has a compromise time, and only a withdrawn key has one")
+            object.__setattr__(self, "profiles", check_profiles(self.profiles))
+        check_lifecycle(self.not_before, self.not_after, self.state, self.compromised)
+        if self.trusted_until is not None:
+            check_time(self.trusted_until, "trusted_until")
 
     def check_authorized(self, issuer: str, destinations: Iterable[str], profile: str) -> None:
         """Step 16: the key vouches for this issuer, every destination and this profile; raise

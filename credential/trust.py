@@ -31,6 +31,8 @@ from .keys import (
     BY_NAME,
     MAX_TIME,
     PROFILES,
+    check_lifecycle,
+    check_profiles,
     STATES,
     PrivateKey,
     PublicKey,
@@ -107,11 +109,22 @@ class ListedKey:
 
     def __post_init__(self) -> None:
         key = self.key.public_key() if hasattr(self.key, "public_key") else self.key
+        algorithm_for(key)
         object.__setattr__(self, "key", key)
+        # Region codes by pattern only (3.3): a list may name a region this gate does not know.
+        region_codes([self.authority], "authority", known=False)
+        if isinstance(self.destinations, str):
+            raise TypeError("destinations is a collection of region codes, not one string")
+        destinations = region_codes(self.destinations, "destinations", known=False)
+        profiles = check_profiles(self.profiles)
+        if len(destinations) > 8:
+            raise ValueError(f"a key may sign for at most 8 destinations, not {len(destinations)}")
+        check_lifecycle(self.not_before, self.not_after, self.state, self.compromised)
+        if self.not_before is None or self.not_after is None:
+            raise ValueError("a listed key has a signing period")
         # One encoding per list: destinations and profiles in ascending order of their encodings.
-        object.__setattr__(self, "destinations", tuple(sorted(self.destinations, key=cbor.encode)))
-        object.__setattr__(self, "profiles", tuple(sorted(self.profiles, key=PROFILE_VALUES.get)))  # type: ignore[arg-type]
-        self.trusted(None)  # TrustedKey checks every field
+        object.__setattr__(self, "destinations", tuple(sorted(destinations, key=cbor.encode)))
+        object.__setattr__(self, "profiles", tuple(sorted(profiles, key=PROFILE_VALUES.__getitem__)))
 
     @property
     def kid(self) -> bytes:
@@ -143,7 +156,7 @@ class TrustList:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", tuple(self.keys))
-        region_codes([self.authority], "authority")
+        region_codes([self.authority], "authority", known=False)
         for name in ("sequence", "issued", "next_update"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TIME:
@@ -183,6 +196,52 @@ class TrustList:
             "next_update": self.next_update,
             "keys": [_entry_to_json(k) for k in self.keys],
         }
+
+
+_JSON_KEY_FIELDS = {"kid", "alg", "public_key", "authority", "destinations", "profiles", "not_before", "not_after", "state", "compromised"}
+_JSON_LIST_FIELDS = {"authority", "sequence", "issued", "next_update", "keys"}
+
+
+def from_json(view: Mapping[str, Any]) -> TrustList:
+    """A trust list from its JSON view (spec 16.7); ValueError or TypeError names the first mistake."""
+    if not isinstance(view, Mapping):
+        raise TypeError("a trust list is a JSON object (spec 16.7)")
+    unknown = sorted(set(view) - _JSON_LIST_FIELDS)
+    missing = sorted(_JSON_LIST_FIELDS - set(view))
+    if unknown or missing:
+        raise ValueError(f"trust list: missing {missing}, unknown {unknown}")
+    entries = view["keys"]
+    if not isinstance(entries, list):
+        raise TypeError("keys is an array of key objects")
+    listed = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            raise TypeError(f"keys[{i}] is an object")
+        unknown = sorted(set(entry) - _JSON_KEY_FIELDS)
+        if unknown:
+            raise ValueError(f"keys[{i}]: unknown {unknown}")
+        try:
+            key = load_public_key(entry["public_key"])
+            item = ListedKey(
+                key,
+                entry["authority"],
+                tuple(entry["destinations"]),
+                tuple(entry["profiles"]),
+                entry["not_before"],
+                entry["not_after"],
+                entry["state"],
+                entry.get("compromised"),
+            )
+        except KeyError as err:
+            raise ValueError(f"keys[{i}]: missing {err}") from None
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"keys[{i}]: {err}") from None
+        if "kid" in entry and entry["kid"] != item.kid.hex():
+            raise ValueError(f"keys[{i}]: kid {entry['kid']} is not the key's kid {item.kid.hex()} (spec 4.3)")
+        if "alg" in entry and entry["alg"] != algorithm_for(key).name:
+            raise ValueError(f"keys[{i}]: alg {entry['alg']} is not the key's algorithm {algorithm_for(key).name}")
+        listed.append(item)
+    return TrustList(view["authority"], view["sequence"], view["issued"], view["next_update"], tuple(listed))
 
 
 # --- COSE_Key and key entries ------------------------------------------------------------------
@@ -319,8 +378,12 @@ def _entry_from_cbor(value: Any, where: str) -> tuple[ListedKey, str]:
         raise _malformed(f"{where}: a withdrawn key has a compromise time, and only a withdrawn key has one")
     if compromised is not None:
         _time(compromised, f"{where}.compromised")
-    return ListedKey(key, authority, tuple(destinations), tuple(names[v] for v in profile_values), not_before, not_after,
-                     states[state], compromised), authority
+    try:
+        listed = ListedKey(key, authority, tuple(destinations), tuple(names[v] for v in profile_values), not_before,
+                           not_after, states[state], compromised)
+    except (ValueError, TypeError) as err:  # a rule a trusted key holds to, such as a weak Ed25519 point (4.2)
+        raise _malformed(f"{where}: {err}") from None
+    return listed, authority
 
 
 def from_cbor(value: Any) -> TrustList:
@@ -343,7 +406,10 @@ def from_cbor(value: Any) -> TrustList:
     for i, (_, named) in enumerate(parsed):
         if named != authority:
             raise TrustListError(ListError.LIST_AUTHORITY, f"keys[{i}] is listed for {named} in a list of {authority}")
-    return TrustList(authority, sequence, issued, next_update, tuple(listed for listed, _ in parsed))
+    try:
+        return TrustList(authority, sequence, issued, next_update, tuple(listed for listed, _ in parsed))
+    except (ValueError, TypeError) as err:  # every rule is checked above; this is the last line of defence
+        raise _malformed(str(err)) from None
 
 
 # --- signing and reading -----------------------------------------------------------------------
