@@ -265,6 +265,10 @@ def credential_cases() -> list[Case]:
     add("hk-2027-es256", _claims(iat=T0 + 400 * DAY), "KEY_WITHDRAWN",
         "a withdrawn key, iat after the compromise and after the period (and not yet valid): withdrawal is checked first",
         ["Withdrawn", "Precedence"])
+    add("hk-2027-es256", _claims(iat=COMPROMISED + DAY), "KEY_WITHDRAWN", "a withdrawn key, a day after the compromise, within its period", ["Withdrawn"],
+        now=COMPROMISED + DAY + 60)
+    add("hk-2028", _claims(iat=T0 + 20 * DAY - 1), "SIGNING_PERIOD", "a new key used one second before its period starts", ["Rotation", "PeriodEdge"],
+        now=T0 + 21 * DAY, gate=_gate(held=["hk-2"]))
     add("hk-minimal", _claims(), None, "a key for the minimal profile signing a minimal credential", ["Profile"])
     add("hk-minimal", _claims(profile="full"), "ISSUER_NOT_AUTHORIZED", "a key for the minimal profile signing a full one", ["Profile"])
     partial = _claims()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -65,3 +66,14 @@ class Vector:
 
 def vectors() -> list[Vector]:
     return [Vector(t) for t in document()["tests"]]
+
+
+def negative_counts() -> Counter[str]:
+    """Negative vectors per error code, over every vector file in test-vectors/ (xc1.json and the
+    files of later features, such as trust.json)."""
+    counts: Counter[str] = Counter()
+    for path in sorted((ROOT / "test-vectors").glob("*.json")):
+        for test in json.loads(path.read_text(encoding="utf-8"))["tests"]:
+            if test["result"] == "invalid":
+                counts[test["error"]] += 1
+    return counts
