@@ -225,8 +225,8 @@ def from_json(view: Mapping[str, Any]) -> TrustList:
             item = ListedKey(
                 key,
                 entry["authority"],
-                tuple(entry["destinations"]),
-                tuple(entry["profiles"]),
+                entry["destinations"],
+                entry["profiles"],
                 entry["not_before"],
                 entry["not_after"],
                 entry["state"],
