@@ -168,6 +168,12 @@ MISTAKES = [
     (["inspect", "cred.txt", "--key", "HK=garbage.pem"], EXIT_USAGE, "credential inspect: --key HK=garbage.pem"),
     (["serve", "--port", "70000"], EXIT_USAGE, "credential serve: --port 70000 is not a TCP port"),
     (["serve", "--destination", "MO"], EXIT_USAGE, "credential serve: the verifier's options need trusted keys"),
+    # trust lists: a missing or refused list, pins without lists
+    (["trust", "show", "missing.xctl"], EXIT_USAGE, "credential trust: trust list missing.xctl: No such file"),
+    (["trust", "build", "missing.json"], EXIT_USAGE, "credential trust: trust list JSON missing.json: No such file"),
+    (["trust", "show", "cred.txt"], EXIT_INVALID, "LIST_MALFORMED: "),
+    (["verify", "cred.txt", "--list-key", "HK=hk.pub.pem"], EXIT_USAGE, "credential verify: the trust store holds no keys"),
+    (["verify", "cred.txt", "--list-key", "HK=hk.pub.pem", *K], EXIT_USAGE, "credential verify: give trusted keys with --key or trust lists"),
     # demo
     (["demo", "--out", "cred.txt"], EXIT_USAGE, "credential demo: cannot write to cred.txt"),
     (["demo", "--out", "cred.txt/demo"], EXIT_USAGE, "credential demo: cannot write to cred.txt/demo"),
@@ -209,6 +215,8 @@ INJECTIONS = [
     ["verify", "cred.txt", "--key", f"{NASTY}=hk.pub.pem"],
     ["verify", "cred.txt", "--key", f"HK={NASTY}"],
     ["verify", "cred.txt", *K, "--template", f"{NASTY}=face.bin"],
+    ["trust", "show", f"{NASTY}.xctl"],
+    ["verify", "cred.txt", "--list-key", f"{NASTY}=hk.pub.pem"],
     ["verify", "cred.txt", *K, "--now", NASTY],
     ["verify", "cred.txt", *K, "--destination", NASTY],
     ["verify", "cred.txt", *K, "--channel", NASTY],
