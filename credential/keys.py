@@ -305,9 +305,12 @@ class KeySet:
 
 
 class KeyLookup(Protocol):
-    """What a verifier asks of its trust: the key a kid names, and how many keys there are. A
-    ``KeySet`` and a ``TrustStore`` (trust.py) both answer it."""
+    """What a verifier asks of its trust: the key a kid names, how many keys there are, and all of
+    them (for tools that show the configuration). A ``KeySet`` and a ``TrustStore`` (trust.py) both
+    answer it."""
 
     def get(self, kid: bytes) -> TrustedKey | None: ...
 
     def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[TrustedKey]: ...
