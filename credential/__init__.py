@@ -20,6 +20,9 @@ from .keys import (
     public_key_to_pem,
 )
 from .trust import ListedKey, ListError, TrustList, TrustListError, TrustStore
+from .status_authority import StatusAuthority
+from .status_cache import StatusCache
+from .status_list import StatusList, build_token as build_status_list, read_token as read_status_list
 from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 
 __all__ = [
@@ -35,12 +38,16 @@ __all__ = [
     "TrustList",
     "TrustListError",
     "TrustStore",
+    "StatusAuthority",
+    "StatusCache",
+    "StatusList",
     "TrustedKey",
     "VerificationError",
     "VerifiedCredential",
     "Verifier",
     "bind_biometrics",
     "biometric_digest",
+    "build_status_list",
     "check_biometrics",
     "decode",
     "generate_key",
@@ -51,6 +58,7 @@ __all__ = [
     "private_key_to_pem",
     "public_key_to_pem",
     "qr",
+    "read_status_list",
     "verify",
 ]
 

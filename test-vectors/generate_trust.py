@@ -1,4 +1,4 @@
-"""Generate the XC v1 trust list vectors (spec sections 14.4 and 16).
+"""Generate the XC v1 trust list vectors (spec sections 14.5 and 16).
 
     python test-vectors/generate_trust.py          # rewrite test-vectors/trust.json
     python test-vectors/generate_trust.py --check  # exit 1 if the file differs from what this code makes

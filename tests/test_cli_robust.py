@@ -174,6 +174,8 @@ MISTAKES = [
     (["trust", "show", "cred.txt"], EXIT_INVALID, "LIST_MALFORMED: "),
     (["verify", "cred.txt", "--list-key", "HK=hk.pub.pem"], EXIT_USAGE, "credential verify: the trust store holds no keys"),
     (["verify", "cred.txt", "--list-key", "HK=hk.pub.pem", *K], EXIT_USAGE, "credential verify: give trusted keys with --key or trust lists"),
+    (["inspect", "cred.txt", "--key", "HK=rsa.pem"], EXIT_USAGE, "credential inspect: --key HK=rsa.pem: unsupported key type"),
+    (["serve", "--key", "HK=missing.pem"], EXIT_USAGE, "credential serve: --key missing.pem: No such file"),
     # demo
     (["demo", "--out", "cred.txt"], EXIT_USAGE, "credential demo: cannot write to cred.txt"),
     (["demo", "--out", "cred.txt/demo"], EXIT_USAGE, "credential demo: cannot write to cred.txt/demo"),
@@ -206,6 +208,7 @@ INJECTIONS = [
     ["verify", "hostile.txt", *K, "--now", NOW],
     ["decode", "hostile.txt"],
     ["inspect", "hostile.txt"],
+    ["inspect", "hostile.txt", "--json"],
     ["inspect", "hostile.txt", *K, "--now", NOW, "--json"],
     ["render", "hostile.txt", "--out", "x.png"],
     ["verify", NASTY, *K],
