@@ -246,9 +246,9 @@ class Verifier:
         # Steps 17 and 18: validity period (9.3).
         start = claims.get("nbf", claims["iat"])
         if seconds + self.skew < start:
-            raise VerificationError(ErrorCode.NOT_YET_VALID, f"valid from {start}, now is {seconds} (skew {self.skew} s)")
+            raise VerificationError(ErrorCode.NOT_YET_VALID, f"valid from {iso_time(start)}, now is {iso_time(seconds)} (skew {self.skew} s)")
         if seconds - self.skew >= claims["exp"]:
-            raise VerificationError(ErrorCode.EXPIRED, f"expired at {claims['exp']}, now is {seconds} (skew {self.skew} s)")
+            raise VerificationError(ErrorCode.EXPIRED, f"expired at {iso_time(claims['exp'])}, now is {iso_time(seconds)} (skew {self.skew} s)")
 
         # Step 19: revocation.
         cti = bytes.fromhex(claims["cti"])
@@ -349,6 +349,11 @@ class Verifier:
 def _status_error(code: ErrorCode, detail: str) -> VerificationError:
     """A failure of step 19a, named as such: REVOKED alone would point to the deny-list (step 19)."""
     return VerificationError(code, detail, step="19a")
+
+
+def iso_time(seconds: int) -> str:
+    """Epoch seconds as ISO 8601 in UTC, as people read times in error details: 2027-01-01T00:00:00Z."""
+    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _today(seconds: int) -> str:
