@@ -45,13 +45,13 @@ def _pins(specs: list[str]) -> dict[str, list[Any]]:
     return pins
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _store(args: argparse.Namespace, grace: int) -> Any:
     from .trust import TrustStore
 
     if not args.list_key:
         raise UsageError("pin at least one list-signing key with --list-key AUTHORITY=FILE")
     try:
-        return TrustStore(_pins(args.list_key), grace=args.grace, path=args.trust_db)
+        return TrustStore(_pins(args.list_key), grace=grace, path=args.trust_db)
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
     except OSError as err:  # sqlite3 errors are not OSErrors; both mean the database file is unusable
@@ -77,7 +77,7 @@ def gate_trust(args: argparse.Namespace, now: Any) -> Any:
     from .trust import TrustListError
 
     try:
-        store = _store(args)
+        store = _store(args, args.trust_grace)
         for path in args.trust_list:
             store.load(_signed(path), now=now)
     except TrustListError as err:
@@ -170,7 +170,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     if args.trust_db is None:
         raise UsageError("give --trust-db FILE: a list loaded nowhere protects nothing")
-    store = _store(args)
+    store = _store(args, args.grace)
     try:
         document = store.load(_signed(args.list), now=_now(args.now))
     except TrustListError as err:
@@ -231,7 +231,7 @@ def register(sub: Any) -> None:
     from .cli import _bounded_int
     from .trust import MAX_GRACE
 
-    group.add_argument("--grace", type=_bounded_int(0, MAX_GRACE), default=0,
+    group.add_argument("--trust-grace", type=_bounded_int(0, MAX_GRACE), default=0,
                        help=f"seconds a list stays usable after its next update, 0 to {MAX_GRACE} (default 0)")
 
 

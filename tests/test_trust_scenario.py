@@ -233,7 +233,7 @@ def test_cli_trust_usage_mistakes(tmp_path: Path) -> None:
         ("verify", "XC1:ABC", "--list-key", "HK=list.pub.pem", "--key", "HK=list.pub.pem"),
         ("verify", "XC1:ABC", "--list-key", "HK=list.pub.pem"),  # nothing loaded
         ("verify", "XC1:ABC", "--list-key", "HK=list.pub.pem", "--trust-list", "junk.xctl"),
-        ("verify", "XC1:ABC", "--list-key", "HK=list.pub.pem", "--grace", "9999999"),
+        ("verify", "XC1:ABC", "--list-key", "HK=list.pub.pem", "--trust-grace", "9999999"),
     ]:
         result = cli(d, *args)
         assert result.returncode == 2, (args, result.returncode, result.stderr)
