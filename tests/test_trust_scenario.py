@@ -66,8 +66,8 @@ def test_library_scenario(tmp_path: Path) -> None:
     at_mo, at_hk = gates["MO"], gates["HK"]
 
     # Each issues; each verifies the other's.
-    hk_cred = credential.issue(claims("HK", T0), hk_a, templates=TEMPLATES)
-    mo_cred = credential.issue(claims("MO", T0), mo_m, templates=TEMPLATES)
+    hk_cred = credential.issue(claims("HK", T0), hk_a, templates=TEMPLATES, birth_date=samples.BIRTH_DATE)
+    mo_cred = credential.issue(claims("MO", T0), mo_m, templates=TEMPLATES, birth_date=samples.BIRTH_DATE)
     assert at_mo.verify(hk_cred, now=T0 + 3600).issuer == "HK"
     assert at_hk.verify(mo_cred, now=T0 + 3600).issuer == "MO"
     refused("NOT_ENTITLED", lambda: at_hk.verify(hk_cred, now=T0 + 3600))  # HK's own gate: not a destination
@@ -85,8 +85,8 @@ def test_library_scenario(tmp_path: Path) -> None:
         verifier.trust.load(hk_2, now=ROTATED + 60)  # type: ignore[attr-defined]
     after = ROTATED + 3600
     assert at_mo.verify(hk_cred, now=after).kid == credential.kid_of(hk_a)  # what A signed in its period
-    assert at_mo.verify(credential.issue(claims("HK", ROTATED + 60), hk_b, templates=TEMPLATES), now=after).kid == credential.kid_of(hk_b)
-    refused("SIGNING_PERIOD", lambda: at_mo.verify(credential.issue(claims("HK", ROTATED + 1), hk_a, templates=TEMPLATES), now=after))
+    assert at_mo.verify(credential.issue(claims("HK", ROTATED + 60), hk_b, templates=TEMPLATES, birth_date=samples.BIRTH_DATE), now=after).kid == credential.kid_of(hk_b)
+    refused("SIGNING_PERIOD", lambda: at_mo.verify(credential.issue(claims("HK", ROTATED + 1), hk_a, templates=TEMPLATES, birth_date=samples.BIRTH_DATE), now=after))
 
     # MO withdraws its compromised key M; what M signed before the compromise still verifies.
     mo_n = credential.generate_key("ES256")
@@ -100,7 +100,7 @@ def test_library_scenario(tmp_path: Path) -> None:
     at_hk.trust.load(mo_2, now=WITHDRAWN + 60)  # type: ignore[attr-defined]
     later = WITHDRAWN + 3600
     assert at_hk.verify(mo_cred, now=later).issuer == "MO"
-    forged = credential.issue(claims("MO", COMPROMISED), mo_m, templates=TEMPLATES)
+    forged = credential.issue(claims("MO", COMPROMISED), mo_m, templates=TEMPLATES, birth_date=samples.BIRTH_DATE)
     refused("KEY_WITHDRAWN", lambda: at_hk.verify(forged, now=later))
     # Revocation of one credential by status list is checked here, at step 19a (issue 9, status lists).
 
@@ -163,7 +163,7 @@ def test_cli_scenario(tmp_path: Path) -> None:
 
     def issue(issuer: str, iat: int, signer: str, out: str) -> None:
         (d / f"{out}.json").write_text(json.dumps(claims(issuer, iat)))
-        ok(d, "issue", f"{out}.json", "--key", f"{signer}.pem", "--template", "face=face.bin", "--out", f"{out}.txt")
+        ok(d, "issue", f"{out}.json", "--key", f"{signer}.pem", "--template", "face=face.bin", "--birth-date", samples.BIRTH_DATE, "--out", f"{out}.txt")
 
     pins = ["--list-key", "HK=hk-list.pub.pem", "--list-key", "MO=mo-list.pub.pem"]
 
