@@ -37,6 +37,7 @@ from .keys import (
     PrivateKey,
     PublicKey,
     TrustedKey,
+    _refuse_weak_point,
     algorithm_for,
     kid_of,
     load_public_key,
@@ -110,12 +111,13 @@ class ListedKey:
     def __post_init__(self) -> None:
         key = self.key.public_key() if hasattr(self.key, "public_key") else self.key
         algorithm_for(key)
+        _refuse_weak_point(key)  # the rule of 4.2 for every trusted key
         object.__setattr__(self, "key", key)
-        # Region codes by pattern only (3.3): a list may name a region this gate does not know.
+        # The authority by pattern: one other than the list's is LIST_AUTHORITY, not a malformed entry.
         region_codes([self.authority], "authority", known=False)
         if isinstance(self.destinations, str):
             raise TypeError("destinations is a collection of region codes, not one string")
-        destinations = region_codes(self.destinations, "destinations", known=False)
+        destinations = region_codes(self.destinations, "destinations")  # the region table, as in the claims (3.2)
         profiles = check_profiles(self.profiles)
         if len(destinations) > 8:
             raise ValueError(f"a key may sign for at most 8 destinations, not {len(destinations)}")

@@ -1,4 +1,4 @@
-"""Generate the XC v1 trust list vectors (spec sections 14.5 and 16).
+"""Generate the XC v1 trust list vectors (spec sections 14.6 and 16).
 
     python test-vectors/generate_trust.py          # rewrite test-vectors/trust.json
     python test-vectors/generate_trust.py --check  # exit 1 if the file differs from what this code makes
@@ -26,6 +26,7 @@ import generate as core  # noqa: E402  (the core generator: key derivation, clai
 
 import credential  # noqa: E402
 from credential import cbor, cose, keys, samples, trust  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
 
 VECTORS = HERE / "trust.json"
 DAY = 86400
@@ -46,6 +47,7 @@ KEY_TABLE = {
     "hk-2027-es256": ("ES256", "issuer"),
     "hk-minimal": ("Ed25519", "issuer"),
     "hk-2028": ("Ed25519", "issuer"),
+    "hk-home-only": ("Ed25519", "issuer"),
     "mo-2027": ("ES256", "issuer"),
     "unlisted": ("Ed25519", "issuer"),
 }
@@ -77,6 +79,7 @@ def hk_keys() -> list[credential.ListedKey]:
         listed("hk-2027"),
         listed("hk-2027-es256", not_before=T0 - 30 * DAY, state="withdrawn", compromised=COMPROMISED),
         listed("hk-minimal", profiles=("minimal",)),
+        listed("hk-home-only", destinations=("HK",)),
     ]
 
 
@@ -154,9 +157,11 @@ def _bad_lists() -> dict[str, tuple[str, bytes]]:
     at_limit = document("HK", 3, too_many_keys)
     over_limit = at_limit.to_cbor()
     over_limit[trust.L_KEYS].append(trust._entry_to_cbor(listed("hk-2027")))
-    item_heavy = copy.deepcopy(at_limit.to_cbor())
-    for entry in item_heavy[trust.L_KEYS]:
-        entry[trust.K_DESTINATIONS] = [f"A{chr(65 + i)}" for i in range(8)]
+    largest = document("HK", 3, [
+        credential.ListedKey(core._make_key(f"trust filler {i}", "ES256").public_key(), "HK", ("HK", "MO"), ("minimal", "full"), T0, T0 + DAY,
+                             "withdrawn", T0)
+        for i in range(trust.MAX_LIST_KEYS)
+    ]).to_cbor()
     items = copy.deepcopy(doc)
     items[trust.L_KEYS] = [copy.deepcopy(doc[trust.L_KEYS][1]) | {trust.K_DESTINATIONS: list(range(60))} for _ in range(64)]
     with_mo_key = document("HK", 3, [*hk_keys(), listed("mo-2027", "HK")])
@@ -174,6 +179,7 @@ def _bad_lists() -> dict[str, tuple[str, bytes]]:
         "kid-not-derived": ("a COSE_Key whose kid is not derived from the key", _raw(cose_key_edit(1, trust.COSE_KID, bytes(8)))),
         "off-curve": ("an ES256 key whose point is not on P-256", _raw(cose_key_edit(es_index, trust.COSE_Y, bytes(off_curve)))),
         "compressed-point": ("an ES256 key with y as the compressed-form sign bit", _raw(cose_key_edit(es_index, trust.COSE_Y, True))),
+        "small-order": ("an Ed25519 key of small order, which 4.2 refuses as a trusted key", _raw(_small_order(doc))),
         "okp-with-y": ("an Ed25519 COSE_Key with a y coordinate", _raw(cose_key_edit(1, trust.COSE_Y, bytes(32)))),
         "alg-kty-mismatch": ("an Ed25519 key labelled ES256", _raw(cose_key_edit(1, trust.COSE_ALG, -7))),
         "withdrawn-no-time": ("a withdrawn key without its compromise time", _raw(entry_edit(es_index, k8=None))),
@@ -181,7 +187,8 @@ def _bad_lists() -> dict[str, tuple[str, bytes]]:
         "empty-period": ("not_before after not_after", _raw(entry_edit(1, k5=T0 + DAY, k6=T0))),
         "unknown-state": ("state 4, which 16.2 does not define", _raw(entry_edit(1, k7=4))),
         "unknown-profile": ("profile 3, which 3.5 does not define", _raw(entry_edit(1, k4=[1, 3]))),
-        "destinations-order": ("destinations out of ascending order", _raw(entry_edit(1, k3=["MO", "CN"]))),
+        "destinations-order": ("destinations out of ascending order", _raw(entry_edit(1, k3=["MO", "HK"]))),
+        "destination-unknown": ("a destination outside the region table of 3.3", _raw(entry_edit(1, k3=["CN", "MO"]))),
         "profiles-repeated": ("a profile listed twice", _raw(entry_edit(1, k4=[1, 1]))),
         "entry-unknown-field": ("a key entry with a field 9", _raw(entry_edit(1, k9=0))),
         "doc-unknown-field": ("a list document with a field 6", _raw(doc | {6: 0})),
@@ -194,10 +201,19 @@ def _bad_lists() -> dict[str, tuple[str, bytes]]:
         "unknown-alg": ("alg -35 (ES384) in the protected header", _signed_with_header(payload, "hk-list", -35)),
         "keys-at-limit": ("64 keys, the most a list holds", _raw(at_limit.to_cbor())),
         "keys-over-limit": ("65 keys, one more than a list holds", _raw(over_limit)),
-        "items-at-limit-ok": ("64 keys with 8 destinations each, within the item limit", _raw(item_heavy)),
+        "largest": ("the largest list: 64 withdrawn ES256 keys, each with every destination and profile", _raw(largest)),
         "items-over-limit": ("more than 4096 data items in the payload", _raw(items)),
         "over-size": ("more than 65536 bytes: a document padded with an unknown field", _oversize(doc, sign1)),
     }
+
+
+def _small_order(doc: dict[int, Any]) -> dict[int, Any]:
+    """The document with its second key replaced by an Ed25519 point of order 8, its kid derived from it."""
+    point = bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")
+    weak = ed25519.Ed25519PublicKey.from_public_bytes(point)
+    out = copy.deepcopy(doc)
+    out[trust.L_KEYS][1][trust.K_KEY] |= {trust.COSE_X: point, trust.COSE_KID: keys.kid_of(weak)}
+    return out
 
 
 def _oversize(doc: dict[int, Any], sign1: cose.Sign1) -> bytes:
@@ -275,8 +291,7 @@ def credential_cases() -> list[Case]:
     partial = _claims()
     partial["xc"]["birth_date"] = "1990"
     add("hk-minimal", partial, "ISSUER_NOT_AUTHORIZED", "one holder field (a birth year) makes a credential full-profile", ["Profile", "ProfileDecision"])
-    add("hk-2027", _claims(destinations=["CN", "MO"]), "ISSUER_NOT_AUTHORIZED", "a destination the key may not sign for, beside one it may", ["Destinations"],
-        destination="MO")
+    add("hk-home-only", _claims(), "ISSUER_NOT_AUTHORIZED", "a key listed for destination HK only, signing a credential for MO", ["Destinations"])
     add("hk-2027", _claims("MO"), "ISSUER_NOT_AUTHORIZED", "HK's key signing a credential of MO", ["Authority"])
     add("unlisted", _claims(), "UNKNOWN_KID", "a key no held list names", ["TrustList"])
     add("hk-list", _claims(), "UNKNOWN_KID", "HK's list-signing key signing a credential: it is not an issuer key", ["ListKeyNotIssuer"])
@@ -330,6 +345,7 @@ def list_cases() -> list[Case]:
         "off-curve": ("LIST_MALFORMED", ["CoseKey"]),
         "compressed-point": ("LIST_MALFORMED", ["CoseKey"]),
         "okp-with-y": ("LIST_MALFORMED", ["CoseKey"]),
+        "small-order": ("LIST_MALFORMED", ["CoseKey", "WeakPoint"]),
         "alg-kty-mismatch": ("LIST_MALFORMED", ["CoseKey"]),
         "withdrawn-no-time": ("LIST_MALFORMED", ["ListDocument", "Withdrawn"]),
         "active-with-time": ("LIST_MALFORMED", ["ListDocument", "Withdrawn"]),
@@ -337,6 +353,7 @@ def list_cases() -> list[Case]:
         "unknown-state": ("LIST_MALFORMED", ["ListDocument"]),
         "unknown-profile": ("LIST_MALFORMED", ["ListDocument", "Profile"]),
         "destinations-order": ("LIST_MALFORMED", ["ListDocument", "Destinations"]),
+        "destination-unknown": ("LIST_MALFORMED", ["ListDocument", "Destinations"]),
         "profiles-repeated": ("LIST_MALFORMED", ["ListDocument", "Profile"]),
         "entry-unknown-field": ("LIST_MALFORMED", ["ListDocument"]),
         "doc-unknown-field": ("LIST_MALFORMED", ["ListDocument"]),
@@ -349,7 +366,7 @@ def list_cases() -> list[Case]:
         "unknown-alg": ("LIST_MALFORMED", ["ListEncoding"]),
         "keys-at-limit": (None, ["ListLimit"]),
         "keys-over-limit": ("LIST_MALFORMED", ["ListLimit"]),
-        "items-at-limit-ok": (None, ["ListLimit"]),
+        "largest": (None, ["ListLimit"]),
         "items-over-limit": ("LIST_MALFORMED", ["ListLimit"]),
         "over-size": ("LIST_MALFORMED", ["ListLimit"]),
     }
@@ -385,6 +402,7 @@ NOTES = {
     "ListSigner": "A list signed by a key the gate has not pinned, including an issuer key (spec 16.5 check 2). Catches gates that trust a list because a key it holds signed it.",
     "ListAuthority": "A list vouching for another authority: signed with the other authority's list-signing key, a key entry of another authority, a key held from another authority's list (spec 16.5 check 4b). Catches gates that let one authority vouch for the other's credentials.",
     "CoseKey": "A COSE_Key of the wrong shape or with an invalid point (spec 16.3). Catches gates that load any key material.",
+    "WeakPoint": "An Ed25519 issuer key of small order, which 4.2 refuses in any trusted key (spec 16.3). Catches gates that check points in key sets but not in lists.",
     "KidDerivation": "A listed kid that is not derived from the key (spec 4.3, 16.3). Catches gates that index keys by the kid they are told.",
     "ListDocument": "A list document that breaks 16.2: fields missing, unknown, of the wrong type, out of order or inconsistent. Catches lenient parsing of trust data.",
     "ListEncoding": "A signed list that is not the COSE_Sign1 of section 4 in deterministic CBOR (spec 16.4). Catches a second, looser parser for lists.",
