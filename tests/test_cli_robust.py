@@ -174,6 +174,9 @@ MISTAKES = [
     (["trust", "show", "cred.txt"], EXIT_INVALID, "LIST_MALFORMED: "),
     (["verify", "cred.txt", "--list-key", "HK=hk.pub.pem"], EXIT_USAGE, "credential verify: the trust store holds no keys"),
     (["verify", "cred.txt", "--list-key", "HK=hk.pub.pem", *K], EXIT_USAGE, "credential verify: give trusted keys with --key or trust lists"),
+    (["conformance", "--impl", "/nonexistent/adapter"], EXIT_USAGE, "credential conformance: --impl '/nonexistent/adapter'"),
+    (["conformance", "--impl", "true", "--vectors", "missing"], EXIT_USAGE, "credential conformance: --vectors"),
+    (["conformance", "--impl", "true", "--timeout", "-1"], EXIT_USAGE, "credential conformance: --timeout -1"),
     (["inspect", "cred.txt", "--key", "HK=rsa.pem"], EXIT_USAGE, "credential inspect: --key HK=rsa.pem: unsupported key type"),
     (["serve", "--key", "HK=missing.pem"], EXIT_USAGE, "credential serve: --key missing.pem: No such file"),
     # demo
