@@ -455,6 +455,9 @@ def build_document() -> dict[str, Any]:
             entry["result"] = "valid"
             if case.credential is not None:
                 entry["claims"] = credential.decode(case.credential["text"]).claims
+            else:  # the JSON view of the list as loaded (spec 14A, 16.7)
+                assert case.load is not None
+                entry["claims"] = lists[case.load["list"]]["view"]
         else:
             entry["result"] = "invalid"
             entry["error"] = case.error
@@ -465,6 +468,7 @@ def build_document() -> dict[str, Any]:
         "schema": "../spec/trust-vectors.schema.json",
         "numberOfTests": len(tests),
         "notes": NOTES,
+        "templates": {"enrolled": {m: t.hex() for m, t in core.TEMPLATE_SETS["enrolled"].items()}},
         "keys": {name: key_entry(name) for name in KEY_TABLE},
         "lists": lists,
         "tests": tests,

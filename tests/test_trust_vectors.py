@@ -66,7 +66,7 @@ def test_reference_gate(vector: TrustVector) -> None:
         if vector["kind"] == "credential":
             assert result.claims == vector["claims"]
         else:
-            assert isinstance(result, credential.TrustList)
+            assert isinstance(result, credential.TrustList) and result.to_json() == vector["claims"]
         return
     expected = credential.TrustListError if vector["kind"] == "list" else credential.VerificationError
     with pytest.raises(expected) as caught:
@@ -78,7 +78,7 @@ def test_reference_gate(vector: TrustVector) -> None:
 def test_issuance_is_byte_exact(vector: TrustVector) -> None:
     issuance = vector["issuance"]
     key = credential.load_private_key(document()["keys"][issuance["key"]]["privateKeyPem"])
-    templates = {m: bytes.fromhex(t) for m, t in json.loads((ROOT / "test-vectors" / "xc1.json").read_text())["templates"][issuance["templates"]].items()}
+    templates = {m: bytes.fromhex(t) for m, t in document()["templates"][issuance["templates"]].items()}
     text = credential.issue(issuance["claims"], key, templates=templates, deflate=issuance["deflate"], policy=None)
     assert text == vector["text"]  # eligibility is each authority's own (spec 9.5)
 
