@@ -174,3 +174,10 @@ def test_readme_vector_counts_are_the_file_counts() -> None:
     for code in credential.ErrorCode:
         assert f"| `{code.value}` | {counts[code.value]} |" in readme, code.value
     assert f"holds {len(vectors())} cases" in readme
+
+
+def test_the_text_limit_is_what_a_qr_code_holds_at_level_m() -> None:
+    """Spec 10: issuers and verifiers share one text limit, the alphanumeric capacity of version 40 at M."""
+    from credential import limits, qr
+
+    assert limits.MAX_TEXT_CHARS == qr.capacity(40, "M")
