@@ -32,7 +32,9 @@ from .errors import VerificationError
 # One per line, so that adding one is a one-line change.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "cli_inspect",
+    "cli_conformance",
     "cli_status",
+    "cli_trust",
 )
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
 MAX_BOX = 100  # pixels per module: a larger PNG helps no scanner and costs memory
@@ -194,20 +196,25 @@ def _summary(verified: Any) -> str:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from . import cli_trust
     from .keys import KeySet
     from .verify import Verifier
 
     # The gate's configuration first: a mistake in it is the operator's, found before any credential is read.
-    if not args.key:
-        raise UsageError("give at least one trusted public key with --key ISSUERS=FILE")
+    now = _parse_now(args.now)
+    lists = cli_trust.uses_trust_lists(args)
+    if lists and args.key:
+        raise UsageError("give trusted keys with --key or trust lists with --list-key, not both")
+    if not lists and not args.key:
+        raise UsageError("give at least one trusted public key with --key ISSUERS=FILE, or trust lists with --list-key")
     try:
+        trust = cli_trust.gate_trust(args, now) if lists else KeySet(_trusted_keys(args.key))
         verifier = Verifier(
-            KeySet(_trusted_keys(args.key)), skew=args.skew, destination=args.destination, channel=args.channel,
-            **cli_status.verifier_options(args),
+            trust, skew=args.skew, destination=args.destination, channel=args.channel, **cli_status.verifier_options(args)
         )
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
-    now, templates = _parse_now(args.now), _templates(args.template)
+    templates = _templates(args.template)
     verified = verifier.verify(common.read_credential(args.credential), now=now, templates=templates)
     view = {
         "valid": True,
@@ -258,7 +265,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         image = qr.render(text, args.format, ecc=args.ecc, box=args.box)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    common.write_output(image, args.out)
+    # SVG is text, fit for a terminal; PNG is not (write_output refuses to send it to one).
+    common.write_output(image.decode("utf-8").removesuffix("\n") if args.format == "svg" else image, args.out)
     return EXIT_OK
 
 
@@ -400,7 +408,7 @@ def _quiet_stdout() -> None:
 
 
 def _usage(command: str, err: BaseException) -> str:
-    return f"credential {command}: {common.escape(str(err))}"
+    return f"{command}: {common.escape(str(err))}"
 
 
 def _refused(command: str, err: BaseException) -> str:
@@ -410,11 +418,11 @@ def _refused(command: str, err: BaseException) -> str:
 
 def _closed(command: str, err: BaseException) -> str:
     _quiet_stdout()
-    return f"credential {command}: output closed before it was all written"
+    return f"{command}: output closed before it was all written"
 
 
 def _internal(command: str, err: BaseException) -> str:
-    return f"credential {command}: internal error ({type(err).__name__}): {common.escape(str(err))}"
+    return f"{command}: internal error ({type(err).__name__}): {common.escape(str(err))}"
 
 
 # How each way out of a subcommand is reported, first match wins: (exception, message, exit code).
@@ -428,18 +436,19 @@ OUTCOMES: tuple[tuple[type[BaseException], Callable[[str, BaseException], str | 
 
 
 def _run(argv: list[str] | None) -> int:
+    command = "credential"  # the name messages start with: the subcommand's once it is known
     try:
         args = parser().parse_args(argv)
-    except SystemExit as done:  # --help, or a usage message argparse has printed
-        return done.code if isinstance(done.code, int) else EXIT_USAGE
-    try:
+        command = f"credential {args.command}"
         code = int(args.run(args))
         sys.stdout.flush()  # here, so that a closed pipe is reported like any other outcome
         return code
+    except SystemExit as done:  # --help, or a usage message argparse has printed
+        return EXIT_OK if done.code is None else done.code if isinstance(done.code, int) else EXIT_USAGE
     except BaseException as err:
         for kind, message, code in OUTCOMES:
             if isinstance(err, kind):
-                line = message(args.command, err)
+                line = message(command, err)
                 if line is not None:
                     print(line, file=sys.stderr)
                 return code
