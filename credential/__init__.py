@@ -6,6 +6,7 @@ The normative description is ``spec/xc-v1.md``; section numbers in the modules r
 from . import qr
 from .biometric import bind as bind_biometrics, digest as biometric_digest
 from .decode import Layers, decode
+from .device import cnf_view as device_cnf
 from .errors import ClaimsError, ErrorCode, VerificationError
 from .issue import issue
 from .keys import (
@@ -18,6 +19,8 @@ from .keys import (
     private_key_to_pem,
     public_key_to_pem,
 )
+from .present import present
+from .replay import MemoryReplayCache, ReplayCache, ReplayCacheError, SqliteReplayCache
 from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 
 __all__ = [
@@ -27,6 +30,10 @@ __all__ = [
     "ErrorCode",
     "KeySet",
     "Layers",
+    "MemoryReplayCache",
+    "ReplayCache",
+    "ReplayCacheError",
+    "SqliteReplayCache",
     "TrustedKey",
     "VerificationError",
     "VerifiedCredential",
@@ -35,11 +42,13 @@ __all__ = [
     "biometric_digest",
     "check_biometrics",
     "decode",
+    "device_cnf",
     "generate_key",
     "issue",
     "kid_of",
     "load_private_key",
     "load_public_key",
+    "present",
     "private_key_to_pem",
     "public_key_to_pem",
     "qr",

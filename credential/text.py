@@ -2,6 +2,7 @@
 
     "XC1:"  Base45(COSE_Sign1)
     "XC1Z:" Base45(raw DEFLATE(COSE_Sign1))
+    "XP1:"  Base45(presentation)            (spec 4.5: the holder's device signature around a credential)
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from .errors import ErrorCode, VerificationError
 
 PREFIX = "XC1:"
 PREFIX_DEFLATED = "XC1Z:"
-_ANY_VERSION = re.compile(r"XC([0-9]+)Z?:")
+PREFIX_PRESENTATION = "XP1:"
+_ANY_VERSION = re.compile(r"X(?:C([0-9]+)Z?|P([0-9]+)):")
 
 
 class Unwrapped(NamedTuple):
@@ -51,17 +53,20 @@ def unwrap(text: str) -> Unwrapped:
         prefix = PREFIX
     elif text.startswith(PREFIX_DEFLATED):
         prefix = PREFIX_DEFLATED
+    elif text.startswith(PREFIX_PRESENTATION):
+        prefix = PREFIX_PRESENTATION
     else:
         match = _ANY_VERSION.match(text)
         if match:
-            raise VerificationError(ErrorCode.VERSION, f"version {match.group(1)} is not supported; this verifier reads XC1")
-        raise VerificationError(ErrorCode.PREFIX, f"text does not start with {PREFIX!r} or {PREFIX_DEFLATED!r}")
+            version = match.group(1) or match.group(2)
+            raise VerificationError(ErrorCode.VERSION, f"version {version} is not supported; this verifier reads XC1 and XP1")
+        raise VerificationError(ErrorCode.PREFIX, f"text does not start with {PREFIX!r}, {PREFIX_DEFLATED!r} or {PREFIX_PRESENTATION!r}")
     body = text[len(prefix) :]
     try:
         raw = base45.decode(body)
     except base45.Base45Error as err:
         raise VerificationError(ErrorCode.BASE45, str(err)) from None
-    if prefix == PREFIX:
+    if prefix != PREFIX_DEFLATED:
         return Unwrapped(prefix, body, None, raw)
     try:
         message = compress.inflate(raw)
