@@ -19,7 +19,7 @@ from .keys import (
     private_key_to_pem,
     public_key_to_pem,
 )
-from .present import present
+from .presentation import present
 from .replay import MemoryReplayCache, ReplayCache, ReplayCacheError, SqliteReplayCache
 from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 

@@ -1,4 +1,5 @@
-"""The ``credential`` command line: keygen, issue, verify, decode, render, scan and demo.
+"""The ``credential`` command line: keygen, issue, verify, decode, render, scan and demo (and, from
+cli_present, present and demo --live).
 
 Exit codes: 0 success, 1 the credential failed verification (the spec's error code is printed first
 on standard error), 2 a usage or input mistake.
@@ -28,7 +29,7 @@ def _read_credential(source: str) -> str:
     if source == "-":
         return sys.stdin.read().rstrip("\r\n")
     path = Path(source)
-    if source.startswith("XC") and not path.exists():
+    if source.startswith(("XC", "XP")) and not path.exists():
         return source
     if not path.is_file():
         raise UsageError(f"{source}: neither credential text nor a file")
@@ -188,7 +189,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except VerificationError as err:
         print(f"{err.code.value}: {err.detail}", file=sys.stderr)
         return EXIT_INVALID
-    view = {"valid": True, "alg": verified.alg, "kid": verified.kid.hex(), "checked": verified.checked, "skipped": verified.skipped, "claims": verified.claims}
+    view = {"valid": True, "form": verified.form, "alg": verified.alg, "kid": verified.kid.hex(), "checked": verified.checked, "skipped": verified.skipped, "claims": verified.claims}
+    if verified.step is not None:
+        view["step"] = verified.step
     print(json.dumps(view, ensure_ascii=False, indent=2))
     return 0
 
@@ -216,6 +219,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
         "claims_error": str(layers.claims_error) if layers.claims_error else None,
         "note": "decoded without checking the signature",
     }
+    if layers.presentation is not None:
+        shown = layers.presentation
+        view["presentation"] = {"step": shown.step, "destination": shown.destination, "payload": shown.payload.hex(), "signature": shown.signature.hex()}
+        view["note"] = "decoded without checking the signatures"
     print(json.dumps(view, ensure_ascii=False, indent=2, default=repr))
     return 0
 
@@ -318,6 +325,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", help="folder for the PNG and text (default: out)")
     p.add_argument("--alg", choices=["Ed25519", "ES256"], default="Ed25519")
     p.set_defaults(run=cmd_demo)
+
+    from . import cli_present
+
+    cli_present.register(sub)
     return top
 
 

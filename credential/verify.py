@@ -16,7 +16,7 @@ from typing import Any, Union
 
 from cryptography.exceptions import InvalidSignature
 
-from . import biometric, cbor, claims as model, cose, device, present, text as textlayer
+from . import biometric, cbor, claims as model, cose, device, presentation, text as textlayer
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID, KeySet, TrustedKey, region_codes
 from .replay import Outcome, ReplayCache
@@ -181,13 +181,13 @@ class Verifier:
             check_templates(templates)
         text = as_text(data)
 
-        # Steps 1 to 5: text and message. For a presentation (XP1:), steps 5a to 5d read its structure,
+        # Steps 1 to 5: text and message. For a presentation (XP1:, XP1Z:), steps 5a to 5d read its structure,
         # and the credential message it carries is the message of the steps that follow (5e onwards).
         unwrapped = textlayer.unwrap(text)
         message = unwrapped.message
-        shown: present.Presentation | None = None
-        if unwrapped.prefix == textlayer.PREFIX_PRESENTATION:
-            shown = present.parse(message)
+        shown: presentation.Presentation | None = None
+        if unwrapped.prefix in textlayer.PRESENTATION_PREFIXES:
+            shown = presentation.parse(message)
             message = shown.credential
 
         # Steps 6 to 13: the credential's structure, protected header, key and signature.
@@ -269,7 +269,7 @@ class Verifier:
             step=None if shown is None else shown.step,
         )
 
-    def _check_device(self, claims: Mapping[str, Any], shown: present.Presentation | None, seconds: int) -> None:
+    def _check_device(self, claims: Mapping[str, Any], shown: presentation.Presentation | None, seconds: int) -> None:
         """Step 18a: the bare-credential rule, then the device signature, the time window, the destination."""
         if shown is None:
             if "cnf" in claims:
@@ -279,14 +279,14 @@ class Verifier:
             return
         if "cnf" not in claims:
             raise VerificationError(ErrorCode.NOT_BOUND, "the presented credential binds no device key, so the presentation proves nothing")
-        if len(shown.signature) != present.DEVICE_ALG.signature_bytes:
+        if len(shown.signature) != presentation.DEVICE_ALG.signature_bytes:
             raise VerificationError(ErrorCode.DEVICE_SIGNATURE, f"device signature of {len(shown.signature)} bytes, expected 64")
         try:
-            present.DEVICE_ALG.verify(device.from_view(claims["cnf"]), shown.signature, shown.to_be_signed)
+            presentation.DEVICE_ALG.verify(device.from_view(claims["cnf"]), shown.signature, shown.to_be_signed)
         except InvalidSignature as err:
             reason = str(err) or "does not verify with the device key the credential binds"
             raise VerificationError(ErrorCode.DEVICE_SIGNATURE, reason) from None
-        start, end = present.window(shown.step)
+        start, end = presentation.window(shown.step)
         if seconds + self.presentation_skew < start:
             raise VerificationError(
                 ErrorCode.PRESENTATION_NOT_YET_VALID, f"time step {shown.step} starts at {start}, now is {seconds} (skew {self.presentation_skew} s)"
@@ -300,9 +300,9 @@ class Verifier:
 
     def _check_replay(self, cache: ReplayCache, issuer: str, cti: bytes, step: int, seconds: int) -> None:
         """Step 21b: refuse a presentation this gate has accepted before; otherwise record it."""
-        key = present.replay_key(issuer, cti, step)
+        key = presentation.replay_key(issuer, cti, step)
         # The entry lives as long as the window of 18a could still accept this step.
-        expires = present.window(step)[1] + self.presentation_skew
+        expires = presentation.window(step)[1] + self.presentation_skew
         outcome = cache.check_and_record(key, seconds, expires)
         if outcome is Outcome.SEEN:
             raise VerificationError(ErrorCode.REPLAY, f"presentation {key} was accepted at this gate before")

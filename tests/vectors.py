@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -65,3 +66,11 @@ class Vector:
 
 def vectors() -> list[Vector]:
     return [Vector(t) for t in document()["tests"]]
+
+
+def negative_counts() -> Counter[str]:
+    """Negative cases per error code over every vector file (xc1.json and the feature files beside it)."""
+    counts: Counter[str] = Counter()
+    for path in sorted((ROOT / "test-vectors").glob("*.json")):
+        counts.update(t["error"] for t in json.loads(path.read_text(encoding="utf-8"))["tests"] if t["result"] == "invalid")
+    return counts

@@ -1,7 +1,7 @@
 """Presentations (spec section 4.5): the holder's device signature around a credential, for one time
 step and one destination, so that a copy of the code stops working within seconds.
 
-    "XP1:" Base45( 18([ h'a10126', {}, payload, device signature ]) )
+    "XP1:" Base45( 18([ h'a10126', {}, payload, device signature ]) )     (or "XP1Z:" and raw DEFLATE)
     payload = [ credential message, time step, destination ]
 
 The credential message is the issuer's COSE_Sign1 exactly as the credential text carries it (after
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from . import base45, cbor, claims as model, cose, device, limits, text as textlayer
+from . import cbor, claims as model, cose, device, limits, text as textlayer
 from .errors import ErrorCode, VerificationError
 from .keys import BY_NAME, PrivateKey, region_codes
 
@@ -88,16 +88,17 @@ def build(credential_message: bytes, step: int, destination: str, device_key: Pr
     return cose.build(PROTECTED, payload, signature)
 
 
-def wrap(message: bytes) -> str:
-    """The presentation text. Never compressed (spec 6): its bytes are mostly signatures and a key."""
-    return textlayer.PREFIX_PRESENTATION + base45.encode(message)
+def wrap(message: bytes, deflate: bool | None = None) -> str:
+    """The presentation text: "XP1Z:" when DEFLATE makes it shorter (spec 6), else "XP1:"."""
+    return textlayer.wrap(message, deflate, textlayer.PRESENTATION_PREFIXES)
 
 
-def present(credential_text: str, device_key: PrivateKey, *, now: object, destination: str) -> str:
+def present(credential_text: str, device_key: PrivateKey, *, now: object, destination: str, deflate: bool | None = None) -> str:
     """The holder's presentation of a credential at ``now`` for a gate of region ``destination``.
 
     The credential must bind this device key (its ``cnf`` claim): presenting a credential with a key
-    it does not bind, or one that binds none, is a mistake and raises ValueError.
+    it does not bind, or one that binds none, is a mistake and raises ValueError. ``deflate`` None
+    follows the spec (compress only when shorter); True or False force it, for testing verifiers.
     """
     from .verify import epoch_seconds  # the verifier imports this module
 
@@ -108,7 +109,7 @@ def present(credential_text: str, device_key: PrivateKey, *, now: object, destin
     seconds = epoch_seconds(now)  # type: ignore[arg-type]
     try:
         unwrapped = textlayer.unwrap(credential_text)
-        if unwrapped.prefix == textlayer.PREFIX_PRESENTATION:
+        if unwrapped.prefix in textlayer.PRESENTATION_PREFIXES:
             raise ValueError("this is already a presentation; present the credential itself")
         claims = model.from_cbor(cbor.decode(cose.parse(unwrapped.message).payload))
     except VerificationError as err:
@@ -117,7 +118,7 @@ def present(credential_text: str, device_key: PrivateKey, *, now: object, destin
         raise ValueError("the credential binds no device key (no cnf claim): show the credential itself")
     if claims["cnf"] != device.cnf_view(key):
         raise ValueError("the credential binds another device key")
-    text = wrap(build(unwrapped.message, step_of(seconds), region, key))
+    text = wrap(build(unwrapped.message, step_of(seconds), region, key), deflate)
     if len(text) > limits.MAX_TEXT_CHARS:
         raise ValueError(f"presentation of {len(text)} characters exceeds the limit of {limits.MAX_TEXT_CHARS}")
     return text
