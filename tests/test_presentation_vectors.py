@@ -168,3 +168,7 @@ def test_cddl_refuses_the_structure_vectors_it_can_express() -> None:
 
             message = textlayer.unwrap(scan["text"]).message
             assert not cddl.validate(message, "xp-presentation", require_deterministic=True).valid, test["tcId"]
+
+
+def test_readme_counts_the_presentation_cases() -> None:
+    assert f"holds {len(TESTS)} cases of presentations" in (ROOT / "README.md").read_text(encoding="utf-8")
