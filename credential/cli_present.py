@@ -1,6 +1,7 @@
 """Command line for presentations (spec 4.5, 9.5): ``credential present`` and ``credential demo --live``.
 
-Registered from ``cli.parser()`` by ``register``; the exit codes are those of ``cli``.
+Registered from ``cli.parser()`` through ``cli.SUBCOMMAND_MODULES``; the exit codes are those of
+``cli_common``: a stopped ``demo --live`` exits 130 like any interrupted command.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ import datetime as _dt
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TextIO
 
-from . import cli
+from . import cli, cli_common as common
 
 # Half blocks draw two rows of modules per line of text, so the code keeps its square shape.
 _BLOCKS = {(False, False): " ", (True, False): "\u2580", (False, True): "\u2584", (True, True): "\u2588"}
@@ -46,20 +46,19 @@ def cmd_present(args: argparse.Namespace) -> int:
     from .keys import load_private_key
     from .presentation import present
 
+    pem = common.read_file(args.device_key, common.MAX_KEY_BYTES, "--device-key")
     try:
-        text = cli._read_credential(args.credential)
-    except (OSError, ValueError) as err:  # an unreadable file, or an image without a QR code
-        raise cli.UsageError(f"{args.credential}: {err}") from None
+        key = load_private_key(pem)
+    except cli._key_errors() as err:
+        raise common.UsageError(f"--device-key {args.device_key}: {err}") from None
+    now = cli._parse_now(args.now)
+    text = common.read_credential(args.credential)
     try:
-        key = load_private_key(Path(args.device_key).read_bytes())
-    except (OSError, ValueError, TypeError) as err:
-        raise cli.UsageError(f"--device-key {args.device_key}: {err}") from None
-    try:
-        shown = present(text, key, now=cli._parse_now(args.now), destination=args.destination)
-    except (ValueError, TypeError) as err:
-        raise cli.UsageError(str(err)) from None
-    cli._write(shown, args.out)
-    return 0
+        shown = present(text, key, now=now, destination=args.destination)
+    except (ValueError, TypeError) as err:  # the holder's mistake: nothing was checked
+        raise common.UsageError(str(err)) from None
+    common.write_output(shown, args.out)
+    return common.EXIT_OK
 
 
 class _Clock:
@@ -132,14 +131,18 @@ def cmd_demo(args: argparse.Namespace, fallback: Callable[[argparse.Namespace], 
     if not args.live:
         return fallback(args)
     if args.steps < 1:
-        raise cli.UsageError("--steps is at least 1")
+        raise common.UsageError("--steps is at least 1")
     if not 0 < args.speed <= 1000:
-        raise cli.UsageError("--speed is above 0 and at most 1000")
+        raise common.UsageError("--speed is above 0 and at most 1000")
+    # This program composes every character of the frames (the code, the clear-screen sequence and
+    # codes of its own presentations), so they go to the terminal unescaped.
+    out = common.unescaped(sys.stdout)
     try:
-        return run_live(args.steps, args.speed, sys.stdout, redraw=sys.stdout.isatty(), invert=args.invert)
+        return run_live(args.steps, args.speed, out, redraw=out.isatty(), invert=args.invert)
     except KeyboardInterrupt:
-        sys.stdout.write("\nstopped\n")
-        return 0
+        out.write("\nstopped\n")
+        out.flush()
+        raise  # cli.main reports the interruption with its exit code
 
 
 def register(sub: Any) -> None:

@@ -325,7 +325,7 @@ def test_demo_live_stops_on_ctrl_c_without_a_traceback() -> None:
             break
     demo.send_signal(signal.SIGINT)
     out, err = demo.communicate(timeout=60)
-    assert demo.returncode == 0 and "Traceback" not in err and "stopped" in out
+    assert demo.returncode == cli.EXIT_INTERRUPTED and "Traceback" not in err and "stopped" in out
 
 
 def test_cli_usage_errors_for_demo_live() -> None:
