@@ -52,10 +52,8 @@ def payload_of(credential_message: bytes, step: int, destination: str) -> bytes:
     return cbor.encode([credential_message, step, destination])
 
 
-def parse(message: bytes) -> Presentation:
-    """Steps 5a to 5d of spec 9.2: the presentation's structure (PRESENTATION, or CBOR, LIMIT and
-    NOT_DETERMINISTIC for its payload). The credential message inside is left to the steps after."""
-    outer = cbor.decode(message)
+def structure(outer: object) -> tuple[bytes, bytes]:
+    """Steps 5a and 5b on the decoded presentation: (payload, signature), or PRESENTATION."""
     if not isinstance(outer, cbor.Tag) or outer.number != cose.TAG_SIGN1:
         raise _error("a presentation is a COSE_Sign1 message with tag 18")
     body = outer.value
@@ -66,9 +64,13 @@ def parse(message: bytes) -> Presentation:
         raise _error("the presentation's items are not byte string, map, byte string, byte string")
     if unprotected:
         raise _error("the presentation's unprotected header is not empty; nothing there is signed")
-    if protected != PROTECTED:
+    if protected != PROTECTED:  # step 5b
         raise _error(f"the protected header is {protected.hex()}, not {PROTECTED.hex()} (alg ES256 and nothing else)")
-    content = cbor.decode(payload)
+    return payload, signature
+
+
+def fields(content: object) -> tuple[bytes, int, str]:
+    """Step 5d on the decoded payload: (credential message, step, destination), or PRESENTATION."""
     if not isinstance(content, list) or len(content) != 3:
         raise _error("the payload is not an array of three items: credential, step, destination")
     credential, step, destination = content
@@ -78,6 +80,14 @@ def parse(message: bytes) -> Presentation:
         raise _error(f"the time step is not an integer in 0..{MAX_STEP}")
     if not isinstance(destination, str) or not _REGION.fullmatch(destination):
         raise _error("the destination is not a region code")
+    return credential, step, destination
+
+
+def parse(message: bytes) -> Presentation:
+    """Steps 5a to 5d of spec 9.2: the presentation's structure (PRESENTATION, or CBOR, LIMIT and
+    NOT_DETERMINISTIC for its payload). The credential message inside is left to the steps after."""
+    payload, signature = structure(cbor.decode(message))
+    credential, step, destination = fields(cbor.decode(payload))  # step 5c, then 5d
     return Presentation(payload, signature, credential, step, destination)
 
 

@@ -172,3 +172,18 @@ def test_cddl_refuses_the_structure_vectors_it_can_express() -> None:
 
 def test_readme_counts_the_presentation_cases() -> None:
     assert f"holds {len(TESTS)} cases of presentations" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("test", TESTS, ids=IDS)
+def test_inspector_names_the_step_of_every_scan(test: dict[str, Any]) -> None:
+    from credential.inspect import FAILED, INVALID, VALID, inspect
+
+    gate = _gate(test)  # the inspector runs the gate's procedure, so the scans share its replay cache
+    for scan in test["scans"]:
+        report = inspect(scan["text"], gate, now=scan["now"], templates=_templates(test))
+        if scan["result"] == "valid":
+            assert report.verdict == VALID, report.summary
+            continue
+        assert report.verdict == INVALID and report.first_failure is not None, report.summary
+        assert report.first_failure.code == scan["error"] and scan["error"] in report.first_failure.codes
+        assert [s.verdict for s in report.steps].count(FAILED) == 1
