@@ -15,18 +15,16 @@ Other modules add subcommands: each module named in ``SUBCOMMAND_MODULES`` has a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as _dt
 import importlib
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn, TextIO
+from typing import Any, NoReturn
 
-from . import cli_common as common
+from . import cli_batch, cli_common as common
 from .cli_common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
 from .errors import VerificationError
 
@@ -38,7 +36,6 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
 )
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
 MAX_BOX = 100  # pixels per module: a larger PNG helps no scanner and costs memory
-MAX_JOBS = 64
 
 
 def _key_errors() -> tuple[type[Exception], ...]:
@@ -156,113 +153,6 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 # --- issue ----------------------------------------------------------------------------------------
 
 
-class Progress:
-    """A one-line progress bar, redrawn at most every 0.2 s; ``total`` None when the input is a stream."""
-
-    def __init__(self, total: int | None, stream: TextIO, width: int = 30) -> None:
-        self.total, self.stream, self.width = total, stream, width
-        self.start, self.shown = time.monotonic(), 0.0
-
-    def __call__(self, done: int) -> None:
-        now = time.monotonic()
-        finished = self.total is not None and done >= self.total
-        if now - self.shown < 0.2 and not finished:
-            return
-        self.shown = now
-        rate = f"{done / max(now - self.start, 1e-9):,.0f}/s"
-        if self.total is None:
-            self.stream.write(f"\r{done} lines {rate}")
-        else:
-            filled = self.width * done // max(self.total, 1)
-            self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} {rate}")
-        if finished:
-            self.stream.write("\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.total is None:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def bounded_lines(handle: BinaryIO, limit: int) -> Iterator[bytes]:
-    """The lines of ``handle``; a line longer than ``limit`` bytes is cut to ``limit + 1`` bytes (the
-    rest is skipped unread into memory), so that the reader of the line can refuse it by its length."""
-    while line := handle.readline(limit + 1):
-        if len(line) > limit and not line.endswith(b"\n"):
-            while (rest := handle.readline(64 * 1024)) and not rest.endswith(b"\n"):
-                pass
-        yield line
-
-
-def _count_lines(path: str, limit: int) -> int | None:
-    """The non-blank lines of a regular file; None for a stream, which can be read only once."""
-    if path == "-" or not os.path.isfile(path):
-        return None
-    with open(path, "rb") as handle:
-        return sum(1 for line in bounded_lines(handle, limit) if line.strip())
-
-
-def _progress(args: argparse.Namespace, limit: int) -> Progress | None:
-    # Only a person watching a terminal needs the bar; in a log or a pipe it would be noise.
-    if args.quiet or not sys.stderr.isatty():
-        return None
-    return Progress(_count_lines(args.claims, limit), common.unescaped(sys.stderr))
-
-
-@contextlib.contextmanager
-def _failure_report(path: str | None) -> Iterator[Callable[[int, str], None]]:
-    """Where failed lines go: one stderr line each, or JSON Lines {"line": N, "error": REASON} in a file."""
-    if path is None:
-        yield lambda number, error: print(f"line {number}: {common.escape(error)}", file=sys.stderr)
-        return
-    try:
-        handle = open(path, "w", encoding="utf-8")
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {common.reason(err)}") from None
-
-    def report(number: int, error: str) -> None:
-        handle.write(json.dumps({"line": number, "error": error}) + "\n")
-        handle.flush()
-
-    with handle:
-        yield report
-
-
-def cmd_issue_batch(args: argparse.Namespace, key: Any) -> int:
-    if args.template:
-        raise UsageError("--template binds templates to one credential; in --batch give them on each line: "
-                         '{"claims": {...}, "templates": {"face": "HEX"}}')
-    try:
-        source = contextlib.nullcontext(sys.stdin.buffer) if args.claims == "-" else open(args.claims, "rb")
-    except OSError as err:
-        raise UsageError(f"{args.claims}: {common.reason(err)}") from None
-    with source as handle:
-        return _issue_batch(args, key, handle)
-
-
-def _issue_batch(args: argparse.Namespace, key: Any, source: BinaryIO) -> int:
-    from .batch import MAX_LINE_BYTES, issue_lines
-
-    progress = _progress(args, MAX_LINE_BYTES)
-    issued = failed = 0
-    with _failure_report(args.failures) as report, common.output_stream(args.out) as out:
-        lines = bounded_lines(source, MAX_LINE_BYTES)
-        for result in issue_lines(lines, key, jobs=args.jobs, progress=progress):
-            if result.error is None:
-                issued += 1
-                out.write(json.dumps({"line": result.line, "cti": result.cti, "text": result.text}) + "\n")
-            else:
-                failed += 1
-                report(result.line, result.error)
-    if progress is not None:
-        progress.close()
-    if failed:
-        print(f"credential issue: {failed} of {issued + failed} lines not issued", file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_OK
-
-
 def cmd_issue(args: argparse.Namespace) -> int:
     from . import jsonload
     from .batch import LINE_ERRORS
@@ -270,7 +160,9 @@ def cmd_issue(args: argparse.Namespace) -> int:
 
     key = _private_key(args.key)
     if args.batch:
-        return cmd_issue_batch(args, key)
+        from .cli_batch import issue_batch
+
+        return issue_batch(args, key)
     if args.failures is not None:
         raise UsageError("--failures is a report of --batch lines")
     templates = _templates(args.template)
@@ -407,15 +299,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # --- the parser -----------------------------------------------------------------------------------
 
-BATCH_HELP = """\
-with --batch, CLAIMS is JSON Lines (or - for standard input): each line is a claims object, or
-{"claims": {...}, "templates": {"face": HEX, "fingerprint": HEX}} to bind reference templates
-(--template is refused with --batch). Each issued credential is one output line,
-{"line": N, "cti": HEX, "text": "XC1:..."}, N being its input line (counted from 1, blank lines
-included). A line that fails is reported with its number and reason, on standard error or with
---failures FILE as {"line": N, "error": REASON} lines; the other lines are still issued. Exit 0 when
-every line was issued, 2 when some were not."""
-
 EPILOG = """\
 exit codes: 0 valid or done; 1 the credential was checked and refused (its error code is printed
 first on standard error); 2 a usage or input-file mistake, or batch lines not issued; 3 an internal
@@ -443,7 +326,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace existing key files (refused otherwise)")
     p.set_defaults(run=cmd_keygen)
 
-    p = sub.add_parser("issue", help="sign claims (JSON view) into credential text", epilog=BATCH_HELP,
+    p = sub.add_parser("issue", help="sign claims (JSON view) into credential text", epilog=cli_batch.HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("claims", help="JSON file of claims, as in spec section 3")
     p.add_argument("--key", required=True, help="issuer private key (PEM)")
@@ -451,7 +334,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output file (default: standard output)")
     p.add_argument("--batch", action="store_true", help="CLAIMS is JSON Lines: one credential per line, on every core")
     p.add_argument("--failures", metavar="FILE", help="--batch: write failed lines here as JSON Lines (default: standard error)")
-    p.add_argument("--jobs", type=_bounded_int(1, MAX_JOBS), help="worker processes for --batch (default: one per core)")
+    p.add_argument("--jobs", type=_bounded_int(1, cli_batch.MAX_JOBS), help="worker processes for --batch (default: one per core)")
     p.add_argument("--quiet", action="store_true", help="no progress bar for --batch (drawn only on a terminal)")
     p.set_defaults(run=cmd_issue)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from credential import cbor, cli, cose, issue, samples, text as textlayer
+from credential import cbor, cli, cli_batch, cose, issue, samples, text as textlayer
 from credential.cli_common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, escape
 from credential.keys import generate_key, kid_of, private_key_to_pem, public_key_to_pem
 from credential.limits import MAX_TEXT_CHARS
@@ -160,6 +160,14 @@ MISTAKES = [
     (["scan", "blank.png"], EXIT_USAGE, "credential scan: blank.png: no QR code"),
     (["scan", "claims.json"], EXIT_USAGE, "credential scan: claims.json: not an image"),
     (["scan", "missing.png"], EXIT_USAGE, "credential scan: image missing.png: No such file"),
+    # inspect and serve: a hostile credential is reported (exit 1), configuration mistakes exit 2
+    (["inspect", "hostile.txt"], EXIT_INVALID, ""),
+    (["inspect", "blank.png"], EXIT_USAGE, "credential inspect: blank.png: no QR code"),
+    (["inspect", "missing.png"], EXIT_USAGE, "credential inspect: missing.png: no such file"),
+    (["inspect", "cred.txt", "--now", NOW], EXIT_USAGE, "credential inspect: the verifier's options need trusted keys"),
+    (["inspect", "cred.txt", "--key", "HK=garbage.pem"], EXIT_USAGE, "credential inspect: --key HK=garbage.pem"),
+    (["serve", "--port", "70000"], EXIT_USAGE, "credential serve: --port 70000 is not a TCP port"),
+    (["serve", "--destination", "MO"], EXIT_USAGE, "credential serve: the verifier's options need trusted keys"),
     # demo
     (["demo", "--out", "cred.txt"], EXIT_USAGE, "credential demo: cannot write to cred.txt"),
     (["demo", "--out", "cred.txt/demo"], EXIT_USAGE, "credential demo: cannot write to cred.txt/demo"),
@@ -201,6 +209,8 @@ def test_every_subcommand_is_driven_with_a_mistake() -> None:
 INJECTIONS = [
     ["verify", "hostile.txt", *K, "--now", NOW],
     ["decode", "hostile.txt"],
+    ["inspect", "hostile.txt"],
+    ["inspect", "hostile.txt", *K, "--now", NOW, "--json"],
     ["render", "hostile.txt", "--out", "x.png"],
     ["verify", NASTY, *K],
     ["verify", "XC1:" + NASTY, *K],
@@ -449,3 +459,24 @@ def test_closed_output_pipe_is_not_a_traceback(work: Path) -> None:
         os.close(writer)
     assert result.returncode == EXIT_USAGE
     assert result.stderr == b"credential decode: output closed before it was all written\n"
+
+
+# --- batch progress -------------------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("terminal", "quiet", "drawn"), [(True, False, True), (True, True, False), (False, False, False)])
+def test_progress_bar_only_on_a_terminal(work: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool, quiet: bool, drawn: bool) -> None:
+    (work / "three.jsonl").write_text("{}\n\n{}\n{}\n")
+    stream = Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    args = cli.parser().parse_args(["issue", "--batch", str(work / "three.jsonl"), "--key", "k.pem", *(["--quiet"] if quiet else [])])
+    progress = cli_batch.progress_for(args, 1024)
+    assert (progress is not None) == drawn
+    if progress is not None:
+        progress(3)
+        assert stream.getvalue().startswith("\r[") and " 3/3 " in stream.getvalue()
