@@ -21,6 +21,7 @@ test: $(STAMP)
 vectors: $(STAMP)
 	$(PY) test-vectors/generate.py
 	$(PY) test-vectors/presentations.py
+	$(PY) test-vectors/status_vectors.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

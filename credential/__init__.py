@@ -21,6 +21,9 @@ from .keys import (
 )
 from .presentation import present
 from .replay import MemoryReplayCache, ReplayCache, ReplayCacheError, SqliteReplayCache
+from .status_authority import StatusAuthority
+from .status_cache import StatusCache
+from .status_list import StatusList, build_token as build_status_list, read_token as read_status_list
 from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 
 __all__ = [
@@ -34,12 +37,16 @@ __all__ = [
     "ReplayCache",
     "ReplayCacheError",
     "SqliteReplayCache",
+    "StatusAuthority",
+    "StatusCache",
+    "StatusList",
     "TrustedKey",
     "VerificationError",
     "VerifiedCredential",
     "Verifier",
     "bind_biometrics",
     "biometric_digest",
+    "build_status_list",
     "check_biometrics",
     "decode",
     "device_cnf",
@@ -52,6 +59,7 @@ __all__ = [
     "private_key_to_pem",
     "public_key_to_pem",
     "qr",
+    "read_status_list",
     "verify",
 ]
 

@@ -11,3 +11,8 @@ MAX_ITEMS = 256
 MAX_CONTAINER_LENGTH = 64
 # A protected header holds alg and kid only: 13 bytes. Anything far larger is not ours.
 MAX_PROTECTED_BYTES = 64
+# Status lists (spec 8A): the inflated bit array, and the signed token that carries it compressed.
+# 16 MiB holds 134 million 1-bit entries; a decompression bomb costs at most this much memory.
+MAX_STATUS_BYTES = 16 * 1024 * 1024
+# The inflated cap plus room for zlib's worst-case growth on random data, the claims and the signature.
+MAX_STATUS_TOKEN_BYTES = MAX_STATUS_BYTES + 64 * 1024

@@ -8,6 +8,7 @@ traveller. ``Verifier.verify`` runs the steps of spec 9.2 in order; each step ha
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,8 @@ from . import biometric, cbor, claims as model, cose, device, presentation, text
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID, KeySet, TrustedKey, region_codes
 from .replay import Outcome, ReplayCache
+from .status_cache import StatusCache
+from .status_list import REVOKED, SUSPENDED, StatusList, read_token
 
 DEFAULT_SKEW = 300  # seconds; see spec section 9.3 for why five minutes
 MAX_SKEW = 86400  # a day: more than that is a broken clock, not skew (spec 9.3)
@@ -36,9 +39,15 @@ DEFAULT_PRESENTATION_SKEW = 20
 MAX_PRESENTATION_SKEW = 60
 
 # The optional checks, in the order of the procedure. A result names each as checked or skipped.
-OPTIONAL_CHECKS = ("device", "revocation", "destination", "channel", "biometrics", "replay")
+OPTIONAL_CHECKS = ("device", "revocation", "status", "destination", "channel", "biometrics", "replay")
 # What a verified text was (spec 9.2 step 2): a credential itself, or a holder's presentation of one.
 FORMS = ("credential", "presentation")
+
+DEFAULT_STATUS_MAX_AGE = 86400  # seconds; see spec 8A.5 for why a day
+MAX_STATUS_AGE = 30 * 86400  # a month: older revocation data is not revocation data (spec 8A.5)
+# What a set entry of a status list means at step 19a; 0 is valid, 3 is undefined (spec 8A.3).
+_STATUS_CODES = {REVOKED: ErrorCode.REVOKED, SUSPENDED: ErrorCode.SUSPENDED}
+status_log = logging.getLogger("credential.status")
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,9 @@ class Verifier:
     ``trust``: the trusted keys (a ``KeySet`` or an iterable of ``TrustedKey``). ``destination``: this
     gate's own region code. ``channel``: this gate's clearance channel. ``skew``: the clock-skew
     allowance in seconds (9.3). ``revoked``: a deny-list of ``cti`` values (bytes or hex text).
+    ``status``: the gate's ``StatusCache`` of status lists (step 19a), with ``status_max_age`` (seconds
+    since a list's ``iat``, default a day) and ``status_grace`` (seconds a stale list is still used,
+    with a logged warning; default 0), both only with ``status``.
     ``replay``: the gate's replay cache for presentations (9.5). ``presentation_skew``: the clock-skew
     allowance for a presentation's time step, in seconds (9.5). ``require_presentation``: refuse a
     credential shown without a presentation, even one that binds no device key.
@@ -142,10 +154,17 @@ class Verifier:
     channel: str | None = None
     skew: int = DEFAULT_SKEW
     revoked: frozenset[bytes] | None = None
+    status: StatusCache | None = None
+    status_max_age: int | None = None
+    status_grace: int | None = None
     replay: ReplayCache | None = None
     presentation_skew: int = DEFAULT_PRESENTATION_SKEW
     require_presentation: bool = False
     _optional: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
+    # Each held list checked once against this configuration's trust: (issuer, list) -> (digest, result).
+    _status_checked: dict[tuple[str, str], tuple[bytes, StatusList | VerificationError]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trust", _trust(self.trust))
@@ -166,12 +185,32 @@ class Verifier:
             raise ValueError(f"presentation_skew {self.presentation_skew} is outside 0..{MAX_PRESENTATION_SKEW} seconds")
         if not isinstance(self.require_presentation, bool):
             raise TypeError("require_presentation is True or False")
+        self._check_status_configuration()
         configured = {
             "revocation": self.revoked is not None,
+            "status": self.status is not None,
             "destination": self.destination is not None,
             "channel": self.channel is not None,
         }
         object.__setattr__(self, "_optional", tuple(configured.items()))
+
+    def _check_status_configuration(self) -> None:
+        if self.status is None:
+            for name in ("status_max_age", "status_grace"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name} is given without status lists (status): it would configure nothing")
+            return
+        if not isinstance(self.status, StatusCache):
+            raise TypeError(f"status is a StatusCache of the gate's status lists, not {type(self.status).__name__}")
+        defaults = {"status_max_age": (DEFAULT_STATUS_MAX_AGE, 1), "status_grace": (0, 0)}
+        for name, (default, low) in defaults.items():
+            value = getattr(self, name)
+            if value is None:
+                object.__setattr__(self, name, default)
+            elif isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} is a whole number of seconds")
+            elif not low <= value <= MAX_STATUS_AGE:
+                raise ValueError(f"{name} {value} is outside {low}..{MAX_STATUS_AGE} seconds")
 
     def verify(self, data: str | bytes, *, now: Clock, templates: Mapping[str, bytes] | None = None) -> VerifiedCredential:
         """Run the procedure of spec 9.2; return the verified credential or raise VerificationError.
@@ -236,6 +275,10 @@ class Verifier:
         cti = bytes.fromhex(claims["cti"])
         if self.revoked is not None and cti in self.revoked:
             raise VerificationError(ErrorCode.REVOKED, f"credential {claims['cti']} is revoked")
+
+        # Step 19a: the status list the credential names (spec 8A.5).
+        if self.status is not None:
+            self._check_status(claims, issuer, seconds)
 
         # Step 20: entitlement at this gate today.
         xc = claims["xc"]
@@ -311,6 +354,69 @@ class Verifier:
             raise VerificationError(ErrorCode.REPLAY, f"presentation {key} was accepted at this gate before")
         if outcome is Outcome.FULL:
             raise VerificationError(ErrorCode.REPLAY_CACHE_FULL, f"the replay cache holds {cache.capacity} live entries; cannot record {key}")
+    def _held_list(self, issuer: str, list_id: str) -> StatusList:
+        """The list held under this name, checked against this configuration's trust once per token."""
+        assert self.status is not None
+        name = f"{issuer}/{list_id}"
+        digest = self.status.digest(issuer, list_id)
+        memo = self._status_checked.get((issuer, list_id))
+        if digest is not None and (memo is None or memo[0] != digest):
+            held = self.status.get(issuer, list_id)
+            if held is not None:  # else removed since the digest was read
+                result: StatusList | VerificationError
+                try:
+                    result = read_token(held.token, self.trust)
+                except VerificationError as err:
+                    result = err  # remembered too, so a bad token costs its check once, not once per traveller
+                memo = self._status_checked[(issuer, list_id)] = (held.digest, result)
+            digest = None if held is None else held.digest
+        if digest is None or memo is None:
+            raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
+        if isinstance(memo[1], VerificationError):
+            raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name}: {memo[1].detail}")
+        return memo[1]
+
+    def _check_status(self, claims: Mapping[str, Any], issuer: str, seconds: int) -> None:
+        """Step 19a after its first two checks: the held list, its freshness, the entry (spec 8A.5)."""
+        reference = claims["xc"].get("status")
+        if reference is None:
+            raise _status_error(ErrorCode.NO_STATUS, "the credential names no status list, and this gate requires one")
+        list_id, index = reference["list"], reference["index"]
+        held = self._held_list(issuer, list_id)
+        name = f"{issuer}/{list_id}"
+        if held.issuer != issuer or held.list_id != list_id:
+            raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"the list held as {name} is {held.issuer}/{held.list_id}")
+        if held.issued_at > seconds + self.skew:
+            raise _status_error(
+                ErrorCode.STATUS_LIST_INVALID, f"status list {name} is issued at {held.issued_at}, after now {seconds} (skew {self.skew} s)"
+            )
+        assert self.status_max_age is not None and self.status_grace is not None
+        # How far past each freshness bound the list is (positive: stale); the grace covers both.
+        late = max(seconds - held.issued_at - self.status_max_age, seconds - self.skew - held.expires + 1)
+        if late > self.status_grace:
+            raise _status_error(
+                ErrorCode.STATUS_STALE,
+                f"status list {name} issued at {held.issued_at}, expiring at {held.expires}, is too old at {seconds} "
+                f"(maximum age {self.status_max_age} s, skew {self.skew} s, grace {self.status_grace} s)",
+            )
+        if late > 0:
+            status_log.warning(
+                "status list %s is stale by %d s (issued at %d, expires at %d); used within the grace of %d s",
+                name, late, held.issued_at, held.expires, self.status_grace,
+            )
+        if index >= held.size:
+            raise _status_error(ErrorCode.STATUS_INDEX, f"index {index} is outside status list {name} of {held.size} entries")
+        value = held.status(index)
+        if value:
+            code = _STATUS_CODES.get(value)
+            if code is None:
+                raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name} has the undefined value {value} at {index}")
+            raise _status_error(code, f"credential {claims['cti']} is {code.value.lower()} in status list {name}")
+
+
+def _status_error(code: ErrorCode, detail: str) -> VerificationError:
+    """A failure of step 19a, named as such: REVOKED alone would point to the deny-list (step 19)."""
+    return VerificationError(code, detail, step="19a")
 
 
 def _today(seconds: int) -> str:

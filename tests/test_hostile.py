@@ -42,7 +42,7 @@ def test_oversized_bytes_input_is_refused_before_it_is_copied() -> None:
 
 
 def test_every_error_code_has_three_negative_vectors() -> None:
-    counts = negative_counts()  # over every vector file: features keep their cases in their own file
+    counts = negative_counts()
     thin = {code.value: counts.get(code.value, 0) for code in ErrorCode if counts.get(code.value, 0) < 3}
     assert not thin, f"codes with fewer than three negative vectors: {thin}"
 

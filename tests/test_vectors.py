@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from collections import Counter
 
 import jsonschema
 import pytest
@@ -53,8 +52,8 @@ def test_every_flag_is_explained() -> None:
 
 
 def test_every_error_code_has_a_vector() -> None:
-    counts = negative_counts()
-    missing = [code.value for code in credential.ErrorCode if counts[code.value] == 0]
+    counts = negative_counts()  # in the core file or in a feature's own
+    missing = [code.value for code in credential.ErrorCode if code.value not in counts]
     assert not missing, f"codes without a negative vector: {missing}"
 
 
