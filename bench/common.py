@@ -39,7 +39,7 @@ def fixed_key(alg: str) -> Any:
 
 
 def issued(alg: str, profile: str = "full") -> str:
-    return credential.issue(completed(profile), fixed_key(alg))
+    return credential.issue(completed(profile), fixed_key(alg), policy=None)
 
 
 @dataclass

@@ -42,7 +42,7 @@ import segno.consts
 import credential
 from credential import base45, claims as model, compress, qr
 from credential import text as textlayer
-from credential.issue import complete
+from credential.issue import complete_claims as complete
 
 LEVELS = ("L", "M", "Q")
 
@@ -144,7 +144,7 @@ def _device_key() -> Any:
 def xp_layers(claims: dict[str, Any]) -> dict[str, Any]:
     device_key = _device_key()
     bound = dict(claims, cnf=credential.device_cnf(device_key))
-    issued = credential.issue(bound, fixed_key("Ed25519"))
+    issued = credential.issue(bound, fixed_key("Ed25519"), policy=None)
     text = credential.present(issued, device_key, now=bound["iat"] + 5, destination="MO")
     unwrapped = textlayer.unwrap(text)
     return {
@@ -158,7 +158,7 @@ def xp_layers(claims: dict[str, Any]) -> dict[str, Any]:
 
 
 def xc_layers(claims: dict[str, Any]) -> dict[str, Any]:
-    texts = {alg: credential.issue(claims, fixed_key(alg)) for alg in ("Ed25519", "ES256")}
+    texts = {alg: credential.issue(claims, fixed_key(alg), policy=None) for alg in ("Ed25519", "ES256")}
     text = texts["Ed25519"]
     es256 = len(texts["ES256"])
     layers = credential.decode(text)

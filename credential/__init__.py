@@ -7,8 +7,9 @@ from . import qr
 from .biometric import bind as bind_biometrics, digest as biometric_digest
 from .decode import Layers, decode
 from .device import cnf_view as device_cnf
+from .eligibility import DEFAULT_POLICY, FIRST_PHASE, NON_PERMANENT_PHASE, PHASES, IneligibleError, Policy, Rule
 from .errors import ClaimsError, ErrorCode, VerificationError
-from .issue import issue
+from .issue import complete_claims, issue
 from .keys import (
     KeySet,
     TrustedKey,
@@ -27,6 +28,13 @@ from .status_list import StatusList, build_token as build_status_list, read_toke
 from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 
 __all__ = [
+    "DEFAULT_POLICY",
+    "FIRST_PHASE",
+    "NON_PERMANENT_PHASE",
+    "PHASES",
+    "IneligibleError",
+    "Policy",
+    "Rule",
     "DEFAULT_SKEW",
     "OPTIONAL_CHECKS",
     "ClaimsError",
@@ -48,6 +56,7 @@ __all__ = [
     "biometric_digest",
     "build_status_list",
     "check_biometrics",
+    "complete_claims",
     "decode",
     "device_cnf",
     "generate_key",

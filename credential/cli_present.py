@@ -1,4 +1,4 @@
-"""Command line for presentations (spec 4.5, 9.5): ``credential present`` and ``credential demo --live``.
+"""Command line for presentations (spec 4.5, 9.6): ``credential present`` and ``credential demo --live``.
 
 Registered from ``cli.parser()`` through ``cli.SUBCOMMAND_MODULES``; the exit codes are those of
 ``cli_common``: a stopped ``demo --live`` exits 130 like any interrupted command.
@@ -103,7 +103,7 @@ def run_live(steps: int, speed: float, out: TextIO, redraw: bool, invert: bool =
     start = int(clock.time())
     claims = samples.minimal("HK")
     claims.update(iat=start - 60, exp=start + 86400, cnf=cnf_view(device_key))
-    credential_text = issue(claims, issuer_key, templates=samples.TEMPLATES)
+    credential_text = issue(claims, issuer_key, templates=samples.TEMPLATES, policy=None)  # a sample holder, not an application
     gate = Verifier(KeySet([TrustedKey(issuer_key.public_key(), frozenset({"HK"}))]), destination="MO", replay=MemoryReplayCache())
     shown: list[tuple[int, str]] = []
     for number in range(1, steps + 1):

@@ -7,28 +7,38 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from . import biometric, cbor, claims as model, cose, limits, text as textlayer
+from . import biometric, cbor, claims as model, cose, eligibility, limits, text as textlayer
+from .issuer_input import normalize
 from .keys import PrivateKey, algorithm_for, kid_of
 
 CTI_BYTES = 8
 
 
-def complete(claims: Mapping[str, Any], templates: Mapping[str, bytes] | None = None) -> dict[str, Any]:
-    """Fill what an issuer may leave out: a random ``cti``, ``iat`` now, and the biometric binding."""
-    if not isinstance(claims, Mapping):
-        raise TypeError("claims are a mapping in the JSON view (see spec section 3)")
-    out = dict(claims)
+def complete_claims(claims: Mapping[str, Any], templates: Mapping[str, bytes] | None = None) -> dict[str, Any]:
+    """The claims exactly as ``issue`` will sign them, in the JSON view (spec 9.1 steps 1 to 4).
+
+    Values given in another accepted form are put in the view's form (``issuer_input``); then what an
+    issuer may leave out is filled in: a random ``cti``, ``iat`` now, and ``xc.biometrics`` bound to
+    ``templates``. An issuer calls this to learn the ``cti`` (to record it, or revoke it later) before
+    it issues, without decoding the text: ``issue(complete_claims(c, t), key)`` is ``issue(c, key,
+    templates=t)`` whenever ``c`` has its ``cti`` and ``iat``. The result is not checked yet; ``issue``
+    checks it.
+    """
+    out = normalize(claims)
     out.setdefault("cti", os.urandom(CTI_BYTES).hex())
     out.setdefault("iat", int(time.time()))
     if templates is not None:
         xc = dict(out.get("xc", {}))
         if "biometrics" in xc:
-            raise ValueError("give either templates or xc.biometrics, not both")
+            raise ValueError("xc.biometrics: give either templates or xc.biometrics, not both")
         if not isinstance(out["cti"], str):
             raise ValueError("cti: expected lowercase hexadecimal text")
         xc["biometrics"] = biometric.bind(templates, bytes.fromhex(out["cti"]))
         out["xc"] = xc
     return out
+
+
+complete = complete_claims
 
 
 def issue(
@@ -37,16 +47,25 @@ def issue(
     *,
     templates: Mapping[str, bytes] | None = None,
     deflate: bool | None = None,
+    policy: eligibility.PolicyArg = eligibility.DEFAULT_POLICY,
+    birth_date: Any = None,
 ) -> str:
     """Sign the claims and return the credential text.
 
     ``templates`` (modality name to reference template) computes ``xc.biometrics``. ``deflate``
     None follows the spec (compress only when shorter); True or False force it, for testing verifiers.
+    ``policy`` is the issuer's eligibility policy (spec 9.5): by default the first-phase table of the
+    claims' issuer; a ``Policy``, another table by region, or None for no check. ``birth_date`` (a
+    date, or YYYY-MM-DD, YYYY-MM or YYYY text) is the holder's, from the issuer's records, for the
+    age rule; it is not put in the credential.
     """
     alg = algorithm_for(key)
     if not hasattr(key, "private_bytes"):
         raise TypeError("issuing needs a private key")
-    payload = cbor.encode(model.to_cbor(complete(claims, templates)))
+    completed = complete_claims(claims, templates)
+    cbor_claims = model.to_cbor(completed)
+    eligibility.apply(policy, completed, birth_date)
+    payload = cbor.encode(cbor_claims)
     try:
         cbor.decode(payload)  # extensions may nest or count past the limits every verifier enforces
     except cbor.CBORError as err:

@@ -140,5 +140,5 @@ def window(step: int) -> tuple[int, int]:
 
 
 def replay_key(issuer: str, cti: bytes, step: int) -> str:
-    """A presentation's identity for the replay cache (spec 9.5): issuer, cti and step, as text."""
+    """A presentation's identity for the replay cache (spec 9.6): issuer, cti and step, as text."""
     return f"{issuer}:{cti.hex()}:{step}"

@@ -1,8 +1,8 @@
-"""A gate's replay cache (spec 9.5): which presentations it has accepted, until they expire.
+"""A gate's replay cache (spec 9.6): which presentations it has accepted, until they expire.
 
 An entry is keyed by the presentation's identity (issuer, ``cti``, time step), never by its bytes,
 which are not unique (a device may sign again with another nonce). It lives until the last second at
-which the window of spec 9.5 could still accept that presentation; after that the window refuses it
+which the window of spec 9.6 could still accept that presentation; after that the window refuses it
 anyway. The cache is bounded: when it is full of live entries it refuses to record, and the verifier
 refuses the presentation (``REPLAY_CACHE_FULL``), because a presentation it cannot record could be
 used again.

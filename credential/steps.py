@@ -31,7 +31,7 @@ class Step:
     where the spec states the rule, beside 9.2 itself. ``optional``: the names of the optional
     checks (``OPTIONAL_CHECKS``) whose absent input leaves the step out; ``always``: whether part of
     the step runs whatever is configured. ``presentation``: the step runs for presentations
-    (``XP1:``, ``XP1Z:``) only (spec 4.5, 9.5).
+    (``XP1:``, ``XP1Z:``) only (spec 4.5, 9.6).
     """
 
     number: str
@@ -73,10 +73,10 @@ STEPS: tuple[Step, ...] = (
     Step("16", "the key vouches for iss", (E.ISSUER_NOT_AUTHORIZED,), ("12.2",)),
     Step("17", "now + skew >= start of validity", (E.NOT_YET_VALID,), ("9.3",)),
     Step("18", "now - skew < exp", (E.EXPIRED,), ("9.3",)),
-    Step("18a", "a bound credential only inside a presentation; a presentation only around a bound credential", (E.PRESENTATION_REQUIRED, E.NOT_BOUND), ("9.5",)),
+    Step("18a", "a bound credential only inside a presentation; a presentation only around a bound credential", (E.PRESENTATION_REQUIRED, E.NOT_BOUND), ("9.6",)),
     Step("18b", "presentation: the device signature verifies with the key of cnf", (E.DEVICE_SIGNATURE,), ("4.5",), presentation=True),
-    Step("18c", "presentation: now + presentation skew >= start of its time step", (E.PRESENTATION_NOT_YET_VALID,), ("9.5",), presentation=True),
-    Step("18d", "presentation: now - presentation skew < end of its time step", (E.PRESENTATION_EXPIRED,), ("9.5",), presentation=True),
+    Step("18c", "presentation: now + presentation skew >= start of its time step", (E.PRESENTATION_NOT_YET_VALID,), ("9.6",), presentation=True),
+    Step("18d", "presentation: now - presentation skew < end of its time step", (E.PRESENTATION_EXPIRED,), ("9.6",), presentation=True),
     Step("18e", "presentation: made for the gate's destination", (E.DESTINATION_MISMATCH,), (), ("destination",), always=False, presentation=True),
     Step("19", "cti not on the deny-list", (E.REVOKED,), (), ("revocation",), always=False),
     Step(
@@ -89,7 +89,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("20", "destination, channel, enrolment expiry and limit of stay", (E.NOT_ENTITLED,), ("9.3",), ("destination", "channel")),
     Step("21", "the credential binds the gate's reference templates", (E.BIOMETRIC_MISMATCH,), ("8.2",), ("biometrics",), always=False),
-    Step("21b", "presentation: not accepted before at this gate, and recorded", (E.REPLAY, E.REPLAY_CACHE_FULL), ("9.5",), ("replay",), always=False, presentation=True),
+    Step("21b", "presentation: not accepted before at this gate, and recorded", (E.REPLAY, E.REPLAY_CACHE_FULL), ("9.6",), ("replay",), always=False, presentation=True),
 )
 
 BY_NUMBER = {step.number: step for step in STEPS}

@@ -34,7 +34,7 @@ LATEST_TIME = model.MAX_TIME + MAX_SKEW
 REGION_UTC_OFFSET = 8 * 3600
 Clock = Union[_dt.datetime, int, float]
 _CTI = re.compile("(?:[0-9a-f]{2}){8,16}")
-# Presentation clock-skew allowance (spec 9.5): the holder's phone and the gate each keep their own time.
+# Presentation clock-skew allowance (spec 9.6): the holder's phone and the gate each keep their own time.
 DEFAULT_PRESENTATION_SKEW = 20
 MAX_PRESENTATION_SKEW = 60
 
@@ -63,7 +63,7 @@ class VerifiedCredential:
     checked: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
     form: str = "credential"
-    step: int | None = None  # for a presentation: its time step (spec 9.5)
+    step: int | None = None  # for a presentation: its time step (spec 9.6)
 
 
 def epoch_seconds(now: Clock) -> int:
@@ -143,8 +143,8 @@ class Verifier:
     ``status``: the gate's ``StatusCache`` of status lists (step 19a), with ``status_max_age`` (seconds
     since a list's ``iat``, default a day) and ``status_grace`` (seconds a stale list is still used,
     with a logged warning; default 0), both only with ``status``.
-    ``replay``: the gate's replay cache for presentations (9.5). ``presentation_skew``: the clock-skew
-    allowance for a presentation's time step, in seconds (9.5). ``require_presentation``: refuse a
+    ``replay``: the gate's replay cache for presentations (9.6). ``presentation_skew``: the clock-skew
+    allowance for a presentation's time step, in seconds (9.6). ``require_presentation``: refuse a
     credential shown without a presentation, even one that binds no device key.
     A check whose configuration is None is skipped, and the result says so.
     """
@@ -263,11 +263,11 @@ class Verifier:
         # Steps 17 and 18: validity period (9.3).
         start = claims.get("nbf", claims["iat"])
         if seconds + self.skew < start:
-            raise VerificationError(ErrorCode.NOT_YET_VALID, f"valid from {start}, now is {seconds} (skew {self.skew} s)")
+            raise VerificationError(ErrorCode.NOT_YET_VALID, f"valid from {iso_time(start)}, now is {iso_time(seconds)} (skew {self.skew} s)")
         if seconds - self.skew >= claims["exp"]:
-            raise VerificationError(ErrorCode.EXPIRED, f"expired at {claims['exp']}, now is {seconds} (skew {self.skew} s)")
+            raise VerificationError(ErrorCode.EXPIRED, f"expired at {iso_time(claims['exp'])}, now is {iso_time(seconds)} (skew {self.skew} s)")
 
-        # Step 18a: device binding (9.5). A credential that binds a device key is accepted only inside a
+        # Step 18a: device binding (9.6). A credential that binds a device key is accepted only inside a
         # presentation signed by that key, for a time step in the window, made for this gate's region.
         self._check_device(claims, shown, seconds)
 
@@ -417,6 +417,11 @@ class Verifier:
 def _status_error(code: ErrorCode, detail: str) -> VerificationError:
     """A failure of step 19a, named as such: REVOKED alone would point to the deny-list (step 19)."""
     return VerificationError(code, detail, step="19a")
+
+
+def iso_time(seconds: int) -> str:
+    """Epoch seconds as ISO 8601 in UTC, as people read times in error details: 2027-01-01T00:00:00Z."""
+    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _today(seconds: int) -> str:

@@ -68,7 +68,7 @@ CREDENTIALS: dict[str, tuple[dict[str, Any], str, bool | None]] = {
     "bound-mo": (g.with_top(g.claims("minimal", "MO"), cnf=device.cnf_view(DEVICE_KEYS["device-other"])), "mo-es256", None),
 }
 TEXTS = {
-    name: credential.issue(c, g.KEYS[key], templates=g.TEMPLATE_SETS["enrolled"], deflate=deflate)
+    name: credential.issue(c, g.KEYS[key], templates=g.TEMPLATE_SETS["enrolled"], deflate=deflate, policy=None)
     for name, (c, key, deflate) in CREDENTIALS.items()
 }
 
@@ -311,24 +311,24 @@ NOTES = {
     "ES256": "The credential inside is signed with ES256 (the device always signs with ES256).",
     "DeflatedCredential": "The credential text was XC1Z:; the presentation carries its inflated message (spec 4.5). Catches wrappers that carry the text or the DEFLATE bytes.",
     "DeflatedPresentation": "The XP1Z: prefix: a presentation in raw DEFLATE (spec 6, 7.1).",
-    "WindowBoundary": "The exact first and last seconds of the window of spec 9.5. Catches off-by-one comparisons and a skew applied on one side only.",
-    "BareUnbound": "A credential without cnf shown by itself (spec 9.5). Accepted unless the gate requires presentations.",
-    "BareBound": "A credential with cnf shown by itself: a screenshot of the credential, or an app that skipped the presentation (spec 9.5). Catches gates that accept a bound credential without its device signature.",
-    "RequirePresentation": "The gate's configuration refuses every bare credential (spec 9.2, 9.5).",
-    "NotBound": "A presentation around a credential that binds no key: anyone could have made it (spec 9.5). Catches gates that report a device check that proved nothing.",
-    "Replay": "Several scans at one gate sharing one replay cache (spec 9.5). Catches caches keyed on the text or the signature bytes, and caches that record before the last step.",
+    "WindowBoundary": "The exact first and last seconds of the window of spec 9.6. Catches off-by-one comparisons and a skew applied on one side only.",
+    "BareUnbound": "A credential without cnf shown by itself (spec 9.6). Accepted unless the gate requires presentations.",
+    "BareBound": "A credential with cnf shown by itself: a screenshot of the credential, or an app that skipped the presentation (spec 9.6). Catches gates that accept a bound credential without its device signature.",
+    "RequirePresentation": "The gate's configuration refuses every bare credential (spec 9.2, 9.6).",
+    "NotBound": "A presentation around a credential that binds no key: anyone could have made it (spec 9.6). Catches gates that report a device check that proved nothing.",
+    "Replay": "Several scans at one gate sharing one replay cache (spec 9.6). Catches caches keyed on the text or the signature bytes, and caches that record before the last step.",
     "RecordLast": "A refused presentation leaves no entry (step 21b is last).",
-    "ReplayExpiry": "An entry expires when its step can no longer be accepted (spec 9.5). Catches caches that never forget.",
-    "ReplayCacheFull": "A full replay cache refuses rather than forgets (spec 9.5). Catches caches that evict live entries, which would let a replay through.",
-    "PresentationExpired": "A time step that has left the window: a screenshot, or a phone clock far behind (spec 9.5).",
-    "PresentationNotYetValid": "A time step ahead of the window: a phone clock far ahead, or a presentation made in advance (spec 9.5).",
-    "WrongDeviceKey": "Signed by a key the credential does not bind (spec 9.5). Catches gates that trust a key carried with the presentation.",
+    "ReplayExpiry": "An entry expires when its step can no longer be accepted (spec 9.6). Catches caches that never forget.",
+    "ReplayCacheFull": "A full replay cache refuses rather than forgets (spec 9.6). Catches caches that evict live entries, which would let a replay through.",
+    "PresentationExpired": "A time step that has left the window: a screenshot, or a phone clock far behind (spec 9.6).",
+    "PresentationNotYetValid": "A time step ahead of the window: a phone clock far ahead, or a presentation made in advance (spec 9.6).",
+    "WrongDeviceKey": "Signed by a key the credential does not bind (spec 9.6). Catches gates that trust a key carried with the presentation.",
     "OtherCredential": "A device signature moved to another credential of the same device (spec 4.5). Catches signatures over the cti alone or over anything less than the whole credential.",
     "TamperedWrapper": "A signed part of the wrapper changed (spec 4.5). Catches gates that do not verify the device signature over the payload as transmitted.",
     "DeviceSignatureHighS": "An ECDSA signature with s above n/2 (spec 4.5, 4.2). Catches gates without the low-S rule.",
     "DeviceSignatureLength": "A device signature that is not 64 bytes r || s (spec 4.5). Catches DER-accepting verifiers.",
     "Precedence": "Two defects: the first failing check in the order of spec 9.2 gives the code.",
-    "WrongDestination": "A presentation made for another region's gates (spec 9.5). Checked only when the gate's destination is configured.",
+    "WrongDestination": "A presentation made for another region's gates (spec 9.6). Checked only when the gate's destination is configured.",
     "InnerCredential": "The credential inside fails its own steps (6 to 18), which run before the device check.",
     "PresentationStructure": "The presentation is not the one COSE_Sign1 shape of spec 4.5 (steps 5a to 5d).",
     "NotDeterministic": "Well-formed CBOR not in deterministic encoding inside the presentation (spec 5.2).",

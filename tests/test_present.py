@@ -1,4 +1,4 @@
-"""Presentations (spec 4.5, 9.5): the holder's API, the gate's configuration, the replay caches,
+"""Presentations (spec 4.5, 9.6): the holder's API, the gate's configuration, the replay caches,
 the QR round trip inside and after the window, and the command line."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ ISSUER = credential.generate_key("Ed25519")
 DEVICE = credential.generate_key("ES256")
 TRUST = [credential.TrustedKey(ISSUER.public_key(), {"HK"})]
 BOUND_CLAIMS = dict(samples.full(), cnf=credential.device_cnf(DEVICE))
-BOUND = credential.issue(BOUND_CLAIMS, ISSUER, templates=samples.TEMPLATES)
-UNBOUND = credential.issue(samples.minimal(), ISSUER, templates=samples.TEMPLATES)
+BOUND = credential.issue(BOUND_CLAIMS, ISSUER, templates=samples.TEMPLATES, policy=None)
+UNBOUND = credential.issue(samples.minimal(), ISSUER, templates=samples.TEMPLATES, policy=None)
 MADE = samples.ISSUED_AT + 3603
 STEP = presentation.step_of(MADE)
 SHOWN = credential.present(BOUND, DEVICE, now=MADE, destination="MO")
