@@ -11,6 +11,7 @@ from .eligibility import DEFAULT_POLICY, FIRST_PHASE, NON_PERMANENT_PHASE, PHASE
 from .errors import ClaimsError, ErrorCode, VerificationError
 from .issue import complete_claims, issue
 from .keys import (
+    KeyLookup,
     KeySet,
     TrustedKey,
     generate_key,
@@ -22,6 +23,7 @@ from .keys import (
 )
 from .presentation import present
 from .replay import MemoryReplayCache, ReplayCache, ReplayCacheError, SqliteReplayCache
+from .trust import ListedKey, ListError, TrustList, TrustListError, TrustStore
 from .status_authority import StatusAuthority
 from .status_cache import StatusCache
 from .status_list import StatusList, build_token as build_status_list, read_token as read_status_list
@@ -39,12 +41,18 @@ __all__ = [
     "OPTIONAL_CHECKS",
     "ClaimsError",
     "ErrorCode",
+    "KeyLookup",
     "KeySet",
     "Layers",
     "MemoryReplayCache",
     "ReplayCache",
     "ReplayCacheError",
     "SqliteReplayCache",
+    "ListError",
+    "ListedKey",
+    "TrustList",
+    "TrustListError",
+    "TrustStore",
     "StatusAuthority",
     "StatusCache",
     "StatusList",

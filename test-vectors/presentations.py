@@ -1,4 +1,4 @@
-"""Generate the presentation vectors (spec section 14.6): test-vectors/presentations.json.
+"""Generate the presentation vectors (spec section 14.7): test-vectors/presentations.json.
 
     python test-vectors/presentations.py          # rewrite test-vectors/presentations.json
     python test-vectors/presentations.py --check  # exit 1 if the file differs from what this code makes
@@ -438,7 +438,7 @@ def build_document() -> tuple[dict[str, Any], dict[str, bytes]]:
 
 
 def verifier_of(entry: dict[str, Any], public_keys: dict[str, str]) -> credential.Verifier:
-    """The gate of one case, with a fresh replay cache (spec 14.6)."""
+    """The gate of one case, with a fresh replay cache (spec 14.7)."""
     v = entry["verifier"]
     trust = credential.KeySet(credential.TrustedKey(public_keys[name].encode(), frozenset(issuers)) for name, issuers in v["keys"].items())
     return credential.Verifier(

@@ -1,4 +1,4 @@
-"""The presentation vectors (spec 14.6): well-formed, reproducible, and passed scan by scan."""
+"""The presentation vectors (spec 14.7): well-formed, reproducible, and passed scan by scan."""
 
 from __future__ import annotations
 
