@@ -237,3 +237,15 @@ def test_a_status_list_signed_by_a_withdrawn_key_after_its_compromise_is_refused
             with pytest.raises(credential.VerificationError) as caught:
                 status_list.read_token(token, store)
             assert caught.value.code is credential.ErrorCode.STATUS_LIST_INVALID and "compromised" in caught.value.detail
+
+
+def test_readme_trust_list_example_runs_as_written(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Trust lists") :]
+    example = section[section.index("```python\n") + len("```python\n") : section.index("\n```\n")]
+    result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "HK" and (tmp_path / "mo-gate-trust.sqlite").exists()
