@@ -18,15 +18,27 @@ from .keys import (
     private_key_to_pem,
     public_key_to_pem,
 )
+from .templates import (
+    DecryptionKeys,
+    Template,
+    decryption_key_to_pem,
+    generate_decryption_key,
+    load_decryption_key,
+    load_recipient_key,
+    recipient_key_to_pem,
+    recipient_kid,
+)
 from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 
 __all__ = [
     "DEFAULT_SKEW",
     "OPTIONAL_CHECKS",
     "ClaimsError",
+    "DecryptionKeys",
     "ErrorCode",
     "KeySet",
     "Layers",
+    "Template",
     "TrustedKey",
     "VerificationError",
     "VerifiedCredential",
@@ -35,14 +47,20 @@ __all__ = [
     "biometric_digest",
     "check_biometrics",
     "decode",
+    "decryption_key_to_pem",
+    "generate_decryption_key",
     "generate_key",
     "issue",
     "kid_of",
     "load_private_key",
+    "load_decryption_key",
     "load_public_key",
+    "load_recipient_key",
     "private_key_to_pem",
     "public_key_to_pem",
     "qr",
+    "recipient_key_to_pem",
+    "recipient_kid",
     "verify",
 ]
 

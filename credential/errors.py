@@ -26,6 +26,9 @@ class ErrorCode(str, enum.Enum):
     REVOKED = "REVOKED"
     NOT_ENTITLED = "NOT_ENTITLED"
     BIOMETRIC_MISMATCH = "BIOMETRIC_MISMATCH"
+    NOT_A_RECIPIENT = "NOT_A_RECIPIENT"
+    DECRYPTION = "DECRYPTION"
+    TEMPLATES_REQUIRED = "TEMPLATES_REQUIRED"
 
     def __str__(self) -> str:
         return self.value

@@ -11,3 +11,7 @@ MAX_ITEMS = 256
 MAX_CONTAINER_LENGTH = 64
 # A protected header holds alg and kid only: 13 bytes. Anything far larger is not ours.
 MAX_PROTECTED_BYTES = 64
+# Encrypted templates (spec 8.5), checked before any key agreement or decryption.
+MAX_RECIPIENTS = 4
+# The padded plaintext: a face template of 512 bytes and two fingerprint templates of 60 minutiae fit.
+MAX_TEMPLATE_PLAINTEXT = 1024

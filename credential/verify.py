@@ -16,7 +16,7 @@ from typing import Any, Union
 
 from cryptography.exceptions import InvalidSignature
 
-from . import biometric, cbor, claims as model, cose, text as textlayer
+from . import biometric, cbor, claims as model, cose, templates as sealing, text as textlayer
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID, KeySet, TrustedKey, region_codes
 
@@ -29,7 +29,7 @@ Clock = Union[_dt.datetime, int, float]
 _CTI = re.compile("(?:[0-9a-f]{2}){8,16}")
 
 # The optional checks, in the order of the procedure. A result names each as checked or skipped.
-OPTIONAL_CHECKS = ("revocation", "destination", "channel", "biometrics")
+OPTIONAL_CHECKS = ("revocation", "destination", "channel", "biometrics", "templates")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class VerifiedCredential:
     cti: bytes
     checked: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+    # The reference templates decrypted from xc.templates (step 21a), by modality; each has matched
+    # its binding digest. None when the step did not run.
+    templates: dict[str, sealing.Template] | None = None
 
 
 def epoch_seconds(now: Clock) -> int:
@@ -113,6 +116,29 @@ def check_templates(templates: object) -> Mapping[str, bytes]:
     return templates
 
 
+def _decryption_keys(keys: object) -> sealing.DecryptionKeys | None:
+    if keys is None or isinstance(keys, sealing.DecryptionKeys):
+        return keys
+    return sealing.DecryptionKeys(keys)  # type: ignore[arg-type]
+
+
+def _required(modalities: object, keys: sealing.DecryptionKeys | None) -> frozenset[str] | None:
+    """The modalities whose templates the credential must carry for this gate (step 21a)."""
+    if modalities is None:
+        return None
+    if isinstance(modalities, (str, bytes)) or not isinstance(modalities, Iterable):
+        raise TypeError(f"require_templates is a collection of modality names such as {{'face'}}, not {type(modalities).__name__}")
+    names = frozenset(modalities)
+    if not names:
+        raise ValueError("require_templates is empty: name the modalities this gate matches")
+    unknown = sorted(str(n) for n in names if n not in model.MODALITIES.values())
+    if unknown:
+        raise ValueError(f"require_templates: unknown modality {', '.join(unknown)}; expected some of {sorted(model.MODALITIES.values())}")
+    if keys is None:
+        raise ValueError("require_templates needs decryption_keys: without them no template can be read")
+    return names
+
+
 @dataclass(frozen=True)
 class Verifier:
     """A verifier's whole configuration (the inputs of spec 9.2 that do not change per traveller).
@@ -120,6 +146,8 @@ class Verifier:
     ``trust``: the trusted keys (a ``KeySet`` or an iterable of ``TrustedKey``). ``destination``: this
     gate's own region code. ``channel``: this gate's clearance channel. ``skew``: the clock-skew
     allowance in seconds (9.3). ``revoked``: a deny-list of ``cti`` values (bytes or hex text).
+    ``decryption_keys``: this gate's X25519 or P-256 private keys for the encrypted templates (8.5).
+    ``require_templates``: modality names whose encrypted templates a credential must carry here.
     A check whose configuration is None is skipped, and the result says so.
     """
 
@@ -128,6 +156,8 @@ class Verifier:
     channel: str | None = None
     skew: int = DEFAULT_SKEW
     revoked: frozenset[bytes] | None = None
+    decryption_keys: sealing.DecryptionKeys | None = None
+    require_templates: frozenset[str] | None = None
     _optional: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -141,6 +171,8 @@ class Verifier:
         if not 0 <= self.skew <= MAX_SKEW:
             raise ValueError(f"skew {self.skew} is outside 0..{MAX_SKEW} seconds")
         object.__setattr__(self, "revoked", _revoked(self.revoked))
+        object.__setattr__(self, "decryption_keys", _decryption_keys(self.decryption_keys))
+        object.__setattr__(self, "require_templates", _required(self.require_templates, self.decryption_keys))
         configured = {
             "revocation": self.revoked is not None,
             "destination": self.destination is not None,
@@ -215,8 +247,15 @@ class Verifier:
         if templates is not None:
             _check_binding(xc["biometrics"], templates, cti)
 
+        # Step 21a: encrypted templates (8.5.5). Limits, then this gate's recipient entry, then
+        # decryption; every decrypted template must match its binding digest before it is returned.
+        decrypted = None
+        if self.decryption_keys is not None:
+            decrypted = self._open_templates(xc, cti)
+
         ran = dict(self._optional)
         ran["biometrics"] = templates is not None
+        ran["templates"] = decrypted is not None
         return VerifiedCredential(
             claims,
             issuer,
@@ -225,7 +264,23 @@ class Verifier:
             cti,
             checked=tuple(name for name in OPTIONAL_CHECKS if ran[name]),
             skipped=tuple(name for name in OPTIONAL_CHECKS if not ran[name]),
+            templates=decrypted,
         )
+
+    def _open_templates(self, xc: Mapping[str, Any], cti: bytes) -> dict[str, sealing.Template] | None:
+        assert self.decryption_keys is not None
+        required = self.require_templates or frozenset()
+        if "templates" not in xc:
+            if required:
+                raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(sorted(required))} templates; the credential carries none")
+            return None
+        sealed = sealing.parse(cbor.decode(bytes.fromhex(xc["templates"])))
+        opened = sealing.open_sealed(sealed, self.decryption_keys, cti)
+        _check_binding(xc["biometrics"], {m: t.data for m, t in opened.items()}, cti)
+        missing = sorted(required - set(opened))
+        if missing:
+            raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(missing)} templates; the credential carries {', '.join(sorted(opened))}")
+        return opened
 
 
 def _today(seconds: int) -> str:
