@@ -20,6 +20,7 @@ test: $(STAMP)
 
 vectors: $(STAMP)
 	$(PY) test-vectors/generate.py
+	$(PY) test-vectors/generate_templates.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

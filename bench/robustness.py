@@ -4,8 +4,10 @@
     python bench/robustness.py --templates --levels M --degradations-only --scale 1.7 --trials 8
 
 The second form measures one configuration in a few minutes: the credential with encrypted templates
-that spec 8.5.7 recommends, one level, the degradation table only, and a camera ``scale`` times the
-resolution (blur in camera pixels scales with it, so defocus costs the same share of a module).
+that spec 8.5.7 recommends, one level, the degradation table only. ``--scale`` makes the code span that
+many times more camera pixels (shown larger on the phone, or read from closer): the widths of the
+capture and of the downscale steps grow with it, while lens blur stays in camera pixels, since
+defocus is a property of the camera, not of the code.
 
 A full-profile credential (354 characters) is drawn at ECC levels L, M and Q the way a phone shows it
 and a gate camera sees it, then degraded one way at a time, at four severities each:
@@ -535,7 +537,7 @@ def main() -> None:
     parser.add_argument("--templates", action="store_true", help="the credential with encrypted templates of spec 8.5.7")
     parser.add_argument("--levels", default="".join(LEVELS), help="ECC levels to measure, e.g. M (default LMQ)")
     parser.add_argument("--degradations-only", action="store_true", help="only the degradation table")
-    parser.add_argument("--scale", type=float, default=1.0, help="camera resolution factor (pixels across, blur)")
+    parser.add_argument("--scale", type=float, default=1.0, help="the code spans this many times more camera pixels")
     args = parser.parse_args()
     trials = 4 if args.quick else args.trials
     if args.templates:
@@ -543,9 +545,8 @@ def main() -> None:
     LEVELS = tuple(args.levels)
     if args.scale != 1.0:
         BASE_WIDTH = round(BASE_WIDTH * args.scale)
-        for name in ("downscale", "blur"):
-            meaning, values = DEGRADATIONS[name]
-            DEGRADATIONS[name] = (meaning, tuple(type(v)(round(v * args.scale, 2)) for v in values))
+        meaning, values = DEGRADATIONS["downscale"]
+        DEGRADATIONS["downscale"] = (meaning, tuple(round(v * args.scale) for v in values))
     symbol.cache_clear()
     work = tasks(trials)
     if args.degradations_only:
