@@ -39,11 +39,11 @@ TARGET_CLI_S = 0.150
 
 
 def _qrcode_library_png(text: str, ecc: str, box: int = qr.DEFAULT_BOX) -> bytes:
-    """What credential.qr did before: the qrcode library's fitting loop, 8 full masks, PIL drawing."""
+    """A peer renderer: the qrcode library's fitting loop, 8 full masks, PIL drawing."""
     import qrcode
     from qrcode.util import MODE_ALPHA_NUM, QRData
 
-    code = qrcode.QRCode(version=None, error_correction=qr.ECC_LEVELS[ecc], border=qr.QUIET_ZONE, box_size=box)
+    code = qrcode.QRCode(version=None, error_correction=getattr(qrcode.constants, f"ERROR_CORRECT_{ecc}"), border=qr.QUIET_ZONE, box_size=box)
     code.add_data(QRData(text, mode=MODE_ALPHA_NUM))
     code.make(fit=True)
     out = io.BytesIO()

@@ -1,26 +1,31 @@
 """The ``credential`` command line: keygen, issue, verify, decode, render, scan and demo.
 
 Exit codes: 0 success, 1 the credential failed verification (the spec's error code is printed first
-on standard error), 2 a usage or input mistake.
+on standard error), 2 a usage or input mistake, 3 an internal error (a defect: never expected).
+
+Other modules add subcommands: each module named in ``SUBCOMMAND_MODULES`` has a
+``register(subparsers)`` function that adds its parsers, each with ``set_defaults(run=FUNCTION)``;
+``FUNCTION(args)`` returns the exit code and raises ``cli_common.UsageError`` for usage mistakes.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import importlib
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-EXIT_INVALID = 1
-EXIT_USAGE = 2
+from .cli_common import EXIT_INTERNAL, EXIT_INVALID, EXIT_USAGE, UsageError
+
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
-
-
-class UsageError(Exception):
-    pass
+# Modules (in this package) that add subcommands through their register(subparsers) function.
+# One per line, so that adding one is a one-line change.
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+)
 
 
 def _read_credential(source: str) -> str:
@@ -318,6 +323,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", help="folder for the PNG and text (default: out)")
     p.add_argument("--alg", choices=["Ed25519", "ES256"], default="Ed25519")
     p.set_defaults(run=cmd_demo)
+
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(f"{__package__}.{name}").register(sub)
     return top
 
 
@@ -328,6 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"credential {args.command}: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130  # the shell's code for SIGINT: the operator stopped it
+    except Exception as err:  # noqa: BLE001 -- the last resort: one line, never a traceback
+        print(f"credential {args.command}: internal error ({type(err).__name__}): {err}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ MAX_SKEW = 86400  # a day: more than that is a broken clock, not skew (spec 9.3)
 # Verification times a verifier accepts: from the epoch to the last second a claims time can hold,
 # plus the largest skew, so that every comparison of spec 9.3 stays meaningful.
 LATEST_TIME = model.MAX_TIME + MAX_SKEW
+# Dates in the claims are civil dates of the regions, which both keep UTC+08:00 all year (no daylight
+# saving): a date ends at 24:00 there, 16:00 UTC (spec 9.3).
+REGION_UTC_OFFSET = 8 * 3600
 Clock = Union[_dt.datetime, int, float]
 _CTI = re.compile("(?:[0-9a-f]{2}){8,16}")
 
@@ -241,7 +244,7 @@ class Verifier:
         today = _today(seconds)
         for name in ("enrolment_expiry", "stay_limit"):
             if name in xc and xc[name] < today:
-                raise VerificationError(ErrorCode.NOT_ENTITLED, f"{name} {xc[name]} has passed (today is {today} UTC)")
+                raise VerificationError(ErrorCode.NOT_ENTITLED, f"{name} {xc[name]} has passed (today is {today} at UTC+08:00)")
 
         # Step 21: biometric binding of the gate's reference templates.
         if templates is not None:
@@ -284,8 +287,8 @@ class Verifier:
 
 
 def _today(seconds: int) -> str:
-    """The UTC calendar date of an epoch time, as the claims view writes dates."""
-    return model.date_text(seconds // 86400)
+    """The regions' civil date (UTC+08:00) of an epoch time, as the claims view writes dates."""
+    return model.date_text((seconds + REGION_UTC_OFFSET) // 86400)
 
 
 def _check_binding(biometrics: Mapping[str, str], templates: Mapping[str, bytes], cti: bytes) -> None:

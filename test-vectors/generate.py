@@ -39,7 +39,7 @@ NOW = samples.ISSUED_AT + 3600
 SKEW = credential.DEFAULT_SKEW
 EXP = samples.ISSUED_AT + samples.YEAR
 SHORT_ENROLMENT = "2027-06-30"
-END_OF_SHORT_ENROLMENT = 1814400000  # 2027-07-01T00:00:00Z
+END_OF_SHORT_ENROLMENT = 1814371200  # 2027-07-01T00:00:00+08:00, i.e. 2027-06-30T16:00:00Z (spec 9.3)
 
 
 def _seed(label: str) -> bytes:
@@ -235,8 +235,14 @@ def valid_cases() -> list[Case]:
     add(issued(claims()), "zero skew, one second before expiry", ["Ed25519", "SkewBoundary"], now=EXP - 1, skew=0)
     add(
         issued(claims(enrolment_expiry=SHORT_ENROLMENT)),
-        "last second of the enrolment expiry day (dates end at 24:00 UTC)",
+        "last second of the enrolment expiry day (dates end at 24:00 UTC+08:00, 16:00 UTC)",
         ["Ed25519", "DateBoundary"],
+        now=END_OF_SHORT_ENROLMENT - 1,
+    )
+    add(
+        issued(claims(residency="non-permanent", stay_limit=SHORT_ENROLMENT, symbols=["C"])),
+        "last second of the limit of stay (23:59:59 UTC+08:00), when the UTC date is still that day",
+        ["Ed25519", "DateBoundary", "NonPermanent"],
         now=END_OF_SHORT_ENROLMENT - 1,
     )
     add(issued(claims()), "the gate checks the face template only", ["Ed25519", "Biometric"], templates="enrolled-face")
@@ -793,9 +799,9 @@ def hostile_cases() -> list[Case]:
     add(sample_text("hk-es256"), "REVOKED", "an ES256 credential whose cti is revoked", ["Revoked", "ES256"], revoked=[samples.minimal()["cti"]])
     add(deflated(compress.deflate(msg)), "REVOKED", "a compressed credential whose cti is revoked", ["Revoked", "Deflated"], revoked=["00" * 8, samples.minimal()["cti"], "ff" * 16])
     add(good, "REVOKED", "revoked and at a gate it does not admit to: revocation is checked first", ["Revoked", "Destination", "Precedence"], revoked=[samples.minimal()["cti"]], destination="HK")
-    add(plain(message("hk-ed25519", payload_of(claims(enrolment_expiry=SHORT_ENROLMENT)))), "NOT_ENTITLED", "the first second after the enrolment expiry day", ["Destination", "DateBoundary"], now=END_OF_SHORT_ENROLMENT)
+    add(plain(message("hk-ed25519", payload_of(claims(enrolment_expiry=SHORT_ENROLMENT)))), "NOT_ENTITLED", "the first second after the enrolment expiry day at UTC+08:00 (16:00 UTC, still that day in UTC)", ["Destination", "DateBoundary"], now=END_OF_SHORT_ENROLMENT)
     stay = claims(residency="non-permanent", stay_limit=SHORT_ENROLMENT, symbols=["C"])
-    add(plain(message("hk-ed25519", payload_of(stay))), "NOT_ENTITLED", "the first second after the limit of stay", ["Destination", "DateBoundary", "NonPermanent"], now=END_OF_SHORT_ENROLMENT)
+    add(plain(message("hk-ed25519", payload_of(stay))), "NOT_ENTITLED", "the first second after the limit of stay at UTC+08:00 (16:00 UTC, still that day in UTC)", ["Destination", "DateBoundary", "NonPermanent"], now=END_OF_SHORT_ENROLMENT)
     add(sample_text("mo-ed25519"), "NOT_ENTITLED", "a Macau credential at a Macau gate: a region's own gates do not admit its credentials", ["Destination"], destination="MO")
     add(good, "NOT_ENTITLED", "a gate of the issuing region itself", ["Destination"], destination="HK")
     face_only = cbor.encode(credential.claims.to_cbor(bound(claims(), "enrolled-face")))
@@ -857,7 +863,7 @@ NOTES = {
     "Destination": "Entitlement to the gate's region (spec 9.2).",
     "Channel": "Entitlement to the gate's clearance channel (spec 9.2). Catches verifiers that ignore the channel.",
     "SkewBoundary": "Exact-second validity with the clock-skew allowance (spec 9.3). Catches off-by-one comparisons.",
-    "DateBoundary": "Dates are valid through the end of their day in UTC (spec 9.3).",
+    "DateBoundary": "Dates are civil dates of the regions, valid through 24:00 UTC+08:00 of their day, which is 16:00 UTC (spec 9.3); catches a verifier that ends dates at midnight UTC, eight hours late.",
     "Biometric": "Biometric binding digests (spec 8).",
     "TextLimit": "Input length bound before any decoding (spec 10).",
     "Prefix": "The version prefix (spec 7.1).",

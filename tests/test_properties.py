@@ -207,7 +207,7 @@ def claims_strategy(draw: st.DrawFn) -> dict[str, Any]:
     nbf = draw(st.one_of(st.none(), st.integers(iat + 1, model.MAX_TIME - 1)))
     start = iat if nbf is None else nbf
     exp = draw(st.integers(start + 1, model.MAX_TIME))
-    today = dt.datetime.fromtimestamp(start, dt.timezone.utc).date()
+    today = dt.datetime.fromtimestamp(start, dt.timezone(dt.timedelta(hours=8))).date()  # the regions' date (spec 9.3)
     # The issuer is one a verifier can trust (a known region); destinations may be any region code,
     # and always include the other known region so that a gate there can check them.
     issuer = draw(st.sampled_from(sorted(model.REGIONS)))

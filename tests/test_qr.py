@@ -1,9 +1,10 @@
-"""credential.qr: the alphanumeric QR encoder, PNG and SVG output, and scanning with zxing-cpp."""
+"""credential.qr: rendering with segno (spec 7.3), PNG and SVG output, and scanning with zxing-cpp."""
 
 from __future__ import annotations
 
 import io
 import random
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -18,17 +19,6 @@ RNG = random.Random(20261125)
 TEXT = "XC1:" + "".join(RNG.choice(qr.ALPHANUMERIC) for _ in range(350))
 
 
-def _qrcode_reference(text: str, ecc: str) -> tuple[int, bytes]:
-    """The qrcode library's symbol for the same text: version and modules, row by row."""
-    import qrcode
-    from qrcode.util import MODE_ALPHA_NUM, QRData
-
-    code = qrcode.QRCode(version=None, error_correction=qr.ECC_LEVELS[ecc], border=0)
-    code.add_data(QRData(text, mode=MODE_ALPHA_NUM))
-    code.make(fit=True)
-    return code.version, bytes(int(m) for row in code.modules for m in row)
-
-
 @pytest.mark.parametrize("ecc", ["L", "M", "Q", "H"])
 def test_round_trip_png(ecc: str) -> None:
     for box in (2, 4, 10):
@@ -37,13 +27,27 @@ def test_round_trip_png(ecc: str) -> None:
         assert qr.scan(png) == TEXT
 
 
-def test_png_geometry() -> None:
+def modules_of_png(png: bytes, size: int, box: int, border: int) -> bytes:
+    """The modules of a rendered PNG, read at the centre of each module's square."""
+    image = Image.open(io.BytesIO(png)).convert("L")
+    assert image.size == ((size + 2 * border) * box,) * 2
+    centre = box // 2
+    return bytes(
+        1 if image.getpixel(((border + c) * box + centre, (border + r) * box + centre)) < 128 else 0
+        for r in range(size)
+        for c in range(size)
+    )
+
+
+def test_png_geometry_and_modules() -> None:
     symbol = qr.build(TEXT)
-    image = Image.open(io.BytesIO(qr.render(TEXT, box=3, border=2)))
+    png = qr.render(TEXT, box=3, border=2)
+    image = Image.open(io.BytesIO(png)).convert("L")
     assert image.size == ((symbol.size + 4) * 3,) * 2
-    # Quiet zone light, top-left finder corner dark.
-    assert image.convert("L").getpixel((5, 5)) == 255
-    assert image.convert("L").getpixel((6, 6)) == 0
+    # Quiet zone white, top-left finder corner black.
+    assert image.getpixel((0, 0)) == 255 and image.getpixel((5, 5)) == 255
+    assert image.getpixel((6, 6)) == 0
+    assert modules_of_png(png, symbol.size, 3, 2) == symbol.modules
 
 
 def test_scan_accepts_image_path_and_pil(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -55,25 +59,37 @@ def test_scan_accepts_image_path_and_pil(tmp_path) -> None:  # type: ignore[no-u
     assert qr.scan(Image.open(io.BytesIO(png))) == TEXT
 
 
-def test_svg_is_xml_with_the_right_modules() -> None:
-    border = 4
+def _svg_dark_modules(svg: bytes, size: int, border: int, box: int) -> bytes:
+    """The dark modules drawn by segno's SVG: one stroked path of horizontal runs, in module units."""
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{ns}svg"
+    assert root.get("width") == root.get("height") == str((size + 2 * border) * box)
+    paths = root.findall(f"{ns}g/{ns}path")
+    background = [p for p in paths if p.get("fill") == "#fff"]
+    assert background and background[0].get("d") == f"M0 0h{size + 2 * border}v{size + 2 * border}h-{size + 2 * border}z"
+    (line,) = [p for p in paths if p.get("stroke") == "#000"]
+    dark = bytearray(size * size)
+    x = y = 0.0
+    for command, numbers in re.findall(r"([Mmh])([-0-9. ]+)", line.get("d", "")):
+        values = [float(v) for v in numbers.split()]
+        if command == "M":
+            x, y = values
+        elif command == "m":
+            x, y = x + values[0], y + values[1]
+        else:
+            row = int(y - 0.5) - border
+            for col in range(int(x) - border, int(x + values[0]) - border):
+                assert not dark[row * size + col]
+                dark[row * size + col] = 1
+            x += values[0]
+    return bytes(dark)
+
+
+def test_svg_is_xml_with_the_right_modules_on_white() -> None:
     symbol = qr.build(TEXT, "Q")
-    root = ET.fromstring(qr.render(TEXT, "svg", ecc="Q", box=5, border=border))
-    assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    side = symbol.size + 2 * border
-    assert root.get("viewBox") == f"0 0 {side} {side}"
-    assert root.get("width") == str(side * 5)
-    path = root.find("{http://www.w3.org/2000/svg}path")
-    assert path is not None
-    dark = bytearray(symbol.size * symbol.size)
-    for part in path.get("d", "").split("z")[:-1]:
-        head, _, _ = part[1:].partition("h")
-        x, y = map(int, head.split())
-        width = int(part.split("h")[1].split("v")[0])
-        for col in range(x - border, x - border + width):
-            assert not dark[(y - border) * symbol.size + col]
-            dark[(y - border) * symbol.size + col] = 1
-    assert bytes(dark) == symbol.modules
+    svg = qr.render(TEXT, "svg", ecc="Q", box=5, border=4)
+    assert _svg_dark_modules(svg, symbol.size, 4, 5) == symbol.modules
 
 
 def test_version_is_the_smallest_that_fits() -> None:
@@ -81,24 +97,82 @@ def test_version_is_the_smallest_that_fits() -> None:
         for version in (1, 2, 6, 7, 9, 10, 11, 14, 26, 27, 40):
             chars = qr.capacity(version, ecc)
             assert qr.version("A" * chars, ecc) == version
+            assert qr.build("A" * chars, ecc).version == version
             if version < 40:
                 assert qr.version("A" * (chars + 1), ecc) == version + 1
-            assert _qrcode_reference("A" * chars, ecc)[0] == version
-    assert qr.capacity(40, "L") == 4296  # ISO/IEC 18004 table 7
-    assert qr.capacity(1, "H") == 10
+                assert qr.build("A" * (chars + 1), ecc).version == version + 1
+    # ISO/IEC 18004 table 7, alphanumeric capacity: the corners of the table.
+    assert [qr.capacity(1, ecc) for ecc in "LMQH"] == [25, 20, 16, 10]
+    assert [qr.capacity(40, ecc) for ecc in "LMQH"] == [4296, 3391, 2420, 1852]
     with pytest.raises(ValueError):
         qr.version("A" * 4297, "L")
 
 
-def test_same_symbol_as_the_qrcode_library() -> None:
-    """Version, data, error correction, placement, mask choice and format bits, module for module."""
-    rng = random.Random(7)
-    for length in (1, 2, 5, 24, 77, 150, 313, 354, 620):
-        for ecc in "LMQH":
-            text = "".join(rng.choice(qr.ALPHANUMERIC) for _ in range(length))
-            version, modules = _qrcode_reference(text, ecc)
-            symbol = qr.build(text, ecc)
-            assert (symbol.version, symbol.modules) == (version, modules), (length, ecc)
+def test_level_is_never_raised_above_the_one_asked_for() -> None:
+    # segno would by default raise the level when the text still fits the version; spec 7.3 asks for M.
+    short = "XC1:" + "A" * 10
+    assert qr.build(short, "M").ecc == "M"
+    import zxingcpp
+
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.render(short))))
+    assert found[0].ec_level == "M"
+
+
+# --- the mask rule of spec 7.3, implemented here independently of segno ------------------------
+
+
+def _blank_format_and_version(symbol: qr.Symbol) -> list[list[int]]:
+    """The symbol as it is scored: format and version information areas (and the dark module) light."""
+    n = symbol.size
+    m = [list(row) for row in symbol.rows()]
+    cells = [(8, c) for c in range(9)] + [(r, 8) for r in range(9)]
+    cells += [(8, n - 1 - i) for i in range(8)] + [(n - 1 - i, 8) for i in range(8)]
+    if symbol.version >= 7:
+        cells += [(r, n - 11 + c) for r in range(6) for c in range(3)]
+        cells += [(n - 11 + r, c) for r in range(3) for c in range(6)]
+    for r, c in cells:
+        if (r, c) not in ((6, 8), (8, 6)):  # the timing patterns cross there
+            m[r][c] = 0
+    return m
+
+
+def _penalty(m: list[list[int]]) -> int:
+    """N1 + N2 + N3 + N4 as spec 7.3 states them."""
+    n = len(m)
+    lines = m + [list(col) for col in zip(*m)]
+    score = 0
+    for line in lines:
+        run = 1
+        for a, b in zip(line, line[1:]):
+            if a == b:
+                run += 1
+            else:
+                score += run - 2 if run >= 5 else 0
+                run = 1
+        score += run - 2 if run >= 5 else 0
+        padded = [0] * 4 + line + [0] * 4
+        i = 0
+        while i <= n - 7:
+            if line[i : i + 7] == [1, 0, 1, 1, 1, 0, 1] and (
+                not any(padded[i : i + 4]) or not any(padded[i + 11 : i + 15])
+            ):
+                score += 40
+                i += 7
+            else:
+                i += 1
+    score += 3 * sum(
+        1 for r in range(n - 1) for c in range(n - 1) if m[r][c] == m[r][c + 1] == m[r + 1][c] == m[r + 1][c + 1]
+    )
+    dark = sum(map(sum, m))
+    score += 10 * (abs(100 * dark - 50 * n * n) // (5 * n * n))
+    return score
+
+
+@pytest.mark.parametrize("length,ecc", [(20, "M"), (150, "L"), (294, "M"), (354, "M"), (354, "Q"), (620, "H")])
+def test_mask_is_the_least_penalty_of_spec_7_3(length: int, ecc: str) -> None:
+    text = "XC1:" + "".join(random.Random(length).choice(qr.ALPHANUMERIC) for _ in range(length - 4))
+    scores = [_penalty(_blank_format_and_version(qr.build(text, ecc, mask=mask))) for mask in range(8)]
+    assert qr.build(text, ecc).mask == scores.index(min(scores))
 
 
 @pytest.mark.parametrize("mask", range(8))
@@ -167,11 +241,11 @@ def test_render_rejects_bad_arguments() -> None:
         qr.render(TEXT, border=1)
     with pytest.raises(ValueError):
         qr.build(TEXT, mask=8)
-    with pytest.raises(ValueError):
-        qr.build(TEXT, "M", version=qr.version(TEXT, "M") - 1)
+    with pytest.raises(ValueError, match="do not fit"):
+        qr.render("A" * 1853, ecc="H")
 
 
 def test_import_credential_leaves_imaging_libraries_unloaded() -> None:
-    code = "import sys, credential; print(sorted(m for m in ('PIL', 'zxingcpp', 'qrcode') if m in sys.modules))"
+    code = "import sys, credential; print(sorted(m for m in ('PIL', 'zxingcpp', 'segno') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

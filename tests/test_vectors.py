@@ -96,3 +96,13 @@ def test_layers_are_consistent(vector: Vector) -> None:
 @pytest.mark.parametrize("vector", [v for v in VECTORS if "qr" in v.raw], ids=lambda v: v.id)
 def test_qr_images_scan_to_the_text(vector: Vector) -> None:
     assert qr.scan(ROOT / "test-vectors" / vector["qr"]) == vector["text"]
+
+
+@pytest.mark.parametrize("vector", [v for v in VECTORS if "qr" in v.raw], ids=lambda v: v.id)
+def test_qr_images_are_the_symbol_of_spec_7_3(vector: Vector) -> None:
+    """Level M, the least-penalty mask, a 4-module quiet zone, 4 pixels a module: module for module."""
+    from .test_qr import modules_of_png
+
+    symbol = qr.build(vector["text"], "M")
+    png = (ROOT / "test-vectors" / vector["qr"]).read_bytes()
+    assert modules_of_png(png, symbol.size, 4, qr.QUIET_ZONE) == symbol.modules

@@ -68,13 +68,29 @@ def test_issuer_binding() -> None:
     assert credential.verify(TEXT, [credential.TrustedKey(KEY.public_key(), frozenset({"HK", "MO"}))], now=NOW)
 
 
-def test_enrolment_expiry_ends_with_its_day_in_utc() -> None:
+REGION_TIME = dt.timezone(dt.timedelta(hours=8))  # Hong Kong and Macau, no daylight saving
+
+
+def test_dates_end_at_midnight_in_the_regions_not_utc() -> None:
     claims = samples.minimal()
     claims["xc"]["enrolment_expiry"] = "2027-03-31"
     text = credential.issue(claims, KEY, templates=samples.TEMPLATES)
-    end = int(dt.datetime(2027, 4, 1, tzinfo=dt.timezone.utc).timestamp())
-    assert credential.verify(text, TRUST, now=end - 1)
+    end = dt.datetime(2027, 4, 1, tzinfo=REGION_TIME)
+    assert end == dt.datetime(2027, 3, 31, 16, tzinfo=dt.timezone.utc)
+    assert credential.verify(text, TRUST, now=end - dt.timedelta(seconds=1))
     assert _code(text, now=end) is ErrorCode.NOT_ENTITLED
+    assert _code(text, now=dt.datetime(2027, 3, 31, 23, 59, 59, tzinfo=dt.timezone.utc)) is ErrorCode.NOT_ENTITLED
+
+
+def test_limit_of_stay_ends_at_local_midnight() -> None:
+    claims = samples.minimal()
+    claims["xc"].update(residency="non-permanent", stay_limit="2027-12-31", symbols=["C"])
+    text = credential.issue(claims, KEY, templates=samples.TEMPLATES)
+    end = dt.datetime(2028, 1, 1, tzinfo=REGION_TIME)
+    assert credential.verify(text, TRUST, now=end - dt.timedelta(seconds=1))
+    with pytest.raises(credential.VerificationError, match="stay_limit 2027-12-31 has passed") as caught:
+        credential.verify(text, TRUST, now=end)
+    assert caught.value.code is ErrorCode.NOT_ENTITLED
 
 
 def test_biometric_binding_per_modality() -> None:
