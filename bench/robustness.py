@@ -554,7 +554,7 @@ def main() -> None:
         BASE_WIDTH = round(BASE_WIDTH * args.scale)
         meaning, values = DEGRADATIONS["downscale"]
         DEGRADATIONS["downscale"] = (meaning, tuple(round(v * args.scale) for v in values))
-    symbol.cache_clear()
+    getattr(symbol, "cache_clear", lambda: None)()  # built from TEXT, which may have just changed
     work = tasks(trials)
     if args.degradations_only:
         work = [t for t in work if t[0] == "main"]

@@ -308,23 +308,31 @@ def _with_templates(templates: dict[str, Any], recipients: int, padded: int | No
     cti = bytes.fromhex(claims["cti"])
     ephemeral = [x25519.X25519PrivateKey.from_private_bytes(bytes([0x40 + i]) * 32) for i in range(recipients)]
     plaintext = sealing._pad(credential.cbor.encode(sealing._template_items(templates)), padded)
-    value = sealing._encrypt(plaintext, recipient_keys(recipients), cti, bytes(16), bytes(12), ephemeral)
-    if pq:  # each recipient as COSE-HPKE key encryption would carry it: the 1,120-byte hybrid encapsulation and a sealed key
-        value[3] = [[r[0], {4: r[1][4], -4: _pq_encapsulation()}, bytes(sealing.CEK_BYTES + sealing.TAG_BYTES)] for r in value[3]]
+    value = sealing._encrypt(plaintext, recipient_keys(recipients), cti, _filler("cek", 16), _filler("iv", 12), ephemeral)
+    if pq:  # each recipient as COSE-HPKE key encryption would carry it: the hybrid encapsulation and a sealed key
+        size = _pq_encapsulation_length()
+        value[3] = [[r[0], {4: r[1][4], -4: _filler(f"enc {i}", size)}, _filler(f"sealed {i}", 32)] for i, r in enumerate(value[3])]
     claims_map = model.to_cbor(claims)
     claims_map[model.XC_CLAIM][24] = value
     return _signed_text(claims_map), len(plaintext), len(credential.cbor.encode(value))
 
 
-def _pq_encapsulation() -> bytes:
-    """A real ML-KEM-768 + X25519 HPKE encapsulation (RFC 9180 with the hybrid KEM), for its length."""
+def _filler(label: str, size: int) -> bytes:
+    """Fixed bytes that look random (DEFLATE finds nothing in them, as in real keys and ciphertext)."""
+    return b"".join(hashlib.sha256(f"{label} {i}".encode()).digest() for i in range(-(-size // 32)))[:size]
+
+
+def _pq_encapsulation_length() -> int:
+    """The length of a real ML-KEM-768 + X25519 HPKE encapsulation (RFC 9180 with the hybrid KEM)."""
     from cryptography.hazmat.primitives import hpke
     from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
     key = hpke.MLKEM768X25519PrivateKey(mlkem.MLKEM768PrivateKey.from_seed_bytes(bytes(64)), x25519.X25519PrivateKey.from_private_bytes(bytes([9]) * 32))
     suite = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
     sealed = suite.encrypt(bytes(16), key.public_key())
-    return sealed[: hpke.KEM.MLKEM768_X25519.enc_length()]
+    size = hpke.KEM.MLKEM768_X25519.enc_length()
+    assert len(sealed) == size + 16 + 16  # encapsulation, then the sealed 16-byte key and its tag
+    return size
 
 
 def samples_minimal() -> dict[str, Any]:

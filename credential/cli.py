@@ -25,6 +25,7 @@ _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".t
 # Modules (in this package) that add subcommands through their register(subparsers) function.
 # One per line, so that adding one is a one-line change.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "cli_templates",
 )
 
 
@@ -199,6 +200,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
+    from .cli_templates import structure as templates_structure
     from .decode import decode
     from .errors import VerificationError
 
@@ -219,6 +221,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
         "to_be_signed": layers.to_be_signed.hex(),
         "claims": layers.claims,
         "claims_error": str(layers.claims_error) if layers.claims_error else None,
+        "templates": templates_structure(layers.claims),  # sizes and recipients, never content
         "note": "decoded without checking the signature",
     }
     print(json.dumps(view, ensure_ascii=False, indent=2, default=repr))

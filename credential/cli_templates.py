@@ -1,0 +1,156 @@
+"""Encrypted templates on the command line (spec 8.5): options added to keygen, issue and verify.
+
+    credential keygen --recipient [--curve X25519|P-256] --out gate.pem      # an authority's decryption key
+    credential issue claims.json --key hk.pem --template face:-1=face.bin \\
+        --template fingerprint:1=fingers.bin --recipient mo-gate.pub.pem --recipient hk-gate.pub.pem
+    credential verify XC1:... --key HK=hk.pub.pem --decryption-key mo-gate.pem [--require-template face]
+
+A template to encrypt names its format (spec 8.5.3) after the modality: ``MODALITY:FORMAT=FILE``.
+``register`` adds the options to the parsers ``cli.parser`` made and routes a command that uses them
+here; without them each command runs as before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .cli_common import EXIT_INVALID, UsageError
+
+Run = Callable[[argparse.Namespace], int]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    keygen, issue, verify = (sub.choices[name] for name in ("keygen", "issue", "verify"))
+    keygen.add_argument("--recipient", action="store_true", help="create an authority's decryption key (X25519 or P-256) for encrypted templates")
+    keygen.add_argument("--curve", choices=["X25519", "P-256"], default="X25519", help="curve of a --recipient key (default X25519)")
+    issue.add_argument("--recipient", action="append", default=[], metavar="PUBFILE", help="encrypt the templates to this authority's public key (repeatable)")
+    issue.add_argument("--padded-size", type=int, help="pad the encrypted templates to this many bytes (a multiple of 64)")
+    verify.add_argument("--decryption-key", action="append", default=[], metavar="FILE", help="this gate's decryption key for encrypted templates (repeatable)")
+    verify.add_argument("--require-template", action="append", default=[], metavar="MODALITY", help="refuse a credential without an encrypted template of this modality")
+    _route(keygen, lambda a: a.recipient, cmd_keygen_recipient)
+    _route(issue, lambda a: bool(a.recipient) or a.padded_size is not None, cmd_issue_encrypted)
+    _route(verify, lambda a: bool(a.decryption_key or a.require_template), cmd_verify_decrypting)
+
+
+def _route(parser: argparse.ArgumentParser, wanted: Callable[[argparse.Namespace], bool], run: Run) -> None:
+    original: Run = parser.get_default("run")
+    parser.set_defaults(run=lambda args: run(args) if wanted(args) else original(args))
+
+
+def cmd_keygen_recipient(args: argparse.Namespace) -> int:
+    from . import templates
+
+    key = templates.generate_decryption_key(args.curve)
+    Path(args.out).write_bytes(templates.decryption_key_to_pem(key))
+    Path(args.out).chmod(0o600)
+    public = args.public or str(Path(args.out).with_suffix(".pub.pem"))
+    Path(public).write_bytes(templates.recipient_key_to_pem(key))
+    print(f"{args.curve} recipient key {templates.recipient_kid(key).hex()}: private {args.out}, public {public}")
+    return 0
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise UsageError(f"{what} {path}: {err.strerror or err}") from None
+
+
+def templates_to_encrypt(specs: list[str]) -> dict[str, Any]:
+    """``MODALITY:FORMAT=FILE`` to ``Template``; the format is required for a template that is encrypted."""
+    from .templates import Template
+
+    out: dict[str, Any] = {}
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        modality, colon, fmt = name.partition(":")
+        if not sep or not colon:
+            raise UsageError(f"--template {spec!r}: templates to encrypt need their format: MODALITY:FORMAT=FILE, e.g. face:-1=face.bin")
+        try:
+            out[modality] = Template(int(fmt), _read(file, "--template"))
+        except (ValueError, TypeError) as err:
+            raise UsageError(f"--template {spec!r}: {err}") from None
+    return out
+
+
+def cmd_issue_encrypted(args: argparse.Namespace) -> int:
+    from .cli import _write
+    from .issue import issue
+    from .keys import load_private_key
+    from .templates import load_recipient_key
+
+    if args.batch:
+        raise UsageError("--recipient and --padded-size work on one credential, not with --batch")
+    if not args.recipient:
+        raise UsageError("--padded-size needs at least one --recipient")
+    try:
+        key = load_private_key(_read(args.key, "--key"))
+        recipients = [load_recipient_key(_read(path, "--recipient")) for path in args.recipient]
+        claims = json.loads(_read(args.claims, "claims").decode("utf-8"))
+    except (ValueError, TypeError) as err:
+        raise UsageError(str(err)) from None
+    templates = templates_to_encrypt(args.template)
+    try:
+        text = issue(claims, key, templates=templates or None, recipients=recipients, padded_size=args.padded_size)
+    except (ValueError, TypeError) as err:
+        raise UsageError(f"claims: {err}") from None
+    _write(text, args.out)
+    return 0
+
+
+def cmd_verify_decrypting(args: argparse.Namespace) -> int:
+    from .cli import _parse_now, _read_credential, _templates, _trusted_keys
+    from .errors import VerificationError
+    from .keys import KeySet
+    from .templates import DecryptionKeys, load_decryption_key
+    from .verify import Verifier
+
+    if not args.key:
+        raise UsageError("give at least one trusted public key with --key ISSUERS=FILE")
+    try:
+        keys = [load_decryption_key(_read(path, "--decryption-key")) for path in args.decryption_key]
+        verifier = Verifier(
+            KeySet(_trusted_keys(args.key)),
+            skew=args.skew,
+            destination=args.destination,
+            channel=args.channel,
+            decryption_keys=DecryptionKeys(keys) if keys else None,
+            require_templates=frozenset(args.require_template) if args.require_template else None,
+        )
+    except (ValueError, TypeError) as err:
+        raise UsageError(str(err)) from None
+    now, templates = _parse_now(args.now), _templates(args.template)
+    text = _read_credential(args.credential)
+    try:
+        verified = verifier.verify(text, now=now, templates=templates)
+    except VerificationError as err:
+        print(f"{err.code.value}: {err.detail}", file=sys.stderr)
+        return EXIT_INVALID
+    decrypted = None
+    if verified.templates is not None:  # their size and format only: template bytes do not belong on a terminal
+        decrypted = {m: {"format": t.format, "bytes": len(t.data)} for m, t in verified.templates.items()}
+    view = {
+        "valid": True,
+        "alg": verified.alg,
+        "kid": verified.kid.hex(),
+        "checked": verified.checked,
+        "skipped": verified.skipped,
+        "templates": decrypted,
+        "claims": verified.claims,
+    }
+    print(json.dumps(view, ensure_ascii=False, indent=2))
+    return 0
+
+
+def structure(claims: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The encrypted section's structure for ``decode``: sizes and recipient kids, no content."""
+    from . import cbor, templates
+
+    if not claims or "templates" not in claims.get("xc", {}):
+        return None
+    return templates.parse(cbor.decode(bytes.fromhex(claims["xc"]["templates"]))).describe()
