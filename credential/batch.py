@@ -1,32 +1,73 @@
-"""Batch issuance on every core: one JSON line in, one credential line out, in input order."""
+"""Batch issuance on every core: JSON lines in, one result per line out, in input order.
+
+Each result names the input line it came from and the ``cti`` of the credential issued for it, so a
+line that fails never shifts the others: the issuer can always tell which credential is whose.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
-from .issue import issue
+from . import jsonload
+from .issue import complete, issue
 from .keys import PrivateKey, load_private_key, private_key_to_pem
 
 _KEY: PrivateKey | None = None
 CHUNK = 64  # lines per task: large enough to amortize inter-process traffic, small enough to stream
+MAX_LINE_BYTES = 4 * 1024 * 1024  # one line: its claims and any templates, in hexadecimal
+
+# What one bad line can raise: it fails alone, with its reason, and the batch goes on. RecursionError
+# and OverflowError stay here so that no input, however deep or large, can stop the other lines.
+LINE_ERRORS = (ValueError, TypeError, KeyError, OverflowError, RecursionError)
 
 
-def parse_line(line: str) -> tuple[dict[str, Any], dict[str, bytes] | None]:
+class Issued(NamedTuple):
+    """The outcome of one input line: the credential and its ``cti`` (hex), or the reason it failed."""
+
+    line: int
+    cti: str | None
+    text: str | None
+    error: str | None
+
+
+def parse_line(line: str | bytes) -> tuple[dict[str, Any], dict[str, bytes] | None]:
     """A line is the claims object, or {"claims": {...}, "templates": {modality: hex}}."""
-    record = json.loads(line)
+    content = line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n")
+    if len(content) > MAX_LINE_BYTES:
+        raise ValueError(f"line longer than {MAX_LINE_BYTES:,} bytes")
+    record = jsonload.load(line)
     if not isinstance(record, dict):
         raise ValueError("each line is a JSON object")
     if "claims" not in record:
         return record, None
+    if set(record) - {"claims", "templates"}:
+        raise ValueError(f"unexpected members {sorted(set(record) - {'claims', 'templates'})} beside claims and templates")
     templates = record.get("templates")
-    if templates is not None and not isinstance(templates, dict):
+    if templates is None:
+        return record["claims"], None
+    if not isinstance(templates, dict) or not all(isinstance(t, str) for t in templates.values()):
         raise ValueError("templates is an object of modality to hexadecimal template")
-    return record["claims"], {m: bytes.fromhex(t) for m, t in templates.items()} if templates else None
+    return record["claims"], {m: bytes.fromhex(t) for m, t in templates.items()}
+
+
+def issue_line(line: str | bytes, key: PrivateKey) -> tuple[str, str]:
+    """The ``cti`` and credential text for one input line."""
+    claims, templates = parse_line(line)
+    completed = complete(claims, templates)
+    return completed["cti"], issue(completed, key)
+
+
+def _reason(err: Exception) -> str:
+    """Why a line failed, in the operator's words: the message, or what kind of failure it was."""
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    if isinstance(err, KeyError):
+        return f"missing member {err}"
+    return str(err) or type(err).__name__
 
 
 def _init(pem: bytes) -> None:
@@ -34,21 +75,21 @@ def _init(pem: bytes) -> None:
     _KEY = load_private_key(pem)
 
 
-def _issue_chunk(lines: list[tuple[int, str]]) -> list[tuple[int, str, str | None]]:
+def _issue_chunk(lines: list[tuple[int, str | bytes]]) -> list[Issued]:
     """Issue each line; a bad line yields its error instead of stopping the batch."""
     assert _KEY is not None
-    out: list[tuple[int, str, str | None]] = []
+    out: list[Issued] = []
     for number, line in lines:
         try:
-            claims, templates = parse_line(line)
-            out.append((number, issue(claims, _KEY, templates=templates), None))
-        except (ValueError, TypeError, KeyError) as err:
-            out.append((number, "", f"{type(err).__name__}: {err}"))
+            cti, text = issue_line(line, _KEY)
+            out.append(Issued(number, cti, text, None))
+        except LINE_ERRORS as err:
+            out.append(Issued(number, None, None, _reason(err)))
     return out
 
 
-def _chunks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
-    chunk: list[tuple[int, str]] = []
+def _chunks(lines: Iterable[str | bytes]) -> Iterator[list[tuple[int, str | bytes]]]:
+    chunk: list[tuple[int, str | bytes]] = []
     for number, line in enumerate(lines, start=1):
         if line.strip():
             chunk.append((number, line))
@@ -60,19 +101,19 @@ def _chunks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
 
 
 def issue_lines(
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     key: PrivateKey,
     *,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[tuple[int, str, str | None]]:
-    """(line number, credential text, error or None) for each non-blank line, in input order."""
+) -> Iterator[Issued]:
+    """One ``Issued`` for each non-blank line (numbered from 1, blank lines counted), in input order."""
     jobs = jobs or os.cpu_count() or 1
     pem = private_key_to_pem(key)
-    pending: deque[Future[list[tuple[int, str, str | None]]]] = deque()
+    pending: deque[Future[list[Issued]]] = deque()
     done = 0
 
-    def drain(keep: int) -> Iterator[tuple[int, str, str | None]]:
+    def drain(keep: int) -> Iterator[Issued]:
         nonlocal done
         while len(pending) > keep:
             results = pending.popleft().result()

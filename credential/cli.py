@@ -1,11 +1,15 @@
 """The ``credential`` command line: keygen, issue, verify, decode, render, scan and demo.
 
-Exit codes: 0 success, 1 the credential failed verification (the spec's error code is printed first
-on standard error), 2 a usage or input mistake, 3 an internal error (a defect: never expected).
+Exit codes, one meaning each (``cli_common``): 0 valid or done; 1 the credential was checked and
+refused (its spec error code is printed first on standard error); 2 a usage or input-file mistake
+(nothing was checked, or in ``issue --batch`` some lines were not issued); 3 an internal error, a
+defect that should never happen; 130 interrupted. Nothing prints a traceback, and everything
+printed is escaped so that no input reaches the terminal as a control character.
 
 Other modules add subcommands: each module named in ``SUBCOMMAND_MODULES`` has a
 ``register(subparsers)`` function that adds its parsers, each with ``set_defaults(run=FUNCTION)``;
-``FUNCTION(args)`` returns the exit code and raises ``cli_common.UsageError`` for usage mistakes.
+``FUNCTION(args)`` returns the exit code and raises ``cli_common.UsageError`` for usage mistakes
+(and lets ``VerificationError`` out for a refused credential).
 """
 
 from __future__ import annotations
@@ -14,173 +18,179 @@ import argparse
 import datetime as _dt
 import importlib
 import json
+import os
 import sys
-import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from .cli_common import EXIT_INTERNAL, EXIT_INVALID, EXIT_USAGE, UsageError
+from . import cli_batch, cli_common as common
+from .cli_common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
+from .errors import VerificationError
 
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 # Modules (in this package) that add subcommands through their register(subparsers) function.
 # One per line, so that adding one is a one-line change.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "cli_inspect",
     "cli_templates",
 )
+EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
+MAX_BOX = 100  # pixels per module: a larger PNG helps no scanner and costs memory
 
 
-def _read_credential(source: str) -> str:
-    """A credential given as text itself, a text file, or an image file holding its QR code."""
-    if source == "-":
-        return sys.stdin.read().rstrip("\r\n")
-    path = Path(source)
-    if source.startswith("XC") and not path.exists():
-        return source
-    if not path.is_file():
-        raise UsageError(f"{source}: neither credential text nor a file")
-    if path.suffix.lower() in _IMAGE_SUFFIXES:
-        from . import qr
+def _key_errors() -> tuple[type[Exception], ...]:
+    # cryptography raises UnsupportedAlgorithm (not a ValueError) for some key types.
+    from cryptography.exceptions import UnsupportedAlgorithm
 
-        return qr.scan(path)
-    # One trailing newline is what editors and shells add; the credential itself never ends in one.
-    return path.read_text(encoding="latin-1").removesuffix("\n").removesuffix("\r")
+    return (ValueError, TypeError, UnsupportedAlgorithm)
+
+
+# --- arguments ----------------------------------------------------------------------------------
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{number} is outside {low}..{high}")
+        return number
+
+    return parse
 
 
 def _parse_now(value: str | None) -> Any:
+    from .verify import epoch_seconds
+
     if value is None:
         return _dt.datetime.now(_dt.timezone.utc)
     try:
-        return int(value)
+        moment: Any = int(value)
     except ValueError:
-        pass
+        try:
+            moment = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(f"--now {value!r}: expected epoch seconds or an ISO 8601 time with offset") from None
+        if moment.tzinfo is None:
+            raise UsageError(f"--now {value!r}: give a UTC offset, e.g. 2027-01-01T08:00:00+08:00")
     try:
-        moment = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--now {value!r}: expected epoch seconds or an ISO 8601 time with offset") from None
-    if moment.tzinfo is None:
-        raise UsageError(f"--now {value!r}: give a UTC offset, e.g. 2027-01-01T08:00:00+08:00")
+        epoch_seconds(moment)  # the verifier's own range check, here so it is a usage mistake
+    except (ValueError, TypeError, OverflowError) as err:
+        raise UsageError(f"--now {value!r}: {err}") from None
     return moment
+
+
+def _pairs(specs: list[str], option: str, example: str) -> Iterator[tuple[str, str]]:
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        if not sep or not file:
+            raise UsageError(f"{option} {spec!r}: expected {example}")
+        yield name, file
 
 
 def _trusted_keys(specs: list[str]) -> list[Any]:
     from .keys import TrustedKey, load_public_key
 
     keys = []
-    for spec in specs:
-        issuers, sep, file = spec.partition("=")
-        if not sep:
-            raise UsageError(f"--key {spec}: name the issuers the key vouches for, e.g. --key HK={spec}")
+    for issuers, file in _pairs(specs, "--key", "ISSUERS=FILE, e.g. --key HK=hk.pub.pem"):
+        pem = common.read_file(file, common.MAX_KEY_BYTES, "--key")
         try:
-            keys.append(TrustedKey(load_public_key(Path(file).read_bytes()), frozenset(issuers.split(","))))
-        except (OSError, ValueError, TypeError) as err:
-            raise UsageError(f"--key {spec}: {err}") from None
+            keys.append(TrustedKey(load_public_key(pem), frozenset(issuers.split(","))))
+        except _key_errors() as err:
+            hint = " (a private key: give the public one)" if b"PRIVATE KEY" in pem else ""
+            raise UsageError(f"--key {issuers}={file}: {err}{hint}") from None
     return keys
 
 
 def _templates(specs: list[str]) -> dict[str, bytes] | None:
+    from .verify import check_templates
+
     if not specs:
         return None
-    out = {}
-    for spec in specs:
-        modality, sep, file = spec.partition("=")
-        if not sep:
-            raise UsageError(f"--template {spec!r}: expected MODALITY=FILE, e.g. face=face.bin")
-        try:
-            out[modality] = Path(file).read_bytes()
-        except OSError as err:
-            raise UsageError(f"--template {spec}: {err}") from None
+    out: dict[str, bytes] = {}
+    for modality, file in _pairs(specs, "--template", "MODALITY=FILE, e.g. face=face.bin"):
+        if modality in out:
+            raise UsageError(f"--template {modality!r} given twice")
+        out[modality] = common.read_file(file, common.MAX_TEMPLATE_BYTES, f"--template {modality}")
+    try:
+        check_templates(out)
+    except (ValueError, TypeError) as err:
+        raise UsageError(str(err)) from None
     return out
 
 
-def _write(data: bytes | str, out: str | None) -> None:
-    if out is None or out == "-":
-        if isinstance(data, bytes):
-            sys.stdout.buffer.write(data)
-        else:
-            print(data)
-        return
-    path = Path(out)
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data + "\n", encoding="ascii")
+def _private_key(path: str) -> Any:
+    from .keys import load_private_key
+
+    pem = common.read_file(path, common.MAX_KEY_BYTES, "--key")
+    try:
+        return load_private_key(pem)
+    except _key_errors() as err:
+        hint = " (a public key: issuing needs the private one)" if b"PUBLIC KEY" in pem else ""
+        raise UsageError(f"--key {path}: {err}{hint}") from None
+
+
+# --- keygen ---------------------------------------------------------------------------------------
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     from .keys import generate_key, kid_of, private_key_to_pem, public_key_to_pem
 
-    key = generate_key(args.alg)
-    Path(args.out).write_bytes(private_key_to_pem(key))
-    Path(args.out).chmod(0o600)
     public = args.public or str(Path(args.out).with_suffix(".pub.pem"))
-    Path(public).write_bytes(public_key_to_pem(key))
+    if args.out == "-" or Path(public).resolve() == Path(args.out).resolve():
+        raise UsageError("the private and public keys go to two different files")
+    if not args.force and os.path.lexists(public):
+        raise UsageError(f"{public} exists: give --force to replace the key in it")
+    key = generate_key(args.alg)
+    common.create_private(args.out, private_key_to_pem(key), force=args.force)
+    common.write_output(public_key_to_pem(key), public)
     print(f"{args.alg} key {kid_of(key).hex()}: private {args.out}, public {public}")
-    return 0
+    return EXIT_OK
 
 
-class Progress:
-    """A one-line progress bar on standard error, redrawn at most every 0.2 s."""
-
-    def __init__(self, total: int, width: int = 30) -> None:
-        self.total, self.width, self.start, self.shown = max(total, 1), width, time.monotonic(), 0.0
-
-    def __call__(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self.shown < 0.2 and done < self.total:
-            return
-        self.shown = now
-        filled = self.width * done // self.total
-        rate = done / max(now - self.start, 1e-9)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} {rate:,.0f}/s")
-        if done >= self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def cmd_issue_batch(args: argparse.Namespace, key: Any) -> int:
-    from .batch import issue_lines
-
-    try:
-        lines = Path(args.claims).read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise UsageError(str(err)) from None
-    total = sum(1 for line in lines if line.strip())
-    failures = 0
-    out = sys.stdout if args.out in (None, "-") else open(args.out, "w", encoding="ascii")
-    with out:
-        for number, text, error in issue_lines(lines, key, jobs=args.jobs, progress=None if args.quiet else Progress(total)):
-            if error is None:
-                out.write(text + "\n")
-            else:
-                failures += 1
-                print(f"line {number}: {error}", file=sys.stderr)
-    return EXIT_USAGE if failures else 0
+# --- issue ----------------------------------------------------------------------------------------
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
+    from . import jsonload
+    from .batch import LINE_ERRORS
     from .issue import issue
-    from .keys import load_private_key
 
+    key = _private_key(args.key)
+    if args.batch:
+        from .cli_batch import issue_batch
+
+        return issue_batch(args, key)
+    if args.failures is not None:
+        raise UsageError("--failures is a report of --batch lines")
+    templates = _templates(args.template)
     try:
-        key = load_private_key(Path(args.key).read_bytes())
-        if args.batch:
-            return cmd_issue_batch(args, key)
-        claims = json.loads(Path(args.claims).read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError) as err:
-        raise UsageError(str(err)) from None
-    try:
-        text = issue(claims, key, templates=_templates(args.template))
-    except (ValueError, TypeError) as err:
-        raise UsageError(f"claims: {err}") from None
-    _write(text, args.out)
-    return 0
+        claims = jsonload.load(common.read_file(args.claims, common.MAX_JSON_BYTES, "claims"))
+        text = issue(claims, key, templates=templates)
+    except LINE_ERRORS as err:
+        raise UsageError(f"{args.claims}: {err}") from None
+    common.write_output(text, args.out)
+    return EXIT_OK
+
+
+# --- verify and decode ----------------------------------------------------------------------------
+
+
+def _summary(verified: Any) -> str:
+    """One line a person can read at a glance, naming what was not checked."""
+    skipped = ", ".join(verified.skipped)
+    checked = ", ".join(("signature", "issuer", "validity period", *verified.checked))
+    line = f"VALID: {verified.issuer} credential {verified.cti.hex()}, key {verified.kid.hex()}; checked {checked}"
+    return line + (f"; NOT checked: {skipped}" if skipped else "")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .errors import VerificationError
     from .keys import KeySet
     from .verify import Verifier
 
+    # The gate's configuration first: a mistake in it is the operator's, found before any credential is read.
     if not args.key:
         raise UsageError("give at least one trusted public key with --key ISSUERS=FILE")
     try:
@@ -188,27 +198,26 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
     now, templates = _parse_now(args.now), _templates(args.template)
-    text = _read_credential(args.credential)
-    try:
-        verified = verifier.verify(text, now=now, templates=templates)
-    except VerificationError as err:
-        print(f"{err.code.value}: {err.detail}", file=sys.stderr)
-        return EXIT_INVALID
-    view = {"valid": True, "alg": verified.alg, "kid": verified.kid.hex(), "checked": verified.checked, "skipped": verified.skipped, "claims": verified.claims}
+    verified = verifier.verify(common.read_credential(args.credential), now=now, templates=templates)
+    view = {
+        "valid": True,
+        "issuer": verified.issuer,
+        "alg": verified.alg,
+        "kid": verified.kid.hex(),
+        "checked": verified.checked,
+        "skipped": verified.skipped,
+        "claims": verified.claims,
+    }
     print(json.dumps(view, ensure_ascii=False, indent=2))
-    return 0
+    print(_summary(verified), file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
     from .cli_templates import structure as templates_structure
     from .decode import decode
-    from .errors import VerificationError
 
-    try:
-        layers = decode(_read_credential(args.credential))
-    except VerificationError as err:
-        print(f"{err.code.value}: {err.detail}", file=sys.stderr)
-        return EXIT_INVALID
+    layers = decode(common.read_credential(args.credential))
     view = {
         "prefix": layers.prefix,
         "deflated": layers.deflated.hex() if layers.deflated is not None else None,
@@ -225,25 +234,29 @@ def cmd_decode(args: argparse.Namespace) -> int:
         "note": "decoded without checking the signature",
     }
     print(json.dumps(view, ensure_ascii=False, indent=2, default=repr))
-    return 0
+    return EXIT_OK
+
+
+# --- render, scan, demo ---------------------------------------------------------------------------
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     from . import qr
+    from .decode import decode
 
-    text = _read_credential(args.credential)
-    _write(qr.render(text, args.format, ecc=args.ecc, box=args.box), args.out)
-    return 0
+    text = common.read_credential(args.credential)
+    decode(text)  # only credential text becomes a code: anything else is refused with its error code
+    try:
+        image = qr.render(text, args.format, ecc=args.ecc, box=args.box)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    common.write_output(image, args.out)
+    return EXIT_OK
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from . import qr
-
-    try:
-        print(qr.scan(args.image))
-    except qr.ScanError as err:
-        raise UsageError(f"{args.image}: {err}") from None
-    return 0
+    print(common.escape(common.read_image(args.image)))
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -253,13 +266,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .verify import verify
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    png = out / "credential.png"
     key = generate_key(args.alg)
     claims = samples.full("HK")
     text = issue(claims, key, templates=samples.TEMPLATES)
-    png = out / "credential.png"
-    png.write_bytes(qr.render(text))
-    (out / "credential.txt").write_text(text + "\n", encoding="ascii")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        png.write_bytes(qr.render(text))
+        (out / "credential.txt").write_text(text + "\n", encoding="ascii")
+    except OSError as err:
+        raise UsageError(f"cannot write to {out}: {common.reason(err)}") from None
     scanned = qr.scan(png)
     verified = verify(
         scanned,
@@ -273,34 +289,55 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"scanned  {'identical text' if scanned == text else 'DIFFERENT TEXT'}")
     print(f"verified issuer {verified.issuer}, kid {verified.kid.hex()}, holder {verified.claims['xc']['doc_number']}, "
           f"destinations {verified.claims['xc']['destinations']}, biometric binding checked")
-    return 0 if scanned == text else EXIT_INVALID
+    return EXIT_OK if scanned == text else EXIT_INVALID
+
+
+# --- the parser -----------------------------------------------------------------------------------
+
+EPILOG = """\
+exit codes: 0 valid or done; 1 the credential was checked and refused (its error code is printed
+first on standard error); 2 a usage or input-file mistake, or batch lines not issued; 3 an internal
+error (a defect; please report it); 130 interrupted.
+A CREDENTIAL argument is the text itself when it begins with a prefix such as XC1:, - for standard
+input, or else a file: credential text, or a PNG, JPEG, GIF, BMP, WebP or TIFF image of its QR code."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error messages escaped like all other output (they quote arguments)."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(common.escape(message))
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="credential", description="Issue, verify and inspect XC v1 crossing credentials.")
+    top = _Parser(prog="credential", description="Issue, verify and inspect XC v1 crossing credentials.",
+                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = top.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("keygen", help="create an issuer key pair (PEM)")
     p.add_argument("--alg", choices=["Ed25519", "ES256"], default="Ed25519")
-    p.add_argument("--out", required=True, help="private key file")
+    p.add_argument("--out", required=True, help="private key file, created readable by its owner only")
     p.add_argument("--public", help="public key file (default: OUT with .pub.pem)")
+    p.add_argument("--force", action="store_true", help="replace existing key files (refused otherwise)")
     p.set_defaults(run=cmd_keygen)
 
-    p = sub.add_parser("issue", help="sign claims (JSON view) into credential text")
+    p = sub.add_parser("issue", help="sign claims (JSON view) into credential text", epilog=cli_batch.HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("claims", help="JSON file of claims, as in spec section 3")
     p.add_argument("--key", required=True, help="issuer private key (PEM)")
     p.add_argument("--template", action="append", default=[], metavar="MODALITY=FILE", help="bind a reference template")
     p.add_argument("--out", help="output file (default: standard output)")
     p.add_argument("--batch", action="store_true", help="CLAIMS is JSON Lines: one credential per line, on every core")
-    p.add_argument("--jobs", type=int, help="worker processes for --batch (default: one per core)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar for --batch")
+    p.add_argument("--failures", metavar="FILE", help="--batch: write failed lines here as JSON Lines (default: standard error)")
+    p.add_argument("--jobs", type=_bounded_int(1, cli_batch.MAX_JOBS), help="worker processes for --batch (default: one per core)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar for --batch (drawn only on a terminal)")
     p.set_defaults(run=cmd_issue)
 
     p = sub.add_parser("verify", help="verify credential text, a text file or a QR image")
     p.add_argument("credential", help="credential text, a file of it, a QR image, or - for standard input")
     p.add_argument("--key", action="append", default=[], metavar="ISSUERS=FILE", help="trusted public key and the issuers it vouches for, e.g. HK=hk.pub.pem")
     p.add_argument("--now", help="verification time: epoch seconds or ISO 8601 with offset (default: the system clock)")
-    p.add_argument("--skew", type=int, default=300, help="clock-skew allowance in seconds (default 300)")
+    p.add_argument("--skew", type=int, default=300, help="clock-skew allowance in seconds, 0 to 86400 (default 300)")
     p.add_argument("--destination", help="region code of this gate, e.g. MO")
     p.add_argument("--channel", choices=["e-channel", "counter"], help="the clearance channel of this gate")
     p.add_argument("--template", action="append", default=[], metavar="MODALITY=FILE", help="check a reference template")
@@ -312,10 +349,10 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("render", help="render credential text as a QR code")
     p.add_argument("credential")
-    p.add_argument("--out", help="output file (default: standard output)")
+    p.add_argument("--out", help="output file (default: standard output, never a terminal for PNG)")
     p.add_argument("--format", choices=["png", "svg"], default="png")
     p.add_argument("--ecc", choices=["L", "M", "Q", "H"], default="M")
-    p.add_argument("--box", type=int, default=8, help="pixels per module (PNG)")
+    p.add_argument("--box", type=_bounded_int(1, MAX_BOX), default=8, help=f"pixels per module (PNG), 1 to {MAX_BOX}")
     p.set_defaults(run=cmd_render)
 
     p = sub.add_parser("scan", help="read the credential text from a QR image")
@@ -332,18 +369,72 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+# --- main -----------------------------------------------------------------------------------------
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe, send what is left of standard output nowhere, so exit prints no error."""
     try:
-        return int(args.run(args))
-    except UsageError as err:
-        print(f"credential {args.command}: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130  # the shell's code for SIGINT: the operator stopped it
-    except Exception as err:  # noqa: BLE001 -- the last resort: one line, never a traceback
-        print(f"credential {args.command}: internal error ({type(err).__name__}): {err}", file=sys.stderr)
-        return EXIT_INTERNAL
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor: nothing to quiet
+        pass
+
+
+def _usage(command: str, err: BaseException) -> str:
+    return f"credential {command}: {common.escape(str(err))}"
+
+
+def _refused(command: str, err: BaseException) -> str:
+    assert isinstance(err, VerificationError)
+    return f"{err.code.value}: {common.escape(err.detail)}"
+
+
+def _closed(command: str, err: BaseException) -> str:
+    _quiet_stdout()
+    return f"credential {command}: output closed before it was all written"
+
+
+def _internal(command: str, err: BaseException) -> str:
+    return f"credential {command}: internal error ({type(err).__name__}): {common.escape(str(err))}"
+
+
+# How each way out of a subcommand is reported, first match wins: (exception, message, exit code).
+OUTCOMES: tuple[tuple[type[BaseException], Callable[[str, BaseException], str | None], int], ...] = (
+    (UsageError, _usage, EXIT_USAGE),
+    (VerificationError, _refused, EXIT_INVALID),
+    (BrokenPipeError, _closed, EXIT_USAGE),
+    (KeyboardInterrupt, lambda command, err: None, EXIT_INTERRUPTED),
+    (Exception, _internal, EXIT_INTERNAL),  # the last resort: one line, never a traceback
+)
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a usage message argparse has printed
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
+    try:
+        code = int(args.run(args))
+        sys.stdout.flush()  # here, so that a closed pipe is reported like any other outcome
+        return code
+    except BaseException as err:
+        for kind, message, code in OUTCOMES:
+            if isinstance(err, kind):
+                line = message(args.command, err)
+                if line is not None:
+                    print(line, file=sys.stderr)
+                return code
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")  # a terminal that cannot show a character gets an escape
+    with common.escaped_output():
+        return _run(argv)
 
 
 if __name__ == "__main__":

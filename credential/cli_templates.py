@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cli_common import EXIT_INVALID, UsageError
+from .cli_common import UsageError
 
 Run = Callable[[argparse.Namespace], int]
 
@@ -43,77 +43,89 @@ def _route(parser: argparse.ArgumentParser, wanted: Callable[[argparse.Namespace
 
 
 def cmd_keygen_recipient(args: argparse.Namespace) -> int:
-    from . import templates
+    import os
 
-    key = templates.generate_decryption_key(args.curve)
-    Path(args.out).write_bytes(templates.decryption_key_to_pem(key))
-    Path(args.out).chmod(0o600)
+    from . import cli_common as common, templates
+
     public = args.public or str(Path(args.out).with_suffix(".pub.pem"))
-    Path(public).write_bytes(templates.recipient_key_to_pem(key))
+    if args.out == "-" or Path(public).resolve() == Path(args.out).resolve():
+        raise UsageError("the private and public keys go to two different files")
+    if not args.force and os.path.lexists(public):
+        raise UsageError(f"{public} exists: give --force to replace the key in it")
+    key = templates.generate_decryption_key(args.curve)
+    common.create_private(args.out, templates.decryption_key_to_pem(key), force=args.force)
+    common.write_output(templates.recipient_key_to_pem(key), public)
     print(f"{args.curve} recipient key {templates.recipient_kid(key).hex()}: private {args.out}, public {public}")
     return 0
 
 
-def _read(path: str, what: str) -> bytes:
+def _key_file(path: str, option: str, load: Callable[[bytes], Any]) -> Any:
+    from . import cli_common as common
+    from .cli import _key_errors
+
+    pem = common.read_file(path, common.MAX_KEY_BYTES, option)
     try:
-        return Path(path).read_bytes()
-    except OSError as err:
-        raise UsageError(f"{what} {path}: {err.strerror or err}") from None
+        return load(pem)
+    except _key_errors() as err:
+        raise UsageError(f"{option} {path}: {err}") from None
 
 
 def templates_to_encrypt(specs: list[str]) -> dict[str, Any]:
     """``MODALITY:FORMAT=FILE`` to ``Template``; the format is required for a template that is encrypted."""
+    from . import cli_common as common
     from .templates import Template
 
     out: dict[str, Any] = {}
     for spec in specs:
         name, sep, file = spec.partition("=")
         modality, colon, fmt = name.partition(":")
-        if not sep or not colon:
+        if not sep or not colon or not file:
             raise UsageError(f"--template {spec!r}: templates to encrypt need their format: MODALITY:FORMAT=FILE, e.g. face:-1=face.bin")
+        if modality in out:
+            raise UsageError(f"--template {modality!r} given twice")
+        data = common.read_file(file, common.MAX_TEMPLATE_BYTES, f"--template {modality}")
         try:
-            out[modality] = Template(int(fmt), _read(file, "--template"))
+            out[modality] = Template(int(fmt), data)
         except (ValueError, TypeError) as err:
             raise UsageError(f"--template {spec!r}: {err}") from None
     return out
 
 
 def cmd_issue_encrypted(args: argparse.Namespace) -> int:
-    from .cli import _write
+    from . import cli_common as common, jsonload
+    from .batch import LINE_ERRORS
+    from .cli import _private_key
     from .issue import issue
-    from .keys import load_private_key
     from .templates import load_recipient_key
 
     if args.batch:
         raise UsageError("--recipient and --padded-size work on one credential, not with --batch")
     if not args.recipient:
         raise UsageError("--padded-size needs at least one --recipient")
-    try:
-        key = load_private_key(_read(args.key, "--key"))
-        recipients = [load_recipient_key(_read(path, "--recipient")) for path in args.recipient]
-        claims = json.loads(_read(args.claims, "claims").decode("utf-8"))
-    except (ValueError, TypeError) as err:
-        raise UsageError(str(err)) from None
+    key = _private_key(args.key)
+    recipients = [_key_file(path, "--recipient", load_recipient_key) for path in args.recipient]
     templates = templates_to_encrypt(args.template)
     try:
+        claims = jsonload.load(common.read_file(args.claims, common.MAX_JSON_BYTES, "claims"))
         text = issue(claims, key, templates=templates or None, recipients=recipients, padded_size=args.padded_size)
-    except (ValueError, TypeError) as err:
-        raise UsageError(f"claims: {err}") from None
-    _write(text, args.out)
+    except LINE_ERRORS as err:
+        raise UsageError(f"{args.claims}: {err}") from None
+    common.write_output(text, args.out)
     return 0
 
 
 def cmd_verify_decrypting(args: argparse.Namespace) -> int:
-    from .cli import _parse_now, _read_credential, _templates, _trusted_keys
-    from .errors import VerificationError
+    from . import cli_common as common
+    from .cli import _parse_now, _summary, _templates, _trusted_keys
     from .keys import KeySet
     from .templates import DecryptionKeys, load_decryption_key
     from .verify import Verifier
 
+    # The gate's configuration first: a mistake in it is the operator's, found before any credential is read.
     if not args.key:
         raise UsageError("give at least one trusted public key with --key ISSUERS=FILE")
+    keys = [_key_file(path, "--decryption-key", load_decryption_key) for path in args.decryption_key]
     try:
-        keys = [load_decryption_key(_read(path, "--decryption-key")) for path in args.decryption_key]
         verifier = Verifier(
             KeySet(_trusted_keys(args.key)),
             skew=args.skew,
@@ -125,17 +137,13 @@ def cmd_verify_decrypting(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
     now, templates = _parse_now(args.now), _templates(args.template)
-    text = _read_credential(args.credential)
-    try:
-        verified = verifier.verify(text, now=now, templates=templates)
-    except VerificationError as err:
-        print(f"{err.code.value}: {err.detail}", file=sys.stderr)
-        return EXIT_INVALID
+    verified = verifier.verify(common.read_credential(args.credential), now=now, templates=templates)
     decrypted = None
     if verified.templates is not None:  # their size and format only: template bytes do not belong on a terminal
         decrypted = {m: {"format": t.format, "bytes": len(t.data)} for m, t in verified.templates.items()}
     view = {
         "valid": True,
+        "issuer": verified.issuer,
         "alg": verified.alg,
         "kid": verified.kid.hex(),
         "checked": verified.checked,
@@ -144,6 +152,7 @@ def cmd_verify_decrypting(args: argparse.Namespace) -> int:
         "claims": verified.claims,
     }
     print(json.dumps(view, ensure_ascii=False, indent=2))
+    print(_summary(verified), file=sys.stderr)
     return 0
 
 

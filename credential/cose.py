@@ -8,7 +8,7 @@ nothing in it would be covered by the signature.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import cbor, limits
 from .errors import ErrorCode, VerificationError
@@ -57,7 +57,14 @@ def build(protected: bytes, payload: bytes, signature: bytes) -> bytes:
 
 def parse(message: bytes) -> Sign1:
     """Check the message against the profile; raise CBOR, NOT_DETERMINISTIC, LIMIT or COSE errors."""
-    outer = cbor.decode(message)
+    protected, payload, signature = structure(cbor.decode(message))
+    check_protected_size(protected)
+    alg, kid = header_fields(cbor.decode(protected))
+    return Sign1(protected, alg, kid, payload, signature)
+
+
+def structure(outer: Any) -> tuple[bytes, bytes, bytes]:
+    """Step 6 of spec 9.2 on the decoded message: (protected, payload, signature), or COSE."""
     if not isinstance(outer, cbor.Tag):
         raise _error("message is not tagged; XC requires COSE_Sign1 tag 18")
     if outer.number != TAG_SIGN1:
@@ -79,9 +86,17 @@ def parse(message: bytes) -> Sign1:
     if not protected:
         # RFC 9052 encodes an empty protected header as h'': well-formed, but without alg and kid.
         raise _error("protected header is empty; alg and kid are required")
+    return protected, payload, signature
+
+
+def check_protected_size(protected: bytes) -> None:
+    """Step 7: LIMIT for a protected header far larger than alg and kid need."""
     if len(protected) > limits.MAX_PROTECTED_BYTES:
         raise VerificationError(ErrorCode.LIMIT, f"protected header of {len(protected)} bytes")
-    header = cbor.decode(protected)
+
+
+def header_fields(header: Any) -> tuple[object, bytes]:
+    """Step 9 on the decoded protected header: (alg, kid), or COSE."""
     if not isinstance(header, dict):
         raise _error("protected header is not a map")
     extra = sorted(str(label) for label in header if label not in (HEADER_ALG, HEADER_KID))
@@ -95,4 +110,4 @@ def parse(message: bytes) -> Sign1:
         raise _error("protected header has no kid")
     if not isinstance(kid, bytes) or len(kid) != KID_BYTES:
         raise _error(f"kid is not a byte string of {KID_BYTES} bytes")
-    return Sign1(protected, alg, kid, payload, signature)
+    return alg, kid

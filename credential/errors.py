@@ -35,12 +35,18 @@ class ErrorCode(str, enum.Enum):
 
 
 class VerificationError(Exception):
-    """A credential failed a step of the procedure; ``code`` names the step, ``detail`` says why."""
+    """A credential failed a step of the procedure; ``code`` names the failure, ``detail`` says why.
 
-    def __init__(self, code: ErrorCode, detail: str) -> None:
+    ``step`` is the number of the step of spec 9.2 that failed, where the raise site knows it and the
+    code alone does not tell (a code some later step shares with an earlier one); otherwise None, and
+    ``credential.steps.step_of`` finds the step from the code and what passed before.
+    """
+
+    def __init__(self, code: ErrorCode, detail: str, *, step: str | None = None) -> None:
         super().__init__(f"{code.value}: {detail}")
         self.code = code
         self.detail = detail
+        self.step = step
 
 
 class ClaimsError(VerificationError):

@@ -67,7 +67,11 @@ MAX_FORMAT_MAGNITUDE = 0xFFFF  # formats are -65536..-1 and the registered posit
 
 
 class TemplatesError(VerificationError):
-    """A defect of the encrypted templates; ``code`` says at which step of 9.2 it is reported."""
+    """A defect found at step 21a (8.5.5); its codes LIMIT and CLAIMS are shared with earlier steps,
+    so the error names its step."""
+
+    def __init__(self, code: ErrorCode, detail: str) -> None:
+        super().__init__(code, detail, step="21a")
 
 
 @dataclass(frozen=True)

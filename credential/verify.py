@@ -180,6 +180,7 @@ class Verifier:
             "revocation": self.revoked is not None,
             "destination": self.destination is not None,
             "channel": self.channel is not None,
+            "templates": self.decryption_keys is not None,
         }
         object.__setattr__(self, "_optional", tuple(configured.items()))
 
@@ -275,14 +276,14 @@ class Verifier:
         required = self.require_templates or frozenset()
         if "templates" not in xc:
             if required:
-                raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(sorted(required))} templates; the credential carries none")
+                raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(sorted(required))} templates; the credential carries none", step="21a")
             return None
         sealed = sealing.parse(cbor.decode(bytes.fromhex(xc["templates"])))
         opened = sealing.open_sealed(sealed, self.decryption_keys, cti)
-        _check_binding(xc["biometrics"], {m: t.data for m, t in opened.items()}, cti)
+        _check_binding(xc["biometrics"], {m: t.data for m, t in opened.items()}, cti, step="21a")
         missing = sorted(required - set(opened))
         if missing:
-            raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(missing)} templates; the credential carries {', '.join(sorted(opened))}")
+            raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(missing)} templates; the credential carries {', '.join(sorted(opened))}", step="21a")
         return opened
 
 
@@ -291,10 +292,10 @@ def _today(seconds: int) -> str:
     return model.date_text((seconds + REGION_UTC_OFFSET) // 86400)
 
 
-def _check_binding(biometrics: Mapping[str, str], templates: Mapping[str, bytes], cti: bytes) -> None:
+def _check_binding(biometrics: Mapping[str, str], templates: Mapping[str, bytes], cti: bytes, step: str | None = None) -> None:
     failed = biometric.mismatches(biometrics, templates, cti)
     if failed:
-        raise VerificationError(ErrorCode.BIOMETRIC_MISMATCH, f"templates not bound by this credential: {', '.join(failed)}")
+        raise VerificationError(ErrorCode.BIOMETRIC_MISMATCH, f"templates not bound by this credential: {', '.join(failed)}", step=step)
 
 
 def verify(

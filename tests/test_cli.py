@@ -119,18 +119,41 @@ def test_demo(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "credential.png").stat().st_size > 0
 
 
-def test_issue_batch_in_order_with_bad_lines_reported(workdir: Path) -> None:
+def test_issue_batch_links_each_output_to_its_input_line(workdir: Path) -> None:
     lines = []
     for i in range(5):
         claims = samples.minimal()
         claims["cti"] = f"{i:016x}"
         lines.append(json.dumps({"claims": claims, "templates": {m: t.hex() for m, t in samples.TEMPLATES.items()}}))
     lines.insert(2, '{"iss": "HK"}')
+    lines.insert(4, "")  # blank lines are skipped but counted, so numbers match an editor's
+    lines.insert(5, "[" * 100_000 + "]" * 100_000)  # too deep: fails alone, the chunk's other lines survive
     (workdir / "batch.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = run("issue", "--batch", "batch.jsonl", "--key", "hk.pem", "--jobs", "2", "--out", "batch.txt", cwd=workdir)
-    assert result.returncode == 2 and "line 3: ValueError" in result.stderr and "6/6" in result.stderr
-    texts = (workdir / "batch.txt").read_text().splitlines()
-    assert len(texts) == 5
-    for i, text in enumerate(texts):
-        decoded = run("decode", text, cwd=workdir)
-        assert json.loads(decoded.stdout)["claims"]["cti"] == f"{i:016x}"
+    result = run("issue", "--batch", "batch.jsonl", "--key", "hk.pem", "--jobs", "2", "--out", "batch.jsonl.out",
+                 "--failures", "failed.jsonl", cwd=workdir)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == "credential issue: 2 of 7 lines not issued\n"  # no progress bar: not a terminal
+    failed = [json.loads(line) for line in (workdir / "failed.jsonl").read_text().splitlines()]
+    assert [f["line"] for f in failed] == [3, 6]
+    assert "exp" in failed[0]["error"] and "nested deeper" in failed[1]["error"]
+    issued = [json.loads(line) for line in (workdir / "batch.jsonl.out").read_text().splitlines()]
+    assert [r["line"] for r in issued] == [1, 2, 4, 7, 8]
+    for i, record in enumerate(issued):
+        assert record["cti"] == f"{i:016x}"
+        decoded = run("decode", record["text"], cwd=workdir)
+        assert json.loads(decoded.stdout)["claims"]["cti"] == record["cti"]
+
+
+def test_issue_batch_reports_failures_on_stderr_and_reads_stdin(workdir: Path) -> None:
+    good = json.dumps({"claims": samples.minimal(), "templates": {m: t.hex() for m, t in samples.TEMPLATES.items()}})
+    result = run("issue", "--batch", "-", "--key", "hk.pem", "--jobs", "1", cwd=workdir, stdin=f"{good}\nnot json\n{good}\n")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0].startswith("line 2: not JSON")
+    assert [json.loads(line)["line"] for line in result.stdout.splitlines()] == [1, 3]
+    everything = run("issue", "--batch", "-", "--key", "hk.pem", "--jobs", "1", cwd=workdir, stdin=good + "\n")
+    assert everything.returncode == 0 and everything.stderr == ""
+
+
+def test_issue_batch_refuses_template_option(workdir: Path) -> None:
+    result = run("issue", "--batch", "batch.jsonl", "--key", "hk.pem", "--template", "face=face.bin", cwd=workdir)
+    assert result.returncode == 2 and '"templates"' in result.stderr

@@ -49,18 +49,19 @@ class Vector:
             for name, issuers in self.raw["verifier"]["keys"].items()
         )
 
-    def verify(self) -> credential.VerifiedCredential:
+    def verifier(self) -> credential.Verifier:
         v = self.raw["verifier"]
-        return credential.verify(
-            self.raw["text"],
+        return credential.Verifier(
             self.keyset(),
-            now=v["now"],
             skew=v["skew"],
             destination=v["destination"],
             channel=v["channel"],
-            revoked={bytes.fromhex(x) for x in v["revoked"]},
-            templates=self.templates(v["templates"]),
+            revoked={bytes.fromhex(x) for x in v["revoked"]},  # type: ignore[arg-type]
         )
+
+    def verify(self) -> credential.VerifiedCredential:
+        v = self.raw["verifier"]
+        return self.verifier().verify(self.raw["text"], now=v["now"], templates=self.templates(v["templates"]))
 
 
 def vectors() -> list[Vector]:

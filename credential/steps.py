@@ -1,0 +1,93 @@
+"""The steps of the verifier's procedure (spec section 9.2) as data: number, check, codes, sections.
+
+This table is what tools read to say which step a credential failed and where the spec states the
+rule behind it; ``Verifier.verify`` does not consult it (its hot path raises the code and nothing
+else). A test compares this table with the one in spec 9.2, row by row: a step added to the spec
+needs its row here, in the same place.
+
+A code names its step on its own unless several steps share it (``LIMIT``, ``CBOR``, ``COSE``,
+``ALG`` ...). Then the step is the first one with that code that is not already known to have
+passed: ``step_of`` takes the steps a caller saw pass (the inspector checks the decoding steps one by
+one). A raise site whose step cannot be told that way (a later step reusing an earlier step's code)
+names it: ``VerificationError(code, detail, step="18a")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from .errors import ErrorCode, VerificationError
+
+E = ErrorCode
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the table of spec 9.2.
+
+    ``number``: the step number as the spec writes it ("16a" for inserted steps). ``check``: what
+    the step checks, in a few words. ``codes``: the error codes it may fail with. ``sections``:
+    where the spec states the rule, beside 9.2 itself. ``optional``: the names of the optional
+    checks (``OPTIONAL_CHECKS``) whose absent input leaves the step out; ``always``: whether part of
+    the step runs whatever is configured.
+    """
+
+    number: str
+    check: str
+    codes: tuple[ErrorCode, ...]
+    sections: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    always: bool = True
+
+    @property
+    def reference(self) -> str:
+        """Where a reader finds the rule: "spec 9.2 step 18 (9.3)"."""
+        where = f" ({', '.join(self.sections)})" if self.sections else ""
+        return f"spec 9.2 step {self.number}{where}"
+
+
+STEPS: tuple[Step, ...] = (
+    Step("1", "text length at most 4296 characters", (E.LIMIT,), ("10",)),
+    Step("2", "prefix XC1: or XC1Z:", (E.VERSION, E.PREFIX), ("7.1",)),
+    Step("3", "strict Base45", (E.BASE45,), ("7.2",)),
+    Step("4", "XC1Z: only: one complete raw DEFLATE stream of at most 4096 bytes", (E.INFLATE, E.LIMIT), ("6", "10")),
+    Step("5", "message is one deterministic CBOR item within the limits", (E.CBOR, E.LIMIT, E.NOT_DETERMINISTIC), ("5.3", "10")),
+    Step("6", "COSE_Sign1 shape: tag 18, four items, empty unprotected header", (E.COSE,), ("4.1", "4.4")),
+    Step("7", "protected header at most 64 bytes", (E.LIMIT,), ("10",)),
+    Step("8", "protected header is one deterministic CBOR item within the limits", (E.CBOR, E.LIMIT, E.NOT_DETERMINISTIC), ("5.3",)),
+    Step("9", "protected header holds exactly alg and an 8-byte kid", (E.COSE,), ("4.1",)),
+    Step("10", "alg is -8 (EdDSA) or -7 (ES256)", (E.ALG,), ("4.2",)),
+    Step("11", "a trusted key has this kid", (E.UNKNOWN_KID,), ("4.3",)),
+    Step("12", "alg is the algorithm of that key", (E.ALG,), ("4.2", "12.4")),
+    Step("13", "signature length, low-S, and verification over the Sig_structure", (E.SIGNATURE,), ("4.1", "4.2")),
+    Step("14", "payload is one deterministic CBOR item within the limits", (E.CBOR, E.LIMIT, E.NOT_DETERMINISTIC), ("5.3",)),
+    Step("15", "claims satisfy section 3", (E.CLAIMS,), ("3",)),
+    Step("16", "the key vouches for iss", (E.ISSUER_NOT_AUTHORIZED,), ("12.2",)),
+    Step("17", "now + skew >= start of validity", (E.NOT_YET_VALID,), ("9.3",)),
+    Step("18", "now - skew < exp", (E.EXPIRED,), ("9.3",)),
+    Step("19", "cti not on the deny-list", (E.REVOKED,), (), ("revocation",), always=False),
+    Step("20", "destination, channel, enrolment expiry and limit of stay", (E.NOT_ENTITLED,), ("9.3",), ("destination", "channel")),
+    Step("21", "the credential binds the gate's reference templates", (E.BIOMETRIC_MISMATCH,), ("8.2",), ("biometrics",), always=False),
+    Step(
+        "21a",
+        "encrypted templates: present when required, within the limits, for this gate, decrypt, well-formed, bound",
+        (E.TEMPLATES_REQUIRED, E.LIMIT, E.NOT_A_RECIPIENT, E.DECRYPTION, E.CLAIMS, E.BIOMETRIC_MISMATCH),
+        ("8.5", "10"),
+        ("templates",),
+        always=False,
+    ),
+)
+
+BY_NUMBER = {step.number: step for step in STEPS}
+
+
+def step_of(error: VerificationError, passed: Collection[str] = ()) -> Step | None:
+    """The step an error ends the procedure at: the one its raise site named, else the first step
+    with its code that is not in ``passed``. None for a code no step lists (a table out of date)."""
+    if error.step is not None:
+        return BY_NUMBER.get(error.step)
+    for step in STEPS:
+        if error.code in step.codes and step.number not in passed:
+            return step
+    return None
