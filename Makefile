@@ -1,25 +1,38 @@
-# Every target sets up .venv on its own, so each works first on a fresh clone.
+# Every target sets up .venv on its own, so each works first on a fresh clone. Each stamp records one
+# set of packages: the run-time ones (what `make demo` needs), then the test tools on top (`make test`).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test vectors sizes bench fuzz clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	$(PY) -m compileall -q credential  # bytecode now, so the CLI starts fast even where Python may not write it
-	touch $(STAMP)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 
-demo: $(STAMP)
+# The package and its run-time dependencies only (pyproject.toml: dependencies).
+$(RUN_STAMP): pyproject.toml | $(PY)
+	$(PIP) -e .
+	$(PY) -m compileall -q credential  # bytecode now, so the CLI starts fast even where Python may not write it
+	touch $@
+
+# The test tools on top (pyproject.toml: the test extra).
+$(TEST_STAMP): $(RUN_STAMP)
+	$(PIP) -e '.[test]'
+	touch $@
+
+# Issue a sample credential, render its QR code to out/credential.png, scan it back, verify it.
+demo: $(RUN_STAMP)
 	$(VENV)/bin/credential demo --out out
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest -q
 
-vectors: $(STAMP)
+vectors: $(RUN_STAMP)
 	$(PY) test-vectors/generate.py
+	$(PY) test-vectors/status_vectors.py
 	$(PY) test-vectors/generate_templates.py
 
 clean:
@@ -30,10 +43,9 @@ clean:
 FUZZ_SECONDS ?= 60
 FUZZ_STAMP := $(VENV)/.installed-fuzz
 
-$(FUZZ_STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,fuzz]'
-	touch $(FUZZ_STAMP)
+$(FUZZ_STAMP): $(TEST_STAMP)
+	$(PIP) -e '.[test,fuzz]'
+	touch $@
 
 fuzz: $(FUZZ_STAMP)
 	mkdir -p fuzz/corpus-run fuzz/artifacts
@@ -44,12 +56,11 @@ fuzz: $(FUZZ_STAMP)
 # (a few minutes on 2 cores; run it on an otherwise idle machine). make sizes prints the size table alone.
 BENCH_STAMP := $(VENV)/.installed-bench
 
-$(BENCH_STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
-	touch $(BENCH_STAMP)
+$(BENCH_STAMP): $(TEST_STAMP)
+	$(PIP) -e '.[test,bench]'
+	touch $@
 
-bench: $(STAMP) $(BENCH_STAMP)
+bench: $(BENCH_STAMP)
 	$(PY) bench/run.py --out bench/results.md
 
 sizes: $(BENCH_STAMP)

@@ -87,7 +87,7 @@ def startup_times(runs: int) -> dict[str, float]:
     python = sys.executable
     cli = str(Path(python).with_name("credential"))
     key = fixed_key("Ed25519")
-    text = credential.issue(completed(), key)
+    text = credential.issue(completed(), key, policy=None)
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         pub = Path(tmp, "hk.pub.pem")
@@ -143,7 +143,7 @@ def main_table(quick: bool) -> str:
         key = fixed_key(alg)
         public = key.public_key()
         claims = completed()
-        text = credential.issue(claims, key)
+        text = credential.issue(claims, key, policy=None)
         layers = credential.decode(text)
         tbs, sig = layers.to_be_signed, layers.signature
         keyset = credential.KeySet([credential.TrustedKey(public, {"HK"})])
@@ -162,7 +162,7 @@ def main_table(quick: bool) -> str:
         suite.add(f"{alg} pycose decode+verify", pycose_verify)
         suite.add(f"{alg} python-cwt decode+verify", cwt_verify)
         suite.add(f"{alg} credential.verify(text)", lambda t=text, ks=keyset: credential.verify(t, ks, now=NOW))
-        suite.add(f"{alg} credential.issue", lambda c=claims, k=key: credential.issue(c, k))
+        suite.add(f"{alg} credential.issue", lambda c=claims, k=key: credential.issue(c, k, policy=None))
 
     text, keyset, _ = material["Ed25519"]
     box4, box10 = qr.render(text, box=4), qr.render(text, box=10)
@@ -345,7 +345,7 @@ def issue_in_context(key: Any, claims: dict[str, Any], runs: int) -> tuple[list[
         for i in range(len(ISSUE_STEPS)):
             samples[i].append(stamps[i + 1] - stamps[i])
         t0 = clock()
-        credential.issue(claims, key)
+        credential.issue(claims, key, policy=None)
         whole.append(clock() - t0)
     return [statistics.median(x) / 1e9 for x in samples], statistics.median(whole) / 1e9
 
@@ -377,7 +377,7 @@ def verify_profile(quick: bool) -> str:
     isolated = Suite(target=0.02 if quick else 0.05, rounds=5 if quick else 9)
     for alg in ALGS:
         key = fixed_key(alg)
-        text = credential.issue(completed(), key)
+        text = credential.issue(completed(), key, policy=None)
         keyset = credential.KeySet([credential.TrustedKey(key.public_key(), {"HK"})])
         columns[alg] = verify_in_context(text, keyset, runs)
         body = text[len(textlayer.PREFIX) :]
@@ -407,7 +407,7 @@ def verify_profile(quick: bool) -> str:
     issue_table = markdown_table(["step of issue (full profile, claims completed)", "Ed25519", "share", "ES256", "share"], rows)
 
     key = fixed_key("Ed25519")
-    text = credential.issue(completed(), key)
+    text = credential.issue(completed(), key, policy=None)
     keyset = credential.KeySet([credential.TrustedKey(key.public_key(), {"HK"})])
     profiler = cProfile.Profile()
     profiler.enable()

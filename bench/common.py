@@ -39,7 +39,7 @@ def fixed_key(alg: str) -> Any:
 
 
 def issued(alg: str, profile: str = "full") -> str:
-    return credential.issue(completed(profile), fixed_key(alg))
+    return credential.issue(completed(profile), fixed_key(alg), policy=None)
 
 
 @dataclass
@@ -133,4 +133,4 @@ def template_set(face_bytes: int, fingers: int) -> dict[str, Any]:
 def recommended_templates_text(key: Any, recipients: int = 2) -> str:
     claims = issuing.complete(samples.minimal())
     tpl = template_set(RECOMMENDED_FACE_BYTES, RECOMMENDED_FINGERS)
-    return credential.issue(claims, key, templates=tpl, recipients=recipient_keys(recipients), padded_size=RECOMMENDED_PADDING)
+    return credential.issue(claims, key, templates=tpl, recipients=recipient_keys(recipients), padded_size=RECOMMENDED_PADDING, policy=None)

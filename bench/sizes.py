@@ -37,7 +37,7 @@ import segno.consts
 
 import credential
 from credential import base45, claims as model, compress, qr
-from credential.issue import complete
+from credential.issue import complete_claims as complete
 
 LEVELS = ("L", "M", "Q")
 
@@ -131,7 +131,7 @@ def _versions_alphanumeric(text: str) -> dict[str, int]:
 
 
 def xc_layers(claims: dict[str, Any]) -> dict[str, Any]:
-    texts = {alg: credential.issue(claims, fixed_key(alg)) for alg in ("Ed25519", "ES256")}
+    texts = {alg: credential.issue(claims, fixed_key(alg), policy=None) for alg in ("Ed25519", "ES256")}
     text = texts["Ed25519"]
     es256 = len(texts["ES256"])
     layers = credential.decode(text)
@@ -344,7 +344,7 @@ def samples_minimal() -> dict[str, Any]:
 def templates_table() -> str:
     rows = []
     bound = {m: t.data for m, t in template_set(128, 2).items()}
-    base = credential.issue(complete(samples_minimal(), bound), fixed_key("Ed25519"))
+    base = credential.issue(complete(samples_minimal(), bound), fixed_key("Ed25519"), policy=None)
     rows.append(["none (face and fingerprint digests only)", "-", "-", "-", "-", len(base), *[f"v{qr.version(base, ecc=l)}" for l in LEVELS]])
     configs = [(face, fingers, n, None, False) for face, fingers in TEMPLATE_CONFIGS for n in (1, 2)]
     configs.append((128, 2, 2, RECOMMENDED_PADDING, False))

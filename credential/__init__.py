@@ -6,8 +6,9 @@ The normative description is ``spec/xc-v1.md``; section numbers in the modules r
 from . import qr
 from .biometric import bind as bind_biometrics, digest as biometric_digest
 from .decode import Layers, decode
+from .eligibility import DEFAULT_POLICY, FIRST_PHASE, NON_PERMANENT_PHASE, PHASES, IneligibleError, Policy, Rule
 from .errors import ClaimsError, ErrorCode, VerificationError
-from .issue import issue
+from .issue import complete_claims, issue
 from .keys import (
     KeySet,
     TrustedKey,
@@ -18,6 +19,9 @@ from .keys import (
     private_key_to_pem,
     public_key_to_pem,
 )
+from .status_authority import StatusAuthority
+from .status_cache import StatusCache
+from .status_list import StatusList, build_token as build_status_list, read_token as read_status_list
 from .templates import (
     DecryptionKeys,
     Template,
@@ -31,6 +35,13 @@ from .templates import (
 from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 
 __all__ = [
+    "DEFAULT_POLICY",
+    "FIRST_PHASE",
+    "NON_PERMANENT_PHASE",
+    "PHASES",
+    "IneligibleError",
+    "Policy",
+    "Rule",
     "DEFAULT_SKEW",
     "OPTIONAL_CHECKS",
     "ClaimsError",
@@ -38,6 +49,9 @@ __all__ = [
     "ErrorCode",
     "KeySet",
     "Layers",
+    "StatusAuthority",
+    "StatusCache",
+    "StatusList",
     "Template",
     "TrustedKey",
     "VerificationError",
@@ -45,7 +59,9 @@ __all__ = [
     "Verifier",
     "bind_biometrics",
     "biometric_digest",
+    "build_status_list",
     "check_biometrics",
+    "complete_claims",
     "decode",
     "decryption_key_to_pem",
     "generate_decryption_key",
@@ -59,6 +75,7 @@ __all__ = [
     "private_key_to_pem",
     "public_key_to_pem",
     "qr",
+    "read_status_list",
     "recipient_key_to_pem",
     "recipient_kid",
     "verify",

@@ -13,16 +13,19 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, NamedTuple
 
 from . import jsonload
+from .eligibility import DEFAULT_POLICY, PHASES, PolicyArg
 from .issue import complete, issue
 from .keys import PrivateKey, load_private_key, private_key_to_pem
 
 _KEY: PrivateKey | None = None
+_POLICY: PolicyArg = DEFAULT_POLICY
 CHUNK = 64  # lines per task: large enough to amortize inter-process traffic, small enough to stream
 MAX_LINE_BYTES = 4 * 1024 * 1024  # one line: its claims and any templates, in hexadecimal
 
 # What one bad line can raise: it fails alone, with its reason, and the batch goes on. RecursionError
 # and OverflowError stay here so that no input, however deep or large, can stop the other lines.
 LINE_ERRORS = (ValueError, TypeError, KeyError, OverflowError, RecursionError)
+_RECORD_MEMBERS = frozenset({"claims", "templates", "birth_date"})
 
 
 class Issued(NamedTuple):
@@ -34,8 +37,12 @@ class Issued(NamedTuple):
     error: str | None
 
 
-def parse_line(line: str | bytes) -> tuple[dict[str, Any], dict[str, bytes] | None]:
-    """A line is the claims object, or {"claims": {...}, "templates": {modality: hex}}."""
+def parse_line(line: str | bytes) -> tuple[dict[str, Any], dict[str, bytes] | None, Any]:
+    """A line is the claims object, or {"claims": {...}, "templates": {modality: hex}, "birth_date": ...}.
+
+    ``birth_date`` (optional) is the holder's, from the issuer's records, for the eligibility
+    policy's age rule (spec 9.5); it is not put in the credential.
+    """
     content = line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n")
     if len(content) > MAX_LINE_BYTES:
         raise ValueError(f"line longer than {MAX_LINE_BYTES:,} bytes")
@@ -43,22 +50,22 @@ def parse_line(line: str | bytes) -> tuple[dict[str, Any], dict[str, bytes] | No
     if not isinstance(record, dict):
         raise ValueError("each line is a JSON object")
     if "claims" not in record:
-        return record, None
-    if set(record) - {"claims", "templates"}:
-        raise ValueError(f"unexpected members {sorted(set(record) - {'claims', 'templates'})} beside claims and templates")
+        return record, None, None
+    if set(record) - _RECORD_MEMBERS:
+        raise ValueError(f"unexpected members {sorted(set(record) - _RECORD_MEMBERS)} beside claims, templates and birth_date")
     templates = record.get("templates")
     if templates is None:
-        return record["claims"], None
+        return record["claims"], None, record.get("birth_date")
     if not isinstance(templates, dict) or not all(isinstance(t, str) for t in templates.values()):
         raise ValueError("templates is an object of modality to hexadecimal template")
-    return record["claims"], {m: bytes.fromhex(t) for m, t in templates.items()}
+    return record["claims"], {m: bytes.fromhex(t) for m, t in templates.items()}, record.get("birth_date")
 
 
-def issue_line(line: str | bytes, key: PrivateKey) -> tuple[str, str]:
-    """The ``cti`` and credential text for one input line."""
-    claims, templates = parse_line(line)
+def issue_line(line: str | bytes, key: PrivateKey, policy: PolicyArg = DEFAULT_POLICY) -> tuple[str, str]:
+    """The ``cti`` and credential text for one input line, if the holder is eligible under ``policy``."""
+    claims, templates, birth_date = parse_line(line)
     completed = complete(claims, templates)
-    return completed["cti"], issue(completed, key)
+    return completed["cti"], issue(completed, key, policy=policy, birth_date=birth_date)
 
 
 def _reason(err: Exception) -> str:
@@ -70,9 +77,10 @@ def _reason(err: Exception) -> str:
     return str(err) or type(err).__name__
 
 
-def _init(pem: bytes) -> None:
-    global _KEY
+def _init(pem: bytes, phase: str | None) -> None:
+    global _KEY, _POLICY
     _KEY = load_private_key(pem)
+    _POLICY = None if phase is None else PHASES[phase]
 
 
 def _issue_chunk(lines: list[tuple[int, str | bytes]]) -> list[Issued]:
@@ -81,7 +89,7 @@ def _issue_chunk(lines: list[tuple[int, str | bytes]]) -> list[Issued]:
     out: list[Issued] = []
     for number, line in lines:
         try:
-            cti, text = issue_line(line, _KEY)
+            cti, text = issue_line(line, _KEY, _POLICY)
             out.append(Issued(number, cti, text, None))
         except LINE_ERRORS as err:
             out.append(Issued(number, None, None, _reason(err)))
@@ -106,8 +114,14 @@ def issue_lines(
     *,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    phase: str | None = "first",
 ) -> Iterator[Issued]:
-    """One ``Issued`` for each non-blank line (numbered from 1, blank lines counted), in input order."""
+    """One ``Issued`` for each non-blank line (numbered from 1, blank lines counted), in input order.
+
+    ``phase`` names the eligibility tables applied (``eligibility.PHASES``, spec 9.5), None for none.
+    """
+    if phase is not None and phase not in PHASES:
+        raise ValueError(f"phase {phase!r} is not one of {sorted(PHASES)} or None")
     jobs = jobs or os.cpu_count() or 1
     pem = private_key_to_pem(key)
     pending: deque[Future[list[Issued]]] = deque()
@@ -122,7 +136,7 @@ def issue_lines(
                 progress(done)
             yield from results
 
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(pem,)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(pem, phase)) as pool:
         # A bounded window of chunks in flight keeps memory flat however long the input is.
         for chunk in _chunks(lines):
             pending.append(pool.submit(_issue_chunk, chunk))

@@ -153,6 +153,13 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 # --- issue ----------------------------------------------------------------------------------------
 
 
+def _policy(name: str) -> Any:
+    """The eligibility tables of a phase (spec 9.5), or None for --policy none."""
+    from .eligibility import PHASES
+
+    return None if name == "none" else PHASES[name]
+
+
 def cmd_issue(args: argparse.Namespace) -> int:
     from . import jsonload
     from .batch import LINE_ERRORS
@@ -168,9 +175,9 @@ def cmd_issue(args: argparse.Namespace) -> int:
     templates = _templates(args.template)
     try:
         claims = jsonload.load(common.read_file(args.claims, common.MAX_JSON_BYTES, "claims"))
-        text = issue(claims, key, templates=templates)
+        text = issue(claims, key, templates=templates, policy=_policy(args.policy), birth_date=args.birth_date)
     except LINE_ERRORS as err:
-        raise UsageError(f"{args.claims}: {err}") from None
+        raise UsageError(f"{args.claims}: {err}") from None  # err names the field
     common.write_output(text, args.out)
     return EXIT_OK
 
@@ -331,6 +338,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--failures", metavar="FILE", help="--batch: write failed lines here as JSON Lines (default: standard error)")
     p.add_argument("--jobs", type=_bounded_int(1, cli_batch.MAX_JOBS), help="worker processes for --batch (default: one per core)")
     p.add_argument("--quiet", action="store_true", help="no progress bar for --batch (drawn only on a terminal)")
+    p.add_argument(
+        "--policy", choices=["first", "non-permanent", "none"], default="first",
+        help="eligibility tables of the issuer's region (spec 9.5): first phase (default), non-permanent phase, or none",
+    )
+    p.add_argument(
+        "--birth-date", metavar="YYYY-MM-DD",
+        help="the holder's date of birth from the issuer's records, for the age rule; not put in the credential "
+        "(--batch: a line's \"birth_date\" member)",
+    )
     p.set_defaults(run=cmd_issue)
 
     p = sub.add_parser("verify", help="verify credential text, a text file or a QR image")

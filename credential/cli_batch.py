@@ -20,10 +20,11 @@ MAX_JOBS = 64  # worker processes: more only queue for the same cores
 
 HELP = """\
 with --batch, CLAIMS is JSON Lines (or - for standard input): each line is a claims object, or
-{"claims": {...}, "templates": {"face": HEX, "fingerprint": HEX}} to bind reference templates
-(--template is refused with --batch). Each issued credential is one output line,
-{"line": N, "cti": HEX, "text": "XC1:..."}, N being its input line (counted from 1, blank lines
-included). A line that fails is reported with its number and reason, on standard error or with
+{"claims": {...}, "templates": {"face": HEX, "fingerprint": HEX}, "birth_date": "YYYY-MM-DD"} to
+bind reference templates and give the holder's birth date for the eligibility policy's age rule
+(--template and --birth-date are refused with --batch; --policy applies to every line). Each issued
+credential is one output line, {"line": N, "cti": HEX, "text": "XC1:..."}, N being its input line
+(counted from 1, blank lines included). A line that fails is reported with its number and reason, on standard error or with
 --failures FILE as {"line": N, "error": REASON} lines; the other lines are still issued. Exit 0 when
 every line was issued, 2 when some were not."""
 
@@ -106,6 +107,8 @@ def issue_batch(args: argparse.Namespace, key: Any) -> int:
     if args.template:
         raise UsageError("--template binds templates to one credential; in --batch give them on each line: "
                          '{"claims": {...}, "templates": {"face": "HEX"}}')
+    if args.birth_date is not None:
+        raise UsageError('--birth-date is one holder\'s; in --batch give it on each line: {"claims": {...}, "birth_date": "YYYY-MM-DD"}')
     try:
         source = contextlib.nullcontext(sys.stdin.buffer) if args.claims == "-" else open(args.claims, "rb")
     except OSError as err:
@@ -121,7 +124,8 @@ def _issue_batch(args: argparse.Namespace, key: Any, source: BinaryIO) -> int:
     issued = failed = 0
     with _failure_report(args.failures) as report, common.output_stream(args.out) as out:
         lines = bounded_lines(source, MAX_LINE_BYTES)
-        for result in issue_lines(lines, key, jobs=args.jobs, progress=progress):
+        phase = None if args.policy == "none" else args.policy  # eligibility tables, spec 9.5
+        for result in issue_lines(lines, key, jobs=args.jobs, progress=progress, phase=phase):
             if result.error is None:
                 issued += 1
                 out.write(json.dumps({"line": result.line, "cti": result.cti, "text": result.text}) + "\n")

@@ -94,7 +94,7 @@ def templates_to_encrypt(specs: list[str]) -> dict[str, Any]:
 def cmd_issue_encrypted(args: argparse.Namespace) -> int:
     from . import cli_common as common, jsonload
     from .batch import LINE_ERRORS
-    from .cli import _private_key
+    from .cli import _policy, _private_key
     from .issue import issue
     from .templates import load_recipient_key
 
@@ -107,7 +107,15 @@ def cmd_issue_encrypted(args: argparse.Namespace) -> int:
     templates = templates_to_encrypt(args.template)
     try:
         claims = jsonload.load(common.read_file(args.claims, common.MAX_JSON_BYTES, "claims"))
-        text = issue(claims, key, templates=templates or None, recipients=recipients, padded_size=args.padded_size)
+        text = issue(
+            claims,
+            key,
+            templates=templates or None,
+            recipients=recipients,
+            padded_size=args.padded_size,
+            policy=_policy(args.policy),
+            birth_date=args.birth_date,
+        )
     except LINE_ERRORS as err:
         raise UsageError(f"{args.claims}: {err}") from None
     common.write_output(text, args.out)

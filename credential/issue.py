@@ -7,12 +7,12 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Union
 
-from . import biometric, cbor, claims as model, cose, limits, templates as sealing, text as textlayer
+from . import biometric, cbor, claims as model, cose, eligibility, limits, templates as sealing, text as textlayer
+from .issuer_input import normalize
 from .keys import PrivateKey, algorithm_for, kid_of
 
-TemplateInput = Mapping[str, Union[bytes, sealing.Template]]
-
 CTI_BYTES = 8
+TemplateInput = Mapping[str, Union[bytes, sealing.Template]]
 
 
 def _template_bytes(templates: TemplateInput) -> dict[str, bytes]:
@@ -21,22 +21,31 @@ def _template_bytes(templates: TemplateInput) -> dict[str, bytes]:
     return {m: t.data if isinstance(t, sealing.Template) else t for m, t in templates.items()}
 
 
-def complete(claims: Mapping[str, Any], templates: TemplateInput | None = None) -> dict[str, Any]:
-    """Fill what an issuer may leave out: a random ``cti``, ``iat`` now, and the biometric binding."""
-    if not isinstance(claims, Mapping):
-        raise TypeError("claims are a mapping in the JSON view (see spec section 3)")
-    out = dict(claims)
+def complete_claims(claims: Mapping[str, Any], templates: TemplateInput | None = None) -> dict[str, Any]:
+    """The claims exactly as ``issue`` will sign them, in the JSON view (spec 9.1 steps 1 to 4).
+
+    Values given in another accepted form are put in the view's form (``issuer_input``); then what an
+    issuer may leave out is filled in: a random ``cti``, ``iat`` now, and ``xc.biometrics`` bound to
+    ``templates``. An issuer calls this to learn the ``cti`` (to record it, or revoke it later) before
+    it issues, without decoding the text: ``issue(complete_claims(c, t), key)`` is ``issue(c, key,
+    templates=t)`` whenever ``c`` has its ``cti`` and ``iat``. The result is not checked yet; ``issue``
+    checks it.
+    """
+    out = normalize(claims)
     out.setdefault("cti", os.urandom(CTI_BYTES).hex())
     out.setdefault("iat", int(time.time()))
     if templates is not None:
         xc = dict(out.get("xc", {}))
         if "biometrics" in xc:
-            raise ValueError("give either templates or xc.biometrics, not both")
+            raise ValueError("xc.biometrics: give either templates or xc.biometrics, not both")
         if not isinstance(out["cti"], str):
             raise ValueError("cti: expected lowercase hexadecimal text")
         xc["biometrics"] = biometric.bind(_template_bytes(templates), bytes.fromhex(out["cti"]))
         out["xc"] = xc
     return out
+
+
+complete = complete_claims
 
 
 def issue(
@@ -47,6 +56,8 @@ def issue(
     recipients: Iterable[sealing.RecipientPublicKey] | None = None,
     padded_size: int | None = None,
     deflate: bool | None = None,
+    policy: eligibility.PolicyArg = eligibility.DEFAULT_POLICY,
+    birth_date: Any = None,
 ) -> str:
     """Sign the claims and return the credential text.
 
@@ -56,25 +67,22 @@ def issue(
     then fixes the padded plaintext length (a multiple of 64), which an issuer keeps the same for all
     its credentials so that the length tells nothing. ``deflate`` None follows the spec (compress only
     when shorter); True or False force it, for testing verifiers.
+    ``policy`` is the issuer's eligibility policy (spec 9.5): by default the first-phase table of the
+    claims' issuer; a ``Policy``, another table by region, or None for no check. ``birth_date`` (a
+    date, or YYYY-MM-DD, YYYY-MM or YYYY text) is the holder's, from the issuer's records, for the
+    age rule; it is not put in the credential.
     """
     alg = algorithm_for(key)
     if not hasattr(key, "private_bytes"):
         raise TypeError("issuing needs a private key")
-    completed = complete(claims, templates)
+    completed = complete_claims(claims, templates)
     if recipients is not None:
-        if templates is None:
-            raise ValueError("recipients without templates: there is nothing to encrypt")
-        xc = dict(completed["xc"])
-        if "templates" in xc:
-            raise ValueError("give either recipients or xc.templates, not both")
-        if not isinstance(completed["cti"], str):
-            raise ValueError("cti: expected lowercase hexadecimal text")
-        sealed = sealing.seal(templates, recipients, bytes.fromhex(completed["cti"]), padded_size)  # type: ignore[arg-type]
-        xc["templates"] = sealed.hex()
-        completed["xc"] = xc
+        completed = _with_encrypted_templates(completed, templates, recipients, padded_size)
     elif padded_size is not None:
         raise ValueError("padded_size without recipients: nothing is encrypted")
-    payload = cbor.encode(model.to_cbor(completed))
+    cbor_claims = model.to_cbor(completed)
+    eligibility.apply(policy, completed, birth_date)
+    payload = cbor.encode(cbor_claims)
     try:
         cbor.decode(payload)  # extensions may nest or count past the limits every verifier enforces
     except cbor.CBORError as err:
@@ -85,3 +93,19 @@ def issue(
     if len(text) > limits.MAX_TEXT_CHARS:
         raise ValueError(f"credential of {len(text)} characters exceeds the limit of {limits.MAX_TEXT_CHARS}")
     return text
+
+
+def _with_encrypted_templates(
+    completed: dict[str, Any], templates: TemplateInput | None, recipients: Iterable[sealing.RecipientPublicKey], padded_size: int | None
+) -> dict[str, Any]:
+    """Spec 9.1 step 4a: the templates encrypted to the recipients, with this credential's cti."""
+    if templates is None:
+        raise ValueError("recipients without templates: there is nothing to encrypt")
+    xc = dict(completed["xc"])
+    if "templates" in xc:
+        raise ValueError("xc.templates: give either recipients or xc.templates, not both")
+    if not isinstance(completed["cti"], str):
+        raise ValueError("cti: expected lowercase hexadecimal text")
+    sealed = sealing.seal(templates, recipients, bytes.fromhex(completed["cti"]), padded_size)  # type: ignore[arg-type]
+    xc["templates"] = sealed.hex()
+    return {**completed, "xc": xc}

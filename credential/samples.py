@@ -14,6 +14,11 @@ TEMPLATES = {
 }
 
 
+# The sample holder's date of birth, from the issuer's records: the age rule of the eligibility
+# policy (spec 9.5) needs it even for the minimal profile, which does not carry it.
+BIRTH_DATE = "1990-05-17"
+
+
 def minimal(issuer: str = "HK") -> dict[str, Any]:
     """What a gate needs and no more: a Hong Kong permanent resident enrolled for Macau's e-Channel."""
     return {
@@ -41,7 +46,7 @@ def full(issuer: str = "HK") -> dict[str, Any]:
         family_name="CHAN",
         given_name="TAI MAN",
         name_zh="陳大文",
-        birth_date="1990-05-17",
+        birth_date=BIRTH_DATE,
     )
     return claims
 

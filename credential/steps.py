@@ -67,6 +67,14 @@ STEPS: tuple[Step, ...] = (
     Step("17", "now + skew >= start of validity", (E.NOT_YET_VALID,), ("9.3",)),
     Step("18", "now - skew < exp", (E.EXPIRED,), ("9.3",)),
     Step("19", "cti not on the deny-list", (E.REVOKED,), (), ("revocation",), always=False),
+    Step(
+        "19a",
+        "the status list entry the credential names is 0, in a held list that is valid and fresh",
+        (E.NO_STATUS, E.STATUS_UNAVAILABLE, E.STATUS_LIST_INVALID, E.STATUS_STALE, E.STATUS_INDEX, E.REVOKED, E.SUSPENDED),
+        ("8A.5",),
+        ("status",),
+        always=False,
+    ),
     Step("20", "destination, channel, enrolment expiry and limit of stay", (E.NOT_ENTITLED,), ("9.3",), ("destination", "channel")),
     Step("21", "the credential binds the gate's reference templates", (E.BIOMETRIC_MISMATCH,), ("8.2",), ("biometrics",), always=False),
     Step(

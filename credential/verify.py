@@ -8,6 +8,7 @@ traveller. ``Verifier.verify`` runs the steps of spec 9.2 in order; each step ha
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from . import biometric, cbor, claims as model, cose, templates as sealing, text as textlayer
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID, KeySet, TrustedKey, region_codes
+from .status_cache import StatusCache
+from .status_list import REVOKED, SUSPENDED, StatusList, read_token
 
 DEFAULT_SKEW = 300  # seconds; see spec section 9.3 for why five minutes
 MAX_SKEW = 86400  # a day: more than that is a broken clock, not skew (spec 9.3)
@@ -32,7 +35,13 @@ Clock = Union[_dt.datetime, int, float]
 _CTI = re.compile("(?:[0-9a-f]{2}){8,16}")
 
 # The optional checks, in the order of the procedure. A result names each as checked or skipped.
-OPTIONAL_CHECKS = ("revocation", "destination", "channel", "biometrics", "templates")
+OPTIONAL_CHECKS = ("revocation", "status", "destination", "channel", "biometrics", "templates")
+
+DEFAULT_STATUS_MAX_AGE = 86400  # seconds; see spec 8A.5 for why a day
+MAX_STATUS_AGE = 30 * 86400  # a month: older revocation data is not revocation data (spec 8A.5)
+# What a set entry of a status list means at step 19a; 0 is valid, 3 is undefined (spec 8A.3).
+_STATUS_CODES = {REVOKED: ErrorCode.REVOKED, SUSPENDED: ErrorCode.SUSPENDED}
+status_log = logging.getLogger("credential.status")
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,9 @@ class Verifier:
     ``trust``: the trusted keys (a ``KeySet`` or an iterable of ``TrustedKey``). ``destination``: this
     gate's own region code. ``channel``: this gate's clearance channel. ``skew``: the clock-skew
     allowance in seconds (9.3). ``revoked``: a deny-list of ``cti`` values (bytes or hex text).
+    ``status``: the gate's ``StatusCache`` of status lists (step 19a), with ``status_max_age`` (seconds
+    since a list's ``iat``, default a day) and ``status_grace`` (seconds a stale list is still used,
+    with a logged warning; default 0), both only with ``status``.
     ``decryption_keys``: this gate's X25519 or P-256 private keys for the encrypted templates (8.5).
     ``require_templates``: modality names whose encrypted templates a credential must carry here.
     A check whose configuration is None is skipped, and the result says so.
@@ -159,9 +171,16 @@ class Verifier:
     channel: str | None = None
     skew: int = DEFAULT_SKEW
     revoked: frozenset[bytes] | None = None
+    status: StatusCache | None = None
+    status_max_age: int | None = None
+    status_grace: int | None = None
     decryption_keys: sealing.DecryptionKeys | None = None
     require_templates: frozenset[str] | None = None
     _optional: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
+    # Each held list checked once against this configuration's trust: (issuer, list) -> (digest, result).
+    _status_checked: dict[tuple[str, str], tuple[bytes, StatusList | VerificationError]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trust", _trust(self.trust))
@@ -174,15 +193,35 @@ class Verifier:
         if not 0 <= self.skew <= MAX_SKEW:
             raise ValueError(f"skew {self.skew} is outside 0..{MAX_SKEW} seconds")
         object.__setattr__(self, "revoked", _revoked(self.revoked))
+        self._check_status_configuration()
         object.__setattr__(self, "decryption_keys", _decryption_keys(self.decryption_keys))
         object.__setattr__(self, "require_templates", _required(self.require_templates, self.decryption_keys))
         configured = {
             "revocation": self.revoked is not None,
+            "status": self.status is not None,
             "destination": self.destination is not None,
             "channel": self.channel is not None,
             "templates": self.decryption_keys is not None,
         }
         object.__setattr__(self, "_optional", tuple(configured.items()))
+
+    def _check_status_configuration(self) -> None:
+        if self.status is None:
+            for name in ("status_max_age", "status_grace"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name} is given without status lists (status): it would configure nothing")
+            return
+        if not isinstance(self.status, StatusCache):
+            raise TypeError(f"status is a StatusCache of the gate's status lists, not {type(self.status).__name__}")
+        defaults = {"status_max_age": (DEFAULT_STATUS_MAX_AGE, 1), "status_grace": (0, 0)}
+        for name, (default, low) in defaults.items():
+            value = getattr(self, name)
+            if value is None:
+                object.__setattr__(self, name, default)
+            elif isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} is a whole number of seconds")
+            elif not low <= value <= MAX_STATUS_AGE:
+                raise ValueError(f"{name} {value} is outside {low}..{MAX_STATUS_AGE} seconds")
 
     def verify(self, data: str | bytes, *, now: Clock, templates: Mapping[str, bytes] | None = None) -> VerifiedCredential:
         """Run the procedure of spec 9.2; return the verified credential or raise VerificationError.
@@ -227,14 +266,18 @@ class Verifier:
         # Steps 17 and 18: validity period (9.3).
         start = claims.get("nbf", claims["iat"])
         if seconds + self.skew < start:
-            raise VerificationError(ErrorCode.NOT_YET_VALID, f"valid from {start}, now is {seconds} (skew {self.skew} s)")
+            raise VerificationError(ErrorCode.NOT_YET_VALID, f"valid from {iso_time(start)}, now is {iso_time(seconds)} (skew {self.skew} s)")
         if seconds - self.skew >= claims["exp"]:
-            raise VerificationError(ErrorCode.EXPIRED, f"expired at {claims['exp']}, now is {seconds} (skew {self.skew} s)")
+            raise VerificationError(ErrorCode.EXPIRED, f"expired at {iso_time(claims['exp'])}, now is {iso_time(seconds)} (skew {self.skew} s)")
 
         # Step 19: revocation.
         cti = bytes.fromhex(claims["cti"])
         if self.revoked is not None and cti in self.revoked:
             raise VerificationError(ErrorCode.REVOKED, f"credential {claims['cti']} is revoked")
+
+        # Step 19a: the status list the credential names (spec 8A.5).
+        if self.status is not None:
+            self._check_status(claims, issuer, seconds)
 
         # Step 20: entitlement at this gate today.
         xc = claims["xc"]
@@ -285,6 +328,75 @@ class Verifier:
         if missing:
             raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(missing)} templates; the credential carries {', '.join(sorted(opened))}", step="21a")
         return opened
+
+    def _held_list(self, issuer: str, list_id: str) -> StatusList:
+        """The list held under this name, checked against this configuration's trust once per token."""
+        assert self.status is not None
+        name = f"{issuer}/{list_id}"
+        digest = self.status.digest(issuer, list_id)
+        memo = self._status_checked.get((issuer, list_id))
+        if digest is not None and (memo is None or memo[0] != digest):
+            held = self.status.get(issuer, list_id)
+            if held is not None:  # else removed since the digest was read
+                result: StatusList | VerificationError
+                try:
+                    result = read_token(held.token, self.trust)
+                except VerificationError as err:
+                    result = err  # remembered too, so a bad token costs its check once, not once per traveller
+                memo = self._status_checked[(issuer, list_id)] = (held.digest, result)
+            digest = None if held is None else held.digest
+        if digest is None or memo is None:
+            raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
+        if isinstance(memo[1], VerificationError):
+            raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name}: {memo[1].detail}")
+        return memo[1]
+
+    def _check_status(self, claims: Mapping[str, Any], issuer: str, seconds: int) -> None:
+        """Step 19a after its first two checks: the held list, its freshness, the entry (spec 8A.5)."""
+        reference = claims["xc"].get("status")
+        if reference is None:
+            raise _status_error(ErrorCode.NO_STATUS, "the credential names no status list, and this gate requires one")
+        list_id, index = reference["list"], reference["index"]
+        held = self._held_list(issuer, list_id)
+        name = f"{issuer}/{list_id}"
+        if held.issuer != issuer or held.list_id != list_id:
+            raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"the list held as {name} is {held.issuer}/{held.list_id}")
+        if held.issued_at > seconds + self.skew:
+            raise _status_error(
+                ErrorCode.STATUS_LIST_INVALID, f"status list {name} is issued at {held.issued_at}, after now {seconds} (skew {self.skew} s)"
+            )
+        assert self.status_max_age is not None and self.status_grace is not None
+        # How far past each freshness bound the list is (positive: stale); the grace covers both.
+        late = max(seconds - held.issued_at - self.status_max_age, seconds - self.skew - held.expires + 1)
+        if late > self.status_grace:
+            raise _status_error(
+                ErrorCode.STATUS_STALE,
+                f"status list {name} issued at {held.issued_at}, expiring at {held.expires}, is too old at {seconds} "
+                f"(maximum age {self.status_max_age} s, skew {self.skew} s, grace {self.status_grace} s)",
+            )
+        if late > 0:
+            status_log.warning(
+                "status list %s is stale by %d s (issued at %d, expires at %d); used within the grace of %d s",
+                name, late, held.issued_at, held.expires, self.status_grace,
+            )
+        if index >= held.size:
+            raise _status_error(ErrorCode.STATUS_INDEX, f"index {index} is outside status list {name} of {held.size} entries")
+        value = held.status(index)
+        if value:
+            code = _STATUS_CODES.get(value)
+            if code is None:
+                raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name} has the undefined value {value} at {index}")
+            raise _status_error(code, f"credential {claims['cti']} is {code.value.lower()} in status list {name}")
+
+
+def _status_error(code: ErrorCode, detail: str) -> VerificationError:
+    """A failure of step 19a, named as such: REVOKED alone would point to the deny-list (step 19)."""
+    return VerificationError(code, detail, step="19a")
+
+
+def iso_time(seconds: int) -> str:
+    """Epoch seconds as ISO 8601 in UTC, as people read times in error details: 2027-01-01T00:00:00Z."""
+    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _today(seconds: int) -> str:

@@ -139,7 +139,7 @@ def deflated(raw: bytes) -> str:
 
 def issued(c: dict[str, Any], key_name: str = "hk-ed25519", templates: str | None = "enrolled", deflate: bool | None = None) -> Case:
     """A case made by the public issue(), carrying everything needed to reproduce it byte for byte."""
-    text = credential.issue(c, KEYS[key_name], templates=TEMPLATE_SETS[templates] if templates else None, deflate=deflate)
+    text = credential.issue(c, KEYS[key_name], templates=TEMPLATE_SETS[templates] if templates else None, deflate=deflate, policy=None)
     issuance = {"key": key_name, "claims": c, "templates": templates, "deflate": deflate}
     return Case("", [], text, issuance=issuance)
 

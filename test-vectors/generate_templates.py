@@ -111,7 +111,7 @@ def issued(label: str, template_set: str, recipients: list[str], padded_size: in
     with_templates = copy.deepcopy(claims)
     with_templates["xc"]["templates"] = sealed.hex()
     bound = TEMPLATE_SETS[bound_set or template_set]
-    text = credential.issue(with_templates, core.KEYS["hk-ed25519"], templates=bound)
+    text = credential.issue(with_templates, core.KEYS["hk-ed25519"], templates=bound, policy=None)
     padded = sealing._pad(cbor.encode(sealing._template_items(templates)), padded_size)
     issuance = {
         "key": "hk-ed25519",

@@ -124,7 +124,7 @@ def test_issue_batch_links_each_output_to_its_input_line(workdir: Path) -> None:
     for i in range(5):
         claims = samples.minimal()
         claims["cti"] = f"{i:016x}"
-        lines.append(json.dumps({"claims": claims, "templates": {m: t.hex() for m, t in samples.TEMPLATES.items()}}))
+        lines.append(json.dumps({"claims": claims, "templates": {m: t.hex() for m, t in samples.TEMPLATES.items()}, "birth_date": samples.BIRTH_DATE}))
     lines.insert(2, '{"iss": "HK"}')
     lines.insert(4, "")  # blank lines are skipped but counted, so numbers match an editor's
     lines.insert(5, "[" * 100_000 + "]" * 100_000)  # too deep: fails alone, the chunk's other lines survive
@@ -145,7 +145,7 @@ def test_issue_batch_links_each_output_to_its_input_line(workdir: Path) -> None:
 
 
 def test_issue_batch_reports_failures_on_stderr_and_reads_stdin(workdir: Path) -> None:
-    good = json.dumps({"claims": samples.minimal(), "templates": {m: t.hex() for m, t in samples.TEMPLATES.items()}})
+    good = json.dumps({"claims": samples.minimal(), "templates": {m: t.hex() for m, t in samples.TEMPLATES.items()}, "birth_date": samples.BIRTH_DATE})
     result = run("issue", "--batch", "-", "--key", "hk.pem", "--jobs", "1", cwd=workdir, stdin=f"{good}\nnot json\n{good}\n")
     assert result.returncode == 2
     assert result.stderr.splitlines()[0].startswith("line 2: not JSON")

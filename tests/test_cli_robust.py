@@ -168,6 +168,8 @@ MISTAKES = [
     (["inspect", "cred.txt", "--key", "HK=garbage.pem"], EXIT_USAGE, "credential inspect: --key HK=garbage.pem"),
     (["serve", "--port", "70000"], EXIT_USAGE, "credential serve: --port 70000 is not a TCP port"),
     (["serve", "--destination", "MO"], EXIT_USAGE, "credential serve: the verifier's options need trusted keys"),
+    (["inspect", "cred.txt", "--key", "HK=rsa.pem"], EXIT_USAGE, "credential inspect: --key HK=rsa.pem: unsupported key type"),
+    (["serve", "--key", "HK=missing.pem"], EXIT_USAGE, "credential serve: --key missing.pem: No such file"),
     # demo
     (["demo", "--out", "cred.txt"], EXIT_USAGE, "credential demo: cannot write to cred.txt"),
     (["demo", "--out", "cred.txt/demo"], EXIT_USAGE, "credential demo: cannot write to cred.txt/demo"),
@@ -200,6 +202,7 @@ INJECTIONS = [
     ["verify", "hostile.txt", *K, "--now", NOW],
     ["decode", "hostile.txt"],
     ["inspect", "hostile.txt"],
+    ["inspect", "hostile.txt", "--json"],
     ["inspect", "hostile.txt", *K, "--now", NOW, "--json"],
     ["render", "hostile.txt", "--out", "x.png"],
     ["verify", NASTY, *K],

@@ -35,7 +35,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert run("keygen", "--recipient", "--out", "other.pem", cwd=path).returncode == 0
     issued = run(
         "issue", "claims.json", "--key", "hk.pem", "--template", "face:-1=face.bin", "--template", "fingerprint:1=fingers.bin",
-        "--recipient", "mo-gate.pub.pem", "--recipient", "hk-gate.pub.pem", "--padded-size", "448", "--out", "cred.txt", cwd=path,
+        "--recipient", "mo-gate.pub.pem", "--recipient", "hk-gate.pub.pem", "--padded-size", "448", "--birth-date", samples.BIRTH_DATE,
+        "--out", "cred.txt", cwd=path,
     )
     assert issued.returncode == 0, issued.stderr
     assert run("render", "cred.txt", "--out", "cred.png", cwd=path).returncode == 0

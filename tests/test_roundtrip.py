@@ -12,7 +12,7 @@ from credential import qr, samples
 @pytest.mark.parametrize("profile", [samples.minimal, samples.full])
 def test_png_round_trip(alg: str, profile) -> None:  # type: ignore[no-untyped-def]
     key = credential.generate_key(alg)
-    text = credential.issue(profile(), key, templates=samples.TEMPLATES)
+    text = credential.issue(profile(), key, templates=samples.TEMPLATES, birth_date=samples.BIRTH_DATE)
     scanned = qr.scan(qr.render(text, "png"))
     assert scanned == text
     verified = credential.verify(scanned, [credential.TrustedKey(key.public_key(), {"HK"})], now=samples.ISSUED_AT, destination="MO", templates=samples.TEMPLATES)

@@ -28,7 +28,7 @@ TEMPLATES = {
 
 def _issue(templates: Any = TEMPLATES, recipients: Any = (MO_GATE, HK_GATE), **options: Any) -> str:
     keys = [k.public_key() for k in recipients]
-    return credential.issue(samples.minimal(), SIGNER, templates=templates, recipients=keys, **options)
+    return credential.issue(samples.minimal(), SIGNER, templates=templates, recipients=keys, policy=None, **options)
 
 
 TEXT = _issue()
@@ -135,7 +135,7 @@ def test_templates_that_do_not_match_the_binding_digests_are_refused() -> None:
 
 
 def test_required_but_absent() -> None:
-    plain = credential.issue(samples.minimal(), SIGNER, templates=samples.TEMPLATES)
+    plain = credential.issue(samples.minimal(), SIGNER, templates=samples.TEMPLATES, policy=None)
     assert _code(plain, decryption_keys=[MO_GATE], require_templates={"face"}) == "TEMPLATES_REQUIRED"
     face_only = _issue(templates={"face": TEMPLATES["face"]})
     assert _code(face_only, decryption_keys=[MO_GATE], require_templates={"fingerprint"}) == "TEMPLATES_REQUIRED"
@@ -303,21 +303,21 @@ def test_configuration_mistakes_fail_when_the_verifier_is_built() -> None:
 def test_issuer_mistakes_are_refused() -> None:
     recipients = [MO_GATE.public_key()]
     with pytest.raises(ValueError, match="nothing to encrypt"):
-        credential.issue(samples.minimal(), SIGNER, recipients=recipients)
+        credential.issue(samples.minimal(), SIGNER, recipients=recipients, policy=None)
     with pytest.raises(TypeError, match="Template"):
-        credential.issue(samples.minimal(), SIGNER, templates=samples.TEMPLATES, recipients=recipients)
+        credential.issue(samples.minimal(), SIGNER, templates=samples.TEMPLATES, recipients=recipients, policy=None)
     with pytest.raises(ValueError, match="multiple of 64"):
         _issue(padded_size=400)
     with pytest.raises(ValueError, match="multiple of 64"):
         _issue(padded_size=128)
     with pytest.raises(ValueError, match="without recipients"):
-        credential.issue(samples.minimal(), SIGNER, templates=TEMPLATES, padded_size=448)
+        credential.issue(samples.minimal(), SIGNER, templates=TEMPLATES, padded_size=448, policy=None)
     with pytest.raises(ValueError, match="more than 4"):
         _issue(recipients=[credential.generate_decryption_key() for _ in range(5)])
     with pytest.raises(ValueError, match="named twice"):
         _issue(recipients=[MO_GATE, MO_GATE])
     with pytest.raises(TypeError, match="X25519 or P-256"):
-        credential.issue(samples.minimal(), SIGNER, templates=TEMPLATES, recipients=[SIGNER.public_key()])
+        credential.issue(samples.minimal(), SIGNER, templates=TEMPLATES, recipients=[SIGNER.public_key()], policy=None)
     with pytest.raises(ValueError, match="is for fingerprint"):
         _issue(templates={"face": Template(1, b"x")})
     with pytest.raises(ValueError, match="neither registered"):

@@ -52,8 +52,8 @@ def test_every_flag_is_explained() -> None:
 
 
 def test_every_error_code_has_a_vector() -> None:
-    counts = negative_counts()
-    missing = [code.value for code in credential.ErrorCode if counts.get(code.value, 0) == 0]
+    counts = negative_counts()  # in the core file or in a feature's own
+    missing = [code.value for code in credential.ErrorCode if code.value not in counts]
     assert not missing, f"codes without a negative vector: {missing}"
 
 
@@ -79,8 +79,8 @@ def test_issuance_is_byte_exact(vector: Vector) -> None:
     issuance = vector["issuance"]
     key = credential.load_private_key(document()["keys"][issuance["key"]]["privateKeyPem"])
     text = credential.issue(
-        issuance["claims"], key, templates=vector.templates(issuance["templates"]), deflate=issuance["deflate"]
-    )
+        issuance["claims"], key, templates=vector.templates(issuance["templates"]), deflate=issuance["deflate"], policy=None
+    )  # issuance vectors test the encoding; eligibility is each authority's own (spec 9.5)
     assert text == vector["text"]
 
 

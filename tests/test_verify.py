@@ -11,7 +11,7 @@ from credential import samples
 from credential.errors import ErrorCode
 
 KEY = credential.generate_key()
-TEXT = credential.issue(samples.minimal(), KEY, templates=samples.TEMPLATES)
+TEXT = credential.issue(samples.minimal(), KEY, templates=samples.TEMPLATES, birth_date=samples.BIRTH_DATE)
 NOW = samples.ISSUED_AT + 60
 TRUST = [credential.TrustedKey(KEY.public_key(), {"HK"})]
 
@@ -74,7 +74,7 @@ REGION_TIME = dt.timezone(dt.timedelta(hours=8))  # Hong Kong and Macau, no dayl
 def test_dates_end_at_midnight_in_the_regions_not_utc() -> None:
     claims = samples.minimal()
     claims["xc"]["enrolment_expiry"] = "2027-03-31"
-    text = credential.issue(claims, KEY, templates=samples.TEMPLATES)
+    text = credential.issue(claims, KEY, templates=samples.TEMPLATES, birth_date=samples.BIRTH_DATE)
     end = dt.datetime(2027, 4, 1, tzinfo=REGION_TIME)
     assert end == dt.datetime(2027, 3, 31, 16, tzinfo=dt.timezone.utc)
     assert credential.verify(text, TRUST, now=end - dt.timedelta(seconds=1))
@@ -85,7 +85,7 @@ def test_dates_end_at_midnight_in_the_regions_not_utc() -> None:
 def test_limit_of_stay_ends_at_local_midnight() -> None:
     claims = samples.minimal()
     claims["xc"].update(residency="non-permanent", stay_limit="2027-12-31", symbols=["C"])
-    text = credential.issue(claims, KEY, templates=samples.TEMPLATES)
+    text = credential.issue(claims, KEY, templates=samples.TEMPLATES, birth_date=samples.BIRTH_DATE, policy=credential.NON_PERMANENT_PHASE)
     end = dt.datetime(2028, 1, 1, tzinfo=REGION_TIME)
     assert credential.verify(text, TRUST, now=end - dt.timedelta(seconds=1))
     with pytest.raises(credential.VerificationError, match="stay_limit 2027-12-31 has passed") as caught:
@@ -116,20 +116,20 @@ def test_decode_trusts_nothing_but_shows_everything() -> None:
 
 
 def test_issue_forces_or_skips_deflate_on_request() -> None:
-    forced = credential.issue(samples.minimal(), KEY, templates=samples.TEMPLATES, deflate=True)
+    forced = credential.issue(samples.minimal(), KEY, templates=samples.TEMPLATES, deflate=True, birth_date=samples.BIRTH_DATE)
     assert forced.startswith("XC1Z:") and credential.decode(forced).deflated is not None
     assert credential.verify(forced, TRUST, now=NOW).claims == credential.verify(TEXT, TRUST, now=NOW).claims
 
 
 def test_issue_rejects_bad_input_as_caller_mistakes() -> None:
     with pytest.raises(TypeError):
-        credential.issue(samples.minimal(), KEY.public_key(), templates=samples.TEMPLATES)  # type: ignore[arg-type]
+        credential.issue(samples.minimal(), KEY.public_key(), templates=samples.TEMPLATES, birth_date=samples.BIRTH_DATE)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="either templates or xc.biometrics"):
         claims = samples.minimal()
         claims["xc"]["biometrics"] = {"face": "00" * 16}
-        credential.issue(claims, KEY, templates=samples.TEMPLATES)
+        credential.issue(claims, KEY, templates=samples.TEMPLATES, birth_date=samples.BIRTH_DATE)
     with pytest.raises(ValueError, match="missing required field biometrics"):
-        credential.issue(samples.minimal(), KEY)
+        credential.issue(samples.minimal(), KEY, birth_date=samples.BIRTH_DATE)
 
 
 def test_channel_of_the_gate() -> None:
@@ -147,7 +147,7 @@ def test_issuer_refuses_claims_beyond_the_verifier_limits() -> None:
     # Seven arrays deep is fine alone, but under the claims map and the XC map it is nine levels.
     claims["xc"]["extensions"] = {"25": "81" * 7 + "01"}
     with pytest.raises(ValueError, match="limits"):
-        credential.issue(claims, KEY, templates=samples.TEMPLATES)
+        credential.issue(claims, KEY, templates=samples.TEMPLATES, birth_date=samples.BIRTH_DATE)
 
 
 def test_configuration_is_checked_before_any_credential_is_read() -> None:
@@ -199,7 +199,10 @@ def test_result_says_which_optional_checks_ran() -> None:
     bare = credential.verify(TEXT, TRUST, now=NOW)
     assert bare.checked == () and bare.skipped == credential.OPTIONAL_CHECKS
     full = credential.verify(TEXT, TRUST, now=NOW, destination="MO", channel="e-channel", revoked=(), templates=samples.TEMPLATES)
-    assert full.checked == tuple(c for c in credential.OPTIONAL_CHECKS if c != "templates") and full.skipped == ("templates",)
+    # TEXT names no status list, so it is checked everywhere but at a gate with status lists (tests/test_status.py);
+    # it carries no encrypted templates, so step 21a is skipped.
+    assert full.checked == tuple(c for c in credential.OPTIONAL_CHECKS if c not in ("status", "templates"))
+    assert full.skipped == ("status", "templates")
     some = credential.verify(TEXT, TRUST, now=NOW, destination="MO")
     assert some.checked == ("destination",) and "biometrics" in some.skipped
 
