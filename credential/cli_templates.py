@@ -6,15 +6,14 @@
     credential verify XC1:... --key HK=hk.pub.pem --decryption-key mo-gate.pem [--require-template face]
 
 A template to encrypt names its format (spec 8.5.3) after the modality: ``MODALITY:FORMAT=FILE``.
-``register`` adds the options to the parsers ``cli.parser`` made and routes a command that uses them
-here; without them each command runs as before.
+``register`` adds the options to the parsers ``cli.parser`` made. ``keygen --recipient`` and
+``issue --recipient`` are routed here (another key type; templates with formats); ``verify`` takes
+``verifier_options`` and ``result_view`` like the other optional checks.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     verify.add_argument("--require-template", action="append", default=[], metavar="MODALITY", help="refuse a credential without an encrypted template of this modality")
     _route(keygen, lambda a: a.recipient, cmd_keygen_recipient)
     _route(issue, lambda a: bool(a.recipient) or a.padded_size is not None, cmd_issue_encrypted)
-    _route(verify, lambda a: bool(a.decryption_key or a.require_template), cmd_verify_decrypting)
 
 
 def _route(parser: argparse.ArgumentParser, wanted: Callable[[argparse.Namespace], bool], run: Run) -> None:
@@ -122,46 +120,23 @@ def cmd_issue_encrypted(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify_decrypting(args: argparse.Namespace) -> int:
-    from . import cli_common as common
-    from .cli import _parse_now, _summary, _templates, _trusted_keys
-    from .keys import KeySet
+def verifier_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Verifier's template fields from ``verify``'s options; a key file mistake is a usage error."""
     from .templates import DecryptionKeys, load_decryption_key
-    from .verify import Verifier
 
-    # The gate's configuration first: a mistake in it is the operator's, found before any credential is read.
-    if not args.key:
-        raise UsageError("give at least one trusted public key with --key ISSUERS=FILE")
     keys = [_key_file(path, "--decryption-key", load_decryption_key) for path in args.decryption_key]
-    try:
-        verifier = Verifier(
-            KeySet(_trusted_keys(args.key)),
-            skew=args.skew,
-            destination=args.destination,
-            channel=args.channel,
-            decryption_keys=DecryptionKeys(keys) if keys else None,
-            require_templates=frozenset(args.require_template) if args.require_template else None,
-        )
-    except (ValueError, TypeError) as err:
-        raise UsageError(str(err)) from None
-    now, templates = _parse_now(args.now), _templates(args.template)
-    verified = verifier.verify(common.read_credential(args.credential), now=now, templates=templates)
-    decrypted = None
-    if verified.templates is not None:  # their size and format only: template bytes do not belong on a terminal
-        decrypted = {m: {"format": t.format, "bytes": len(t.data)} for m, t in verified.templates.items()}
-    view = {
-        "valid": True,
-        "issuer": verified.issuer,
-        "alg": verified.alg,
-        "kid": verified.kid.hex(),
-        "checked": verified.checked,
-        "skipped": verified.skipped,
-        "templates": decrypted,
-        "claims": verified.claims,
+    return {
+        "decryption_keys": DecryptionKeys(keys) if keys else None,
+        "require_templates": frozenset(args.require_template) if args.require_template else None,
     }
-    print(json.dumps(view, ensure_ascii=False, indent=2))
-    print(_summary(verified), file=sys.stderr)
-    return 0
+
+
+def result_view(verified: Any) -> dict[str, Any]:
+    """The decrypted templates in ``verify``'s output: format and size, never the bytes, which do not
+    belong on a terminal; nothing when step 21a did not run."""
+    if verified.templates is None:
+        return {}
+    return {"templates": {m: {"format": t.format, "bytes": len(t.data)} for m, t in verified.templates.items()}}
 
 
 def structure(claims: dict[str, Any] | None) -> dict[str, Any] | None:

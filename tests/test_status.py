@@ -41,7 +41,7 @@ def text(index: int | None, list_id: str = "hk-1") -> str:
     claims = samples.minimal()
     if index is not None:
         claims["xc"]["status"] = {"list": list_id, "index": index}
-    return credential.issue(claims, KEY, templates=samples.TEMPLATES)
+    return credential.issue(claims, KEY, templates=samples.TEMPLATES, birth_date=samples.BIRTH_DATE)
 
 
 def gate(*tokens: bytes, **options: object) -> credential.Verifier:
