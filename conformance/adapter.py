@@ -59,6 +59,15 @@ def _status_lists(shared: dict[str, Any], value: list[dict[str, Any]] | None) ->
     return {"status": held}
 
 
+def _gate(shared: dict[str, Any], gate: dict[str, Any]) -> credential.TrustStore:
+    """The trust store of a trust.json case (spec 14.6): pins, grace, and held lists loaded at their issue times."""
+    pins = {authority: [shared["keys"][name]["publicKeyPem"] for name in names] for authority, names in gate["pins"].items()}
+    store = credential.TrustStore(pins, grace=gate["grace"])
+    for name in gate["held"]:
+        store.load(bytes.fromhex(shared["lists"][name]["signed"]), now=shared["lists"][name]["issued"])
+    return store
+
+
 def _option(name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """A member that maps to the Verifier argument ``name`` as it is; null leaves the default."""
     return lambda shared, value: {} if value is None else {name: value}
@@ -94,13 +103,25 @@ def configuration(shared: dict[str, Any], test: dict[str, Any]) -> tuple[credent
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise Unsupported(f"verifier inputs this adapter does not know: {', '.join(unknown)}")
-    arguments: dict[str, Any] = {}
+    arguments: dict[str, Any] = {"trust": _gate(shared, test["gate"])} if "gate" in test else {}
     for name, value in options.items():
         arguments.update(OPTIONS[name](shared, value))
     return credential.Verifier(**arguments), options["now"], _templates(shared, options.get("templates"))
 
 
+def load_list(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    """A list case of trust.json: load the list into the case's gate (spec 16.5)."""
+    store = _gate(shared, test["gate"])
+    try:
+        loaded = store.load(bytes.fromhex(shared["lists"][test["load"]["list"]]["signed"]), now=test["load"]["now"])
+    except credential.TrustListError as err:
+        return {"verdict": "invalid", "error": err.code.value, "detail": err.detail}
+    return {"verdict": "valid", "claims": loaded.to_json()}
+
+
 def verify(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    if test.get("kind") == "list":
+        return load_list(shared, test)
     verifier, now, templates = configuration(shared, test)
     try:
         verified = verifier.verify(test["text"], now=now, templates=templates)
@@ -152,9 +173,38 @@ def _issue_with_templates(shared: dict[str, Any], issuance: dict[str, Any], key:
     return credential.issue(claims, key, templates=bound, policy=None)
 
 
+def refuse_issuance(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    """An issuerTests case: the issuer must refuse (spec 14.5)."""
+    try:
+        issue(shared, test)
+    except (ValueError, TypeError) as err:
+        return {"verdict": "refused", "detail": str(err)}
+    return {"verdict": "accepted"}
+
+
+def refuse_key(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    """A refusedKeys case: a key set holding this key must be refused as a configuration mistake."""
+    try:
+        credential.KeySet([credential.TrustedKey(test["publicKeyPem"].encode(), frozenset({"HK"}))])
+    except (ValueError, TypeError) as err:
+        return {"verdict": "refused", "detail": str(err)}
+    return {"verdict": "accepted"}
+
+
+# What each list of cases asks (the request's "list", spec 14A).
+LISTS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
+    "issuerTests": refuse_issuance,
+    "refusedKeys": refuse_key,
+}
+
+
 def answer(request: dict[str, Any], check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = verify) -> dict[str, Any]:
     """The answer to one request; ``check`` is the verification step (tests swap it for broken ones)."""
-    shared, test = request["shared"], request["test"]
+    shared, test, listed = request["shared"], request["test"], request.get("list", "tests")
+    if listed != "tests":
+        if listed not in LISTS:
+            return {"id": request["id"], "verdict": "unsupported", "detail": f"no answer for cases of the list {listed}"}
+        return {"id": request["id"], **LISTS[listed](shared, test)}
     try:
         out = {"id": request["id"], **check(shared, test)}
         if "issuance" in test:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from . import limits
 from .errors import ErrorCode, VerificationError
 
 E = ErrorCode
@@ -48,7 +49,7 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("1", "text length at most 4296 characters", (E.LIMIT,), ("10",)),
+    Step("1", f"text length at most {limits.MAX_TEXT_CHARS} characters", (E.LIMIT,), ("10",)),
     Step("2", "prefix XC1: or XC1Z:", (E.VERSION, E.PREFIX), ("7.1",)),
     Step("3", "strict Base45", (E.BASE45,), ("7.2",)),
     Step("4", "XC1Z: only: one complete raw DEFLATE stream of at most 4096 bytes", (E.INFLATE, E.LIMIT), ("6", "10")),
@@ -58,12 +59,14 @@ STEPS: tuple[Step, ...] = (
     Step("8", "protected header is one deterministic CBOR item within the limits", (E.CBOR, E.LIMIT, E.NOT_DETERMINISTIC), ("5.3",)),
     Step("9", "protected header holds exactly alg and an 8-byte kid", (E.COSE,), ("4.1",)),
     Step("10", "alg is -8 (EdDSA) or -7 (ES256)", (E.ALG,), ("4.2",)),
-    Step("11", "a trusted key has this kid", (E.UNKNOWN_KID,), ("4.3",)),
+    Step("11", "a trusted key has this kid", (E.UNKNOWN_KID,), ("4.3", "16.8")),
+    Step("11a", "the trust list that holds the key is current", (E.TRUST_STALE,), ("16.8",)),
     Step("12", "alg is the algorithm of that key", (E.ALG,), ("4.2", "12.4")),
     Step("13", "signature length, low-S, and verification over the Sig_structure", (E.SIGNATURE,), ("4.1", "4.2")),
     Step("14", "payload is one deterministic CBOR item within the limits", (E.CBOR, E.LIMIT, E.NOT_DETERMINISTIC), ("5.3",)),
     Step("15", "claims satisfy section 3", (E.CLAIMS,), ("3",)),
-    Step("16", "the key vouches for iss", (E.ISSUER_NOT_AUTHORIZED,), ("12.2",)),
+    Step("16", "the key vouches for iss, the destinations and the profile", (E.ISSUER_NOT_AUTHORIZED,), ("12.2", "16.8")),
+    Step("16a", "iat before a withdrawn key's compromise and within the key's signing period", (E.KEY_WITHDRAWN, E.SIGNING_PERIOD), ("16.2", "16.8")),
     Step("17", "now + skew >= start of validity", (E.NOT_YET_VALID,), ("9.3",)),
     Step("18", "now - skew < exp", (E.EXPIRED,), ("9.3",)),
     Step("19", "cti not on the deny-list", (E.REVOKED,), (), ("revocation",), always=False),
