@@ -31,11 +31,12 @@ from .errors import VerificationError
 # Modules (in this package) that add subcommands through their register(subparsers) function.
 # One per line, so that adding one is a one-line change.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "cli_inspect",
     "cli_conformance",
     "cli_status",
     "cli_templates",
     "cli_trust",
+    "cli_present",
+    "cli_inspect",  # last: inspect and serve take every option the modules above give verify
 )
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
 MAX_BOX = 100  # pixels per module: a larger PNG helps no scanner and costs memory
@@ -197,11 +198,33 @@ def _summary(verified: Any) -> str:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    verifier, now, templates = gate(args)
+    verified = verifier.verify(common.read_credential(args.credential), now=now, templates=templates)
+    view = {
+        "valid": True,
+        "form": verified.form,
+        "issuer": verified.issuer,
+        "alg": verified.alg,
+        "kid": verified.kid.hex(),
+        "checked": verified.checked,
+        "skipped": verified.skipped,
+        **cli_templates.result_view(verified),
+        "claims": verified.claims,
+    }
+    if verified.step is not None:
+        view["step"] = verified.step
+    print(json.dumps(view, ensure_ascii=False, indent=2))
+    print(_summary(verified), file=sys.stderr)
+    return EXIT_OK
+
+
+def gate(args: argparse.Namespace) -> tuple[Any, Any, dict[str, bytes] | None]:
+    """The gate's configuration from the options of ``verify`` (which ``inspect`` and ``serve`` share):
+    (Verifier, now, templates). A mistake in it is the operator's, found before any credential is read."""
     from . import cli_trust
     from .keys import KeySet
     from .verify import Verifier
 
-    # The gate's configuration first: a mistake in it is the operator's, found before any credential is read.
     now = _parse_now(args.now)
     lists = cli_trust.uses_trust_lists(args)
     if lists and args.key:
@@ -216,21 +239,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         )
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
-    templates = _templates(args.template)
-    verified = verifier.verify(common.read_credential(args.credential), now=now, templates=templates)
-    view = {
-        "valid": True,
-        "issuer": verified.issuer,
-        "alg": verified.alg,
-        "kid": verified.kid.hex(),
-        "checked": verified.checked,
-        "skipped": verified.skipped,
-        **cli_templates.result_view(verified),
-        "claims": verified.claims,
-    }
-    print(json.dumps(view, ensure_ascii=False, indent=2))
-    print(_summary(verified), file=sys.stderr)
-    return EXIT_OK
+    return verifier, now, _templates(args.template)
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
@@ -252,6 +261,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
         "templates": cli_templates.structure(layers.claims),  # sizes and recipients, never content
         "note": "decoded without checking the signature",
     }
+    if layers.presentation is not None:
+        shown = layers.presentation
+        view["presentation"] = {"step": shown.step, "destination": shown.destination, "payload": shown.payload.hex(), "signature": shown.signature.hex()}
+        view["note"] = "decoded without checking the signatures"
     print(json.dumps(view, ensure_ascii=False, indent=2, default=repr))
     return EXIT_OK
 

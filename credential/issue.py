@@ -105,7 +105,7 @@ def check_result(text: str) -> None:
 def _with_encrypted_templates(
     completed: dict[str, Any], templates: TemplateInput | None, recipients: Iterable[sealing.RecipientPublicKey], padded_size: int | None
 ) -> dict[str, Any]:
-    """Spec 9.1 step 4a: the templates encrypted to the recipients, with this credential's cti."""
+    """Spec 9.1 step 4b: the templates encrypted to the recipients, with this credential's cti."""
     if templates is None:
         raise ValueError("recipients without templates: there is nothing to encrypt")
     xc = dict(completed["xc"])
