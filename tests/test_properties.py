@@ -269,6 +269,15 @@ def test_issue_then_verify_gives_the_claims_back(claims: dict[str, Any], key: st
     assert credential.issue(claims, PRIVATE[key], deflate=deflate, policy=None) == text, "issuance is deterministic"
 
 
+@examples(200)
+@given(claims_strategy())
+def test_complete_claims_are_the_claims_issue_signs(claims: dict[str, Any]) -> None:
+    completed = credential.complete_claims(claims)
+    assert completed == claims, "claims already in the JSON view's form come back unchanged"
+    key = PRIVATE["hk-ed25519"]
+    assert credential.issue(completed, key, policy=None) == credential.issue(claims, key, policy=None)
+
+
 # --- the strict CBOR decoder -------------------------------------------------------------------
 
 # Tag numbers that cbor2 leaves as plain tags (it interprets 0-5, 25, 28-30, 35-37, 100, 256, ...).
