@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import cli_batch, cli_common as common
+from . import cli_batch, cli_common as common, cli_status
 from .cli_common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
 from .errors import VerificationError
 
@@ -32,6 +32,7 @@ from .errors import VerificationError
 # One per line, so that adding one is a one-line change.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "cli_inspect",
+    "cli_status",
 )
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
 MAX_BOX = 100  # pixels per module: a larger PNG helps no scanner and costs memory
@@ -200,7 +201,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not args.key:
         raise UsageError("give at least one trusted public key with --key ISSUERS=FILE")
     try:
-        verifier = Verifier(KeySet(_trusted_keys(args.key)), skew=args.skew, destination=args.destination, channel=args.channel)
+        verifier = Verifier(
+            KeySet(_trusted_keys(args.key)), skew=args.skew, destination=args.destination, channel=args.channel,
+            **cli_status.verifier_options(args),
+        )
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
     now, templates = _parse_now(args.now), _templates(args.template)
@@ -354,6 +358,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--destination", help="region code of this gate, e.g. MO")
     p.add_argument("--channel", choices=["e-channel", "counter"], help="the clearance channel of this gate")
     p.add_argument("--template", action="append", default=[], metavar="MODALITY=FILE", help="check a reference template")
+    cli_status.add_verify_options(p)
     p.set_defaults(run=cmd_verify)
 
     p = sub.add_parser("decode", help="show every layer without checking the signature")

@@ -114,10 +114,20 @@ def _cti(value: bytes | str | None) -> bytes | None:
 class StatusAuthority:
     """The status lists of one issuer, in the SQLite database at ``path``."""
 
-    def __init__(self, path: str | Path, issuer: str) -> None:
-        if not isinstance(issuer, str) or not _REGION.fullmatch(issuer):
+    def __init__(self, path: str | Path, issuer: str | None = None) -> None:
+        """Open (or, with ``issuer``, create) the database; None opens an existing one for its issuer."""
+        if issuer is not None and (not isinstance(issuer, str) or not _REGION.fullmatch(issuer)):
             raise ValueError(f"issuer {issuer!r} is not a region code")
+        if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
+            raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
         self._db = sqlite3.connect(str(path), isolation_level=None)  # autocommit; every change opens its own transaction
+        try:
+            self._open(path, issuer)
+        except sqlite3.DatabaseError as err:
+            self._db.close()
+            raise ValueError(f"{path} is not a status list database ({err})") from None
+
+    def _open(self, path: str | Path, issuer: str | None) -> None:
         self._db.execute("PRAGMA busy_timeout = 5000")
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("PRAGMA synchronous = FULL")  # a committed change survives a power loss, not only a crash
@@ -127,10 +137,12 @@ class StatusAuthority:
                     self._db.execute(statement)
             row = self._db.execute("SELECT issuer FROM authority").fetchone()
             if row is None:
+                if issuer is None:
+                    raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
                 self._db.execute("INSERT INTO authority VALUES (?)", (issuer,))
-            elif row[0] != issuer:
+            elif issuer is not None and row[0] != issuer:
                 raise ValueError(f"{path} holds the status lists of {row[0]}, not {issuer}")
-        self.issuer = issuer
+        self.issuer = str(row[0]) if row is not None else str(issuer)
 
     def close(self) -> None:
         self._db.close()

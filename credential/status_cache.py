@@ -59,8 +59,12 @@ class StatusCache:
             raise TypeError(f"path is a file name or ':memory:', not {type(path).__name__}")
         self.path = str(path)
         self._db = sqlite3.connect(self.path, isolation_level=None)  # autocommit; transactions are explicit
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        self._db.execute(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._db.execute(_SCHEMA)
+        except sqlite3.DatabaseError as err:
+            self._db.close()
+            raise ValueError(f"{self.path} is not a status list cache ({err})") from None
 
     def close(self) -> None:
         self._db.close()

@@ -261,6 +261,18 @@ def read_token(token: bytes, trust: TrustedKeys) -> StatusList:
     return StatusList(issuer, list_id, issued_at, expires, ttl, bits, _inflate(lst), sign1.kid)
 
 
+def read_unverified(token: bytes) -> StatusList:
+    """A token's list, read WITHOUT checking its signature or its key: for showing, never for a decision."""
+    if len(token) > limits.MAX_STATUS_TOKEN_BYTES:
+        raise _invalid(f"token of {len(token)} bytes is over {limits.MAX_STATUS_TOKEN_BYTES}")
+    try:
+        sign1 = cose.parse(bytes(token))
+    except VerificationError as err:
+        raise _invalid(f"not a COSE_Sign1 of the XC profile: {err}") from None
+    issuer, list_id, issued_at, expires, ttl, bits, lst = _claims(sign1.payload)
+    return StatusList(issuer, list_id, issued_at, expires, ttl, bits, _inflate(lst), sign1.kid)
+
+
 def peek(token: bytes) -> tuple[str, str, int]:
     """The issuer, list identifier and iat a token claims, read WITHOUT checking its signature.
 
