@@ -32,6 +32,7 @@ from .errors import VerificationError
 # One per line, so that adding one is a one-line change.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "cli_inspect",
+    "cli_conformance",
     "cli_status",
 )
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
