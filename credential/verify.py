@@ -200,8 +200,10 @@ class Verifier:
     decryption_keys: sealing.DecryptionKeys | None = None
     require_templates: frozenset[str] | None = None
     _optional: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
-    # Each held list checked once against this configuration's trust: (issuer, list) -> (digest, result).
-    _status_checked: dict[tuple[str, str], tuple[bytes, StatusList | VerificationError]] = field(
+    # Each held list checked once against this configuration's trust: (issuer, list) -> ((digest, trust
+    # generation), result). A trust store's generation changes with every list it loads (8A.4: checked
+    # again whenever the token or the trusted keys change).
+    _status_checked: dict[tuple[str, str], tuple[tuple[bytes, int], StatusList | VerificationError]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
@@ -428,8 +430,9 @@ class Verifier:
         assert self.status is not None
         name = f"{issuer}/{list_id}"
         digest = self.status.digest(issuer, list_id)
+        generation = getattr(self.trust, "generation", 0)  # a KeySet never changes
         memo = self._status_checked.get((issuer, list_id))
-        if digest is not None and (memo is None or memo[0] != digest):
+        if digest is not None and (memo is None or memo[0] != (digest, generation)):
             held = self.status.get(issuer, list_id)
             if held is not None:  # else removed since the digest was read
                 result: StatusList | VerificationError
@@ -437,7 +440,7 @@ class Verifier:
                     result = read_token(held.token, self.trust)
                 except VerificationError as err:
                     result = err  # remembered too, so a bad token costs its check once, not once per traveller
-                memo = self._status_checked[(issuer, list_id)] = (held.digest, result)
+                memo = self._status_checked[(issuer, list_id)] = ((held.digest, generation), result)
             digest = None if held is None else held.digest
         if digest is None or memo is None:
             raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")

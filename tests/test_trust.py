@@ -249,3 +249,58 @@ def test_readme_trust_list_example_runs_as_written(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "HK" and (tmp_path / "mo-gate-trust.sqlite").exists()
+
+
+def test_a_withdrawal_loaded_later_reaches_a_status_list_already_checked() -> None:
+    """The verifier checks a held status list once per token, and again when the trust store's keys change."""
+    from credential import status_list
+
+    key = _private("hk-2027-es256")
+    withdrawn_at = trust.parse(signed_list("hk-1")).document.keys[2].compromised  # type: ignore[union-attr]
+    assert withdrawn_at is not None
+    before = credential.TrustList("HK", 1, 0, withdrawn_at + DAY, (credential.ListedKey(key, "HK", ("MO",), ("minimal",), 0, withdrawn_at + 365 * DAY),))
+    after = credential.TrustList("HK", 2, withdrawn_at + 60, withdrawn_at + DAY,
+                                 (credential.ListedKey(key, "HK", ("MO",), ("minimal",), 0, withdrawn_at + 365 * DAY, "withdrawn", withdrawn_at),))
+    store = credential.TrustStore(PINS)
+    store.load(trust.sign(before, _private("hk-list")), now=0)
+    token = status_list.build_token(key, "HK", "hk-1", issued_at=withdrawn_at + 30, expires=withdrawn_at + DAY, bits=1, bit_array=bytes(16))
+    cache = credential.StatusCache()
+    cache.store("HK", "hk-1", token, withdrawn_at + 30)
+    gate = credential.Verifier(store, status=cache)
+    assert gate._held_list("HK", "hk-1").issued_at == withdrawn_at + 30
+    store.load(trust.sign(after, _private("hk-list")), now=withdrawn_at + 60)
+    with pytest.raises(credential.VerificationError) as caught:
+        gate._held_list("HK", "hk-1")
+    assert caught.value.code is credential.ErrorCode.STATUS_LIST_INVALID
+
+
+def test_the_load_checks_of_the_spec_are_the_codes_of_the_code() -> None:
+    """Spec 16.5's table lists the LIST_* codes in the order ListError runs them, and the limits of 16.4 are the code's."""
+    import re
+
+    spec = (ROOT / "spec" / "xc-v1.md").read_text(encoding="utf-8")
+    loading = spec[spec.index("### 16.5 Loading a list") : spec.index("### 16.6 ")]
+    codes = re.findall(r"^\| [0-9a-z]+ \| .+ \| `(LIST_[A-Z]+)` \|$", loading, re.MULTILINE)
+    assert list(dict.fromkeys(codes)) == [code.value for code in trust.ListError]
+    limits = spec[spec.index("### 16.4 ") : spec.index("### 16.5 ")]
+    for value in (trust.MAX_LIST_BYTES, trust.MAX_LIST_ITEMS, trust.MAX_LIST_KEYS):
+        assert f"| {value} " in limits, value
+    assert f"`0..{trust.MAX_GRACE}`" in loading
+
+
+def test_threads_loading_into_one_store_keep_the_highest_sequence() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = credential.TrustStore(PINS)
+    lists = [(signed_list("hk-1"), _issued("hk-2")), (signed_list("hk-2"), _issued("hk-2"))] * 8
+
+    def load(item: tuple[bytes, int]) -> str:
+        try:
+            store.load(item[0], now=item[1])
+            return "loaded"
+        except credential.TrustListError as err:
+            return err.code.value
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = set(pool.map(load, lists))
+    assert outcomes <= {"loaded", "LIST_ROLLBACK"} and store.sequence("HK") == 2 and store.lists()["HK"].sequence == 2
