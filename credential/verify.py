@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from cryptography.exceptions import InvalidSignature
 
@@ -21,7 +21,7 @@ from . import biometric, cbor, claims as model, cose, text as textlayer
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID, KeySet, TrustedKey, region_codes
 from .status_cache import StatusCache
-from .status_list import REVOKED, SUSPENDED, StatusList, read_token
+from .status_list import REVOKED, SUSPENDED, StatusList, read_token, token_kid
 
 DEFAULT_SKEW = 300  # seconds; see spec section 9.3 for why five minutes
 MAX_SKEW = 86400  # a day: more than that is a broken clock, not skew (spec 9.3)
@@ -125,6 +125,16 @@ def check_templates(templates: object) -> Mapping[str, bytes]:
     return templates
 
 
+class _Checked(NamedTuple):
+    """A held token as step 19a last checked it: its digest, its kid and what the trust gave for it
+    then (None for a token without a readable kid), and the list or the failure."""
+
+    digest: bytes
+    kid: bytes | None
+    trusted: object
+    result: StatusList | VerificationError
+
+
 @dataclass(frozen=True)
 class Verifier:
     """A verifier's whole configuration (the inputs of spec 9.2 that do not change per traveller).
@@ -147,8 +157,8 @@ class Verifier:
     status_max_age: int | None = None
     status_grace: int | None = None
     _optional: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
-    # Each held list checked once against this configuration's trust: (issuer, list) -> (digest, result).
-    _status_checked: dict[tuple[str, str], tuple[bytes, StatusList | VerificationError]] = field(
+    # Each held list checked once against this configuration's trust, by (issuer, list).
+    _status_checked: dict[tuple[str, str], _Checked] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
@@ -274,26 +284,29 @@ class Verifier:
         )
 
     def _held_list(self, issuer: str, list_id: str) -> StatusList:
-        """The list held under this name, checked against this configuration's trust once per token."""
+        """The list held under this name, checked against this configuration's trust once per token,
+        and again when the trust gives another answer for the token's kid (a trust store reloaded)."""
         assert self.status is not None
         name = f"{issuer}/{list_id}"
         digest = self.status.digest(issuer, list_id)
-        memo = self._status_checked.get((issuer, list_id))
-        if digest is not None and (memo is None or memo[0] != digest):
-            held = self.status.get(issuer, list_id)
-            if held is not None:  # else removed since the digest was read
-                result: StatusList | VerificationError
-                try:
-                    result = read_token(held.token, self.trust)
-                except VerificationError as err:
-                    result = err  # remembered too, so a bad token costs its check once, not once per traveller
-                memo = self._status_checked[(issuer, list_id)] = (held.digest, result)
-            digest = None if held is None else held.digest
-        if digest is None or memo is None:
+        if digest is None:
             raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
-        if isinstance(memo[1], VerificationError):
-            raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name}: {memo[1].detail}")
-        return memo[1]
+        memo = self._status_checked.get((issuer, list_id))
+        if memo is None or memo.digest != digest or (memo.kid is not None and self.trust.get(memo.kid) is not memo.trusted):
+            held = self.status.get(issuer, list_id)
+            if held is None:  # removed since the digest was read
+                raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
+            kid = token_kid(held.token)
+            trusted = None if kid is None else self.trust.get(kid)
+            result: StatusList | VerificationError
+            try:
+                result = read_token(held.token, self.trust)
+            except VerificationError as err:
+                result = err  # remembered too, so a bad token costs its check once, not once per traveller
+            memo = self._status_checked[(issuer, list_id)] = _Checked(held.digest, kid, trusted, result)
+        if isinstance(memo.result, VerificationError):
+            raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name}: {memo.result.detail}")
+        return memo.result
 
     def _check_status(self, claims: Mapping[str, Any], issuer: str, seconds: int) -> None:
         """Step 19a after its first two checks: the held list, its freshness, the entry (spec 8A.5)."""

@@ -365,3 +365,29 @@ def test_a_kill_inside_a_change_leaves_none_of_it(tmp_path: Path) -> None:
     reopened = StatusAuthority(path, "HK")
     assert reopened.status("hk-1", index) == VALID and reopened.changes() == []
     reopened.revoke("hk-1", index, now=NOW, reason="reported stolen")  # the database is not left locked
+
+
+class _ReloadableTrust(credential.KeySet):
+    """Trust whose answers change, as a trust store's do when it loads a new trust list."""
+
+    def withdraw(self, kid: bytes) -> None:
+        self._by_kid = {k: v for k, v in self._by_kid.items() if k != kid}
+
+    def restore(self, key: credential.TrustedKey) -> None:
+        self._by_kid = {**self._by_kid, key.kid: key}
+
+
+def test_a_held_list_is_checked_again_when_the_trust_changes() -> None:
+    lists_key = credential.generate_key()  # HK signs its lists with a key of their own here
+    listed = credential.TrustedKey(lists_key.public_key(), frozenset({"HK"}))
+    trust = _ReloadableTrust([*TRUST, listed])
+    cache = StatusCache()
+    cache.add(token({5: REVOKED}, key=lists_key), fetched_at=T0, trust=trust)
+    verifier = credential.Verifier(trust, status=cache)
+    assert code(verifier, text(5)) is ErrorCode.REVOKED
+    trust.withdraw(listed.kid)  # a reloaded trust list no longer holds the list-signing key
+    assert code(verifier, text(5)) is ErrorCode.STATUS_LIST_INVALID
+    trust.restore(credential.TrustedKey(lists_key.public_key(), frozenset({"MO"})))  # now trusted for MO only
+    assert code(verifier, text(5)) is ErrorCode.STATUS_LIST_INVALID
+    trust.restore(listed)
+    assert code(verifier, text(5)) is ErrorCode.REVOKED
