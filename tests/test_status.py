@@ -391,3 +391,43 @@ def test_a_held_list_is_checked_again_when_the_trust_changes() -> None:
     assert code(verifier, text(5)) is ErrorCode.STATUS_LIST_INVALID
     trust.restore(listed)
     assert code(verifier, text(5)) is ErrorCode.REVOKED
+
+
+# --- hostile tokens --------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+GOOD_TOKEN = token({3: REVOKED, 60: REVOKED}, bits=1)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    st.binary(max_size=300),
+    st.tuples(st.integers(0, len(GOOD_TOKEN) - 1), st.integers(1, 255)).map(
+        lambda change: GOOD_TOKEN[: change[0]] + bytes([GOOD_TOKEN[change[0]] ^ change[1]]) + GOOD_TOKEN[change[0] + 1 :]
+    ),
+    st.integers(0, len(GOOD_TOKEN) - 1).map(lambda cut: GOOD_TOKEN[:cut]),
+))
+def test_any_token_is_a_list_or_invalid(data: bytes) -> None:
+    try:
+        held = status_list.read_token(data, TRUST)
+    except credential.VerificationError as err:
+        assert err.code is ErrorCode.STATUS_LIST_INVALID
+    else:
+        assert held.issuer == "HK" and held.size >= 1
+
+
+def test_a_decompression_bomb_costs_at_most_the_cap() -> None:
+    import tracemalloc
+
+    bomb = status_list.sign(KEY, _payload(k65533={"bits": 1, "lst": zlib.compress(bytes(4 * limits.MAX_STATUS_BYTES), 9)}))
+    assert len(bomb) < limits.MAX_STATUS_BYTES // 100
+    tracemalloc.start()
+    try:
+        with pytest.raises(credential.VerificationError, match="more than"):
+            status_list.read_token(bomb, TRUST)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # zlib assembles its output in blocks and joins them: the cap twice, briefly, and nothing beyond.
+    assert peak < 2 * limits.MAX_STATUS_BYTES + (1 << 20)
