@@ -181,10 +181,10 @@ class _Decoder:
                 if arg is None and self.at_break(pos):
                     pos += 1
                     break
+                if arg is None:
+                    self.room(len(out), pos)
                 value, pos = self.item(pos, depth + 1)
                 out.append(value)
-                if arg is None and len(out) > limits.MAX_CONTAINER_LENGTH:
-                    raise self.fail(f"more than {limits.MAX_CONTAINER_LENGTH} entries", start, ErrorCode.LIMIT)
             return out, pos
         if major == 5:
             return self.map(arg, pos, start, depth)
@@ -196,7 +196,17 @@ class _Decoder:
             raise self.fail("unexpected end of data before break", pos)
         return self.data[pos] == 0xFF
 
+    def room(self, entries: int, pos: int) -> None:
+        """Before an indefinite-length container's next entry (a map's key): LIMIT if it would be the 65th.
+
+        Checked where the entry begins, before a byte of it is read, so that a defect inside the
+        65th entry (or its key or value) never decides the code (spec 5.3)."""
+        if entries >= limits.MAX_CONTAINER_LENGTH:
+            raise self.fail(f"more than {limits.MAX_CONTAINER_LENGTH} entries", pos, ErrorCode.LIMIT)
+
     def count(self, n: int, pos: int, start: int) -> None:
+        """A definite-length head: its entries (pairs, for a map, not twice the pairs) against 64, then
+        against the bytes that remain after the head (spec 5.3)."""
         if n > limits.MAX_CONTAINER_LENGTH:
             raise self.fail(f"{n} entries, more than {limits.MAX_CONTAINER_LENGTH}", start, ErrorCode.LIMIT)
         if n > self.end - pos:
@@ -225,6 +235,8 @@ class _Decoder:
             if n is None and self.at_break(pos):
                 pos += 1
                 break
+            if n is None:
+                self.room(i, pos)
             key_start = pos
             key, pos = self.item(pos, depth + 1)
             if type(key) is not int and type(key) is not str:
@@ -238,8 +250,6 @@ class _Decoder:
             previous = encoded
             out[key], pos = self.item(pos, depth + 1)
             i += 1
-            if n is None and i > limits.MAX_CONTAINER_LENGTH:
-                raise self.fail(f"more than {limits.MAX_CONTAINER_LENGTH} entries", start, ErrorCode.LIMIT)
         return out, pos
 
 

@@ -7,6 +7,7 @@ verifier's direction and raises ``ClaimsError``; ``to_cbor`` is the issuer's and
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import functools
 import re
@@ -14,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from . import cbor
+from . import cbor, name_characters
 from .errors import ClaimsError
 
 XC_CLAIM = -65537  # first private-use CWT claim key (RFC 8392 section 9.1): no registration to wait for
@@ -34,15 +35,48 @@ class _Invalid(Exception):
         self.detail = detail
 
 
-# Categories stable across Unicode versions for every assigned character. Unassigned code points are
-# not refused, so verifiers on older Unicode data accept the letters that newer versions assign.
-_FORBIDDEN_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"})
+# Names are judged by the published table of spec/name-characters.txt (Unicode 14.0.0), never by the
+# platform's Unicode data, so that every verifier gives one answer for every name (spec 3.2).
+_REFUSED, _MARK, _UNASSIGNED = "refused", "mark", "unassigned"
 
 
-def _is_noncharacter(c: str) -> bool:
-    """The 66 code points Unicode keeps permanently unassigned (U+FDD0..U+FDEF and U+xxFFFE/F)."""
-    point = ord(c)
-    return 0xFDD0 <= point <= 0xFDEF or point & 0xFFFE == 0xFFFE
+def _name_index() -> tuple[list[int], list[int], list[str]]:
+    rows = sorted(
+        (low, high, kind)
+        for kind, ranges in ((_REFUSED, name_characters.REFUSED), (_MARK, name_characters.MARK), (_UNASSIGNED, name_characters.UNASSIGNED))
+        for low, high in ranges
+    )
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+_NAME_STARTS, _NAME_ENDS, _NAME_KINDS = _name_index()
+
+
+def name_class(point: int) -> str | None:
+    """The class of a code point in the name table: refused, mark, unassigned, or None (ordinary)."""
+    i = bisect.bisect_right(_NAME_STARTS, point) - 1
+    return _NAME_KINDS[i] if i >= 0 and point <= _NAME_ENDS[i] else None
+
+
+def _name_defect(text: str) -> str | None:
+    """Rules 2, 4 and 5 of spec 3.2 for a name that is not plain printable ASCII."""
+    runs, start, previous = [], 0, " "  # a mark first in the name is a mark after nothing visible
+    for i, c in enumerate(text):
+        kind = name_class(ord(c))
+        if kind is _REFUSED:
+            return f"U+{ord(c):04X} is refused in names (control, format, separator, private-use, unassigned, noncharacter or invisible)"
+        if kind is _MARK and previous == " ":
+            return f"combining mark U+{ord(c):04X} {'begins the name' if i == 0 else 'follows a space'}"
+        if kind is _UNASSIGNED:
+            # Unassigned in 14.0: a starter that neither decomposes nor composes, so NFC is judged on
+            # each run between such code points, where every Unicode version from 14.0 on agrees.
+            runs.append(text[start:i])
+            start = i + 1
+        previous = c
+    runs.append(text[start:])
+    if not all(unicodedata.is_normalized("NFC", run) for run in runs):
+        return "not in Unicode normalization form C"
+    return None
 
 
 class Codec:
@@ -103,16 +137,12 @@ class Name(Codec):
         text = _text(value, path)
         if not 1 <= len(text) <= self.max_chars:
             raise _Invalid(path, f"length {len(text)} is outside 1..{self.max_chars}")
-        if text != text.strip(" "):
+        if text[0] == " " or text[-1] == " ":
             raise _Invalid(path, "leading or trailing space")
-        # isprintable() is False for every category that rule refuses (and for unassigned code points,
-        # which the rule admits), so only names that fail it need the character-by-character test.
-        if not text.isprintable() and any(
-            unicodedata.category(c) in _FORBIDDEN_IN_NAMES and c != " " or _is_noncharacter(c) for c in text
-        ):
-            raise _Invalid(path, "control, format, private-use, surrogate, noncharacter or non-space separator character")
-        if not unicodedata.is_normalized("NFC", text):
-            raise _Invalid(path, "not in Unicode normalization form C")
+        # Printable ASCII (U+0020..U+007E) holds no refused character, no mark, and is always NFC.
+        defect = None if text.isascii() and text.isprintable() else _name_defect(text)
+        if defect is not None:
+            raise _Invalid(path, defect)
         return text
 
     dump = load
@@ -330,10 +360,27 @@ class Map(Codec):
         return out
 
 
+@dataclass(frozen=True)
+class OneOf(Codec):
+    """Text that is one of a fixed table of values, the same in CBOR and JSON."""
+
+    values: frozenset[str]
+    what: str
+
+    def load(self, value: Any, path: str) -> str:
+        if _text(value, path) not in self.values:
+            raise _Invalid(path, f"{value!r} is not {self.what} ({', '.join(sorted(self.values))})")
+        return value  # type: ignore[no-any-return]
+
+    dump = load
+
+
 REGION = Pattern(r"[A-Z]{2}")
-# The regions this version knows (spec 3.3): what a verifier's configuration may name as its own
-# region or as an issuer its keys vouch for.
+# The regions this version knows (spec 3.3): every destination names one, and a verifier's
+# configuration names its own region and the issuers its keys vouch for from it.
 REGIONS = {"HK": "Hong Kong SAR", "MO": "Macau SAR"}
+# Both regions keep UTC+08:00 all year: their civil dates are the dates of the claims (spec 3.4, 9.3).
+REGION_UTC_OFFSET = 8 * 3600
 DOC_TYPES = {1: "identity-card", 2: "passport", 3: "travel-permit"}
 RESIDENCY = {1: "permanent", 2: "non-permanent"}
 CHANNELS = {1: "e-channel", 2: "counter"}
@@ -348,7 +395,7 @@ XC = Map(
         Field(2, "doc_number", Pattern(r"[A-Z0-9]{1,16}"), True),
         Field(3, "residency", Enum(RESIDENCY), True),
         Field(4, "symbols", List(Pattern(r"[A-Z0-9*]{1,3}"), 8)),
-        Field(5, "destinations", List(REGION, 8, ordered=True), True),
+        Field(5, "destinations", List(OneOf(frozenset(REGIONS), "a region of the spec's table"), 8, ordered=True), True),
         Field(6, "channel", Enum(CHANNELS), True),
         Field(7, "enrolment", Pattern(r"[A-Z0-9-]{1,32}"), True),
         Field(8, "enrolment_expiry", Date(), True),
@@ -387,6 +434,12 @@ def _cross_checks(claims: dict[str, Any]) -> None:
         raise _Invalid("xc.destinations", f"includes the issuer {claims['iss']}")
     if "stay_limit" in xc and xc["residency"] != "non-permanent":
         raise _Invalid("xc.stay_limit", "only non-permanent residents have a limit of stay")
+    birth = xc.get("birth_date")
+    if birth is not None:
+        # Same-length ISO texts compare as dates do: YYYY, YYYY-MM or YYYY-MM-DD against the issue day.
+        issued = date_text((claims["iat"] + REGION_UTC_OFFSET) // 86400)
+        if birth > issued[: len(birth)]:
+            raise _Invalid("xc.birth_date", f"{birth} is after the day of issue {issued} (UTC+08:00)")
 
 
 def from_cbor(value: Any) -> dict[str, Any]:

@@ -24,7 +24,10 @@ def deflate(data: bytes) -> bytes:
 
 
 def inflate(data: bytes, cap: int = limits.MAX_INFLATED_BYTES) -> bytes:
-    """Inflate one raw DEFLATE stream, never producing more than ``cap`` bytes."""
+    """Inflate one raw DEFLATE stream, never producing more than ``cap`` bytes.
+
+    zlib enforces exactly the validity rules of spec section 6 (at most 30 distance codes, complete
+    Huffman codes but for a single one-bit code, and the rest), so nothing is checked here besides."""
     inflater = zlib.decompressobj(_RAW)
     try:
         out = inflater.decompress(data, cap)

@@ -21,11 +21,58 @@ _P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _ECDSA = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
 
 
+# Ed25519 point encodings a verifier refuses (spec 4.2). Only byte comparisons: no curve arithmetic.
+_ED25519_P = 2**255 - 19
+# The eight points of small order, canonically encoded (order 1, 2, 4, 4, 8, 8, 8, 8): with one of
+# them as public key, anyone can make signatures that a cofactorless verifier accepts.
+ED25519_SMALL_ORDER = frozenset(
+    bytes.fromhex(h)
+    for h in (
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    )
+)
+# x = 0 with the sign bit set: the points y = 1 and y = -1 again, an encoding RFC 8032 5.1.3 refuses.
+_ED25519_NEGATIVE_ZERO = frozenset(
+    bytes.fromhex(h)
+    for h in (
+        "0100000000000000000000000000000000000000000000000000000000000080",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    )
+)
+
+
+def ed25519_point_defect(encoded: bytes) -> str | None:
+    """Why a 32-byte Ed25519 point encoding is refused (spec 4.2), or None.
+
+    Non-canonical: y (the low 255 bits) not below p, or x = 0 with the sign bit set; small order:
+    one of the eight encodings above. Both are byte tests that every implementation can make alike.
+    """
+    if int.from_bytes(encoded, "little") & ((1 << 255) - 1) >= _ED25519_P:
+        return "non-canonical encoding (y >= p)"
+    if encoded in _ED25519_NEGATIVE_ZERO:
+        return "non-canonical encoding (x = 0 with the sign bit set)"
+    if encoded in ED25519_SMALL_ORDER:
+        return "a point of small order"
+    return None
+
+
 def _ed25519_sign(key: PrivateKey, message: bytes) -> bytes:
     return key.sign(message)  # type: ignore[call-arg]
 
 
 def _ed25519_verify(key: PublicKey, signature: bytes, message: bytes) -> None:
+    # OpenSSL compares the encoding of [S]B - [k]A with R byte for byte (cofactorless), which refuses a
+    # non-canonical R, but it accepts R of small order (the identity) from a key holder who chooses it.
+    defect = ed25519_point_defect(signature[:32])
+    if defect is not None:
+        raise InvalidSignature(f"Ed25519 R is {defect}")
     key.verify(signature, message)  # type: ignore[call-arg]
 
 
@@ -141,6 +188,14 @@ def load_public_key(pem: bytes | str) -> PublicKey:
     return key  # type: ignore[return-value]
 
 
+def _refuse_weak_point(key: PublicKey) -> None:
+    """A key set refuses an Ed25519 public key of small order or in a non-canonical encoding (spec 4.2)."""
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        defect = ed25519_point_defect(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+        if defect is not None:
+            raise ValueError(f"Ed25519 public key is {defect}: a key set refuses it (spec 4.2)")
+
+
 def region_codes(value: object, what: str) -> frozenset[str]:
     """A non-empty set of known region codes; a bare string is a mistake, not a set of letters."""
     from .claims import REGIONS
@@ -176,6 +231,7 @@ class TrustedKey:
         if hasattr(key, "private_bytes"):
             raise TypeError("a verifier is given public keys, not private ones")
         object.__setattr__(self, "algorithm", algorithm_for(key))
+        _refuse_weak_point(key)
         object.__setattr__(self, "kid", kid_of(key))
         object.__setattr__(self, "issuers", region_codes(self.issuers, "issuers"))
 

@@ -1,8 +1,9 @@
 """Hard limits (spec section 10). Every one is checked before the work it bounds is done."""
 
-# The longest alphanumeric content any QR code can hold (version 40, level L):
-# a longer text cannot have come from a QR code.
-MAX_TEXT_CHARS = 4296
+# The longest alphanumeric content a QR code holds at error-correction level M (version 40):
+# every credential must be showable at the level spec 7.3 chose, so issuers refuse longer texts
+# and verifiers need not read them.
+MAX_TEXT_CHARS = 3391
 # Upper bound of inflated DEFLATE output; a decompression bomb costs at most this much memory.
 MAX_INFLATED_BYTES = 4096
 # CBOR structure bounds, per decoded item (the COSE message, its protected header, the claims).

@@ -30,7 +30,7 @@ MAX_SKEW = 86400  # a day: more than that is a broken clock, not skew (spec 9.3)
 LATEST_TIME = model.MAX_TIME + MAX_SKEW
 # Dates in the claims are civil dates of the regions, which both keep UTC+08:00 all year (no daylight
 # saving): a date ends at 24:00 there, 16:00 UTC (spec 9.3).
-REGION_UTC_OFFSET = 8 * 3600
+REGION_UTC_OFFSET = model.REGION_UTC_OFFSET
 Clock = Union[_dt.datetime, int, float]
 _CTI = re.compile("(?:[0-9a-f]{2}){8,16}")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime
+import functools
 import hashlib
 import json
 import struct
@@ -220,7 +221,8 @@ def valid_cases() -> list[Case]:
         "a repetitive text that DEFLATE shortens: the issuer rule picks XC1Z:",
         ["Ed25519", "Deflated", "FullProfile"],
     )
-    add(issued(claims("minimal", destinations=["AE", "MO"])), "several destinations, in ascending order; the gate's is the last", ["Ed25519", "Destination"], destination="MO")
+    # Valid until destinations were restricted to the region table of spec 3.3; kept in its place.
+    out.append(Case("a destination outside the region table (TW) next to MO", ["RegionTable", "Destination"], signed(xc(5, ["MO", "TW"])), error="CLAIMS", verifier={"destination": "MO"}))
     add(issued(claims("minimal")), "the gate's region and channel are both checked", ["Ed25519", "Destination", "Channel"], destination="MO", channel="e-channel")
     add(
         issued(claims("minimal", channel="counter")),
@@ -263,7 +265,7 @@ def invalid_cases() -> list[Case]:
     payload = sign1.payload
 
     # Text layer
-    add("XC1:" + "0" * (limits.MAX_TEXT_CHARS - 3), "LIMIT", "text longer than any QR code can hold", ["TextLimit"])
+    add("XC1:" + "0" * (limits.MAX_TEXT_CHARS - 3), "LIMIT", "text longer than a QR code holds at level M", ["TextLimit"])
     add(good.replace("XC1:", "HC1:", 1), "PREFIX", "the EU certificate prefix", ["Prefix"])
     add(good.replace("XC1:", "xc1:", 1), "PREFIX", "prefix in lowercase", ["Prefix"])
     add(good[4:], "PREFIX", "no prefix at all", ["Prefix"])
@@ -422,6 +424,54 @@ def count_items(value: Any) -> int:
     return 1
 
 
+@functools.cache
+def _sample_payload() -> bytes:
+    return cose.parse(sample_message()).payload
+
+
+def sample_claims_map() -> dict[Any, Any]:
+    """A fresh copy of the minimal sample's claims as a CBOR map, for editing."""
+    return cbor.decode(_sample_payload())  # type: ignore[no-any-return]
+
+
+def signed(value: Any, key: str = "hk-ed25519", protected: bytes | None = None) -> str:
+    """A plain text signed by a test key over the given claims map (or payload bytes)."""
+    return plain(message(key, value if isinstance(value, bytes) else cbor.encode(value), protected))
+
+
+def top(key: int, value: Any) -> dict[Any, Any]:
+    """The sample claims with one top-level claim set (None: removed)."""
+    m = sample_claims_map()
+    if value is None:
+        del m[key]
+    else:
+        m[key] = value
+    return m
+
+
+def xc(key: int, value: Any) -> dict[Any, Any]:
+    """The sample claims with one XC map entry set (None: removed)."""
+    m = sample_claims_map()
+    if value is None:
+        del m[XC_CLAIM][key]
+    else:
+        m[XC_CLAIM][key] = value
+    return m
+
+
+def raw_top(key: int, raw: bytes) -> str:
+    return signed(splice(top(key, _PLACEHOLDER), raw))
+
+
+def raw_xc(key: int, raw: bytes) -> str:
+    return signed(splice(xc(key, _PLACEHOLDER), raw))
+
+
+def sign_raw(key_name: str, data: bytes) -> bytes:
+    key = KEYS[key_name]
+    return keys.algorithm_for(key).sign(key, data)
+
+
 def hostile_cases() -> list[Case]:
     out: list[Case] = []
 
@@ -438,38 +488,7 @@ def hostile_cases() -> list[Case]:
     prot, payload, sig, kid = sign1.protected, sign1.payload, sign1.signature, sign1.kid
     es_msg = sample_message("hk-es256")
     es = cose.parse(es_msg)
-
-    def fresh() -> dict[Any, Any]:
-        return cbor.decode(payload)  # type: ignore[no-any-return]
-
-    def signed(value: Any, key: str = "hk-ed25519", protected: bytes | None = None) -> str:
-        return plain(message(key, value if isinstance(value, bytes) else cbor.encode(value), protected))
-
-    def top(key: int, value: Any) -> dict[Any, Any]:
-        m = fresh()
-        if value is None:
-            del m[key]
-        else:
-            m[key] = value
-        return m
-
-    def xc(key: int, value: Any) -> dict[Any, Any]:
-        m = fresh()
-        if value is None:
-            del m[XC_CLAIM][key]
-        else:
-            m[XC_CLAIM][key] = value
-        return m
-
-    def raw_top(key: int, raw: bytes) -> str:
-        return signed(splice(top(key, _PLACEHOLDER), raw))
-
-    def raw_xc(key: int, raw: bytes) -> str:
-        return signed(splice(xc(key, _PLACEHOLDER), raw))
-
-    def sign_raw(key_name: str, data: bytes) -> bytes:
-        key = KEYS[key_name]
-        return keys.algorithm_for(key).sign(key, data)
+    fresh = sample_claims_map
 
 
     # --- text layer: length, prefix, version ----------------------------------------------------
@@ -839,6 +858,305 @@ def _largest(size: Callable[[int], int], limit: int) -> int:
     return n
 
 
+# --- readings two implementers could differ on (issue 8): each pinned by the spec ---------------
+
+ED25519_IDENTITY = bytes.fromhex("01" + "00" * 31)
+ED25519_ORDER_2 = bytes.fromhex("ec" + "ff" * 30 + "7f")
+ED25519_ORDER_8 = bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")
+ED25519_IDENTITY_Y_PLUS_P = bytes.fromhex("ee" + "ff" * 30 + "7f")  # y = p + 1: the identity again
+ED25519_IDENTITY_SIGNED_ZERO = bytes.fromhex("01" + "00" * 30 + "80")  # x = 0 with the sign bit set
+ED25519_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
+# Names whose length in UTF-16 units is twice their length in code points: CJK Extension B characters
+# of Hong Kong names (U+282E2, U+20779, U+210C1), outside the Basic Multilingual Plane.
+EXT_B = "\U000282e2\U00020779\U000210c1"
+HALF_DAY = 8 * 3600  # the regions' UTC offset (spec 3.4 R5)
+
+
+def ed25519_with_r(key_name: str, r: bytes, signed_bytes: bytes) -> bytes:
+    """An Ed25519 signature with a chosen R and S = k * a mod L, where k = SHA-512(R || A || M).
+
+    For R of small order, [S]B = [k]A: a cofactored verifier accepts any such R, a cofactorless one
+    the identity; the spec refuses every small-order or non-canonically encoded R. Only hashing and
+    integer arithmetic here, for building test inputs; verification goes through the library."""
+    seed = _seed(key_name)
+    h = hashlib.sha512(seed).digest()
+    a = (int.from_bytes(h[:32], "little") & ((1 << 254) - 8)) | (1 << 254)  # RFC 8032 5.1.5 clamping
+    public = KEYS[key_name].public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    k = int.from_bytes(hashlib.sha512(r + public + signed_bytes).digest(), "little") % ED25519_L
+    return r + (k * a % ED25519_L).to_bytes(32, "little")
+
+
+def _lsb_bits(value: int, n: int) -> list[int]:
+    return [(value >> i) & 1 for i in range(n)]
+
+
+def _huffman_codes(lengths: list[int]) -> dict[int, list[int]]:
+    """Canonical Huffman codes from code lengths (RFC 1951 3.2.2), each as bits, first bit first."""
+    count = [0] * 16
+    for length in lengths:
+        count[length] += 1 if length else 0
+    code, first = 0, [0] * 16
+    for bits in range(1, 16):
+        code = (code + count[bits - 1]) << 1
+        first[bits] = code
+    out = {}
+    for symbol, length in enumerate(lengths):
+        if length:
+            out[symbol] = [(first[length] >> i) & 1 for i in reversed(range(length))]
+            first[length] += 1
+    return out
+
+
+_CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
+
+
+def dynamic_huffman(data: bytes, literal_lengths: list[int] | None = None, distance_lengths: list[int] | None = None) -> bytes:
+    """One final DEFLATE block with dynamic Huffman codes (RFC 1951 3.2.7), literals only.
+
+    The default literal/length code is complete over 257 symbols (0..254 in 8 bits, 255 and the end
+    of block in 9); the default distance code has two codes of one bit among 30. Every length is sent
+    as is, without the repeat codes 16 to 18."""
+    literal = literal_lengths if literal_lengths is not None else [8] * 255 + [9, 9]
+    distance = distance_lengths if distance_lengths is not None else [1, 1] + [0] * 28
+    sequence = literal + distance
+    used = sorted(set(sequence))
+    depth = (len(used) - 1).bit_length()
+    short = 2**depth - len(used)  # a complete code over the lengths used: some one bit shorter
+    code_lengths = [0] * 19
+    for i, length in enumerate(used):
+        code_lengths[length] = depth - 1 if i < short else depth
+    sent = max(i for i, symbol in enumerate(_CODE_LENGTH_ORDER) if code_lengths[symbol]) + 1
+    bits = [1, 0, 1]  # BFINAL, then BTYPE 10 least significant bit first
+    bits += _lsb_bits(len(literal) - 257, 5) + _lsb_bits(len(distance) - 1, 5) + _lsb_bits(sent - 4, 4)
+    for symbol in _CODE_LENGTH_ORDER[:sent]:
+        bits += _lsb_bits(code_lengths[symbol], 3)
+    length_codes = _huffman_codes(code_lengths)
+    for length in sequence:
+        bits += length_codes[length]
+    literal_codes = _huffman_codes(literal)
+    for byte in data:
+        bits += literal_codes[byte]
+    bits += literal_codes[256]
+    bits += [0] * (-len(bits) % 8)
+    return bytes(sum(bit << i for i, bit in enumerate(bits[k : k + 8])) for k in range(0, len(bits), 8))
+
+
+def tagged_filler(room: int, extra_tag: bool = False) -> list[Any]:
+    """An array of arrays of tagged integers that is exactly ``room`` data items, a tag counting as one
+    item and its content as another; ``extra_tag`` wraps one more tag around the first integer."""
+    value: list[Any] = []
+    used = 1
+    while used < room:
+        inner: list[Any] = []
+        used += 1
+        while len(inner) < limits.MAX_CONTAINER_LENGTH and used + 2 <= room:
+            inner.append(cbor.Tag(1, 0))
+            used += 2
+        if used < room and len(inner) < limits.MAX_CONTAINER_LENGTH:
+            inner.append(0)
+            used += 1
+        value.append(inner)
+    assert count_items(value) == room
+    if extra_tag:
+        value[0][0] = cbor.Tag(6, value[0][0])
+    return value
+
+
+def _with_birth(iat: int, birth: Any) -> dict[Any, Any]:
+    m = top(6, iat)
+    m[XC_CLAIM][15] = birth
+    return m
+
+
+def _days(iso: str) -> int:
+    return (datetime.date.fromisoformat(iso) - EPOCH).days
+
+
+def pinned_cases() -> list[Case]:
+    out: list[Case] = []
+
+    def add(text: str, error: str, comment: str, flags: list[str], **verifier: Any) -> None:
+        out.append(Case(comment, flags, text, error=error, verifier=verifier))
+
+    def valid(text: str, comment: str, flags: list[str], **verifier: Any) -> None:
+        out.append(Case(comment, ["Valid", "Ed25519", *flags], text, verifier=verifier))
+
+    enc = cbor.encode
+    msg = sample_message()
+    sign1 = cose.parse(msg)
+    prot, payload = sign1.protected, sign1.payload
+    tbs = cose.to_be_signed(prot, payload)
+
+    # 1. Lengths of names are counted in code points, not UTF-16 units or bytes.
+    valid(signed(xc(14, (EXT_B * 11)[:32])), "name_zh of exactly 32 characters outside the BMP (64 UTF-16 units)", ["NameLength", "NameSupplementary", "Boundary"])
+    add(signed(xc(14, (EXT_B * 11)[:33])), "CLAIMS", "name_zh of 33 characters outside the BMP", ["NameLength", "NameSupplementary", "Boundary"])
+    valid(signed(xc(13, (EXT_B * 22)[:64])), "given_name of exactly 64 characters outside the BMP (256 UTF-8 bytes)", ["NameLength", "NameSupplementary", "Boundary"])
+    valid(signed(xc(14, "\u9673" + EXT_B[0] * 31)), "name_zh of 32 characters, 31 of them outside the BMP", ["NameLength", "NameSupplementary", "Boundary"])
+    # 2. The name table of Unicode 14.0.0 decides, not the verifier's own Unicode data.
+    valid(signed(xc(14, "\u9673\U00031350")), "an ideograph of CJK Extension H (Unicode 15.0; unassigned in 14.0, plane 3) is admitted", ["NameUnicodeVersion", "NameUnassigned"])
+    valid(signed(xc(14, "\U0002ebf0\u9673")), "an ideograph of CJK Extension I (Unicode 15.1; unassigned in 14.0, plane 2) is admitted", ["NameUnicodeVersion", "NameUnassigned"])
+    add(signed(xc(13, "TAI\U0001e030")), "CLAIMS", "U+1E030, a letter of Unicode 15.0, unassigned in 14.0 outside planes 2 and 3", ["NameUnicodeVersion", "NameUnassigned"])
+    add(signed(xc(13, "TAI\u0378MAN")), "CLAIMS", "U+0378, unassigned in every version", ["NameUnassigned"])
+    add(signed(xc(12, "CHAN\u0890")), "CLAIMS", "U+0890 ARABIC POUND MARK ABOVE, a format character (Cf) since Unicode 14.0", ["NameUnicodeVersion", "NameControl"])
+    add(signed(xc(14, "\u9673\U0003fffe")), "CLAIMS", "noncharacter U+3FFFE in plane 3, where unassigned code points are admitted", ["NameNoncharacter", "NameUnassigned", "Boundary"])
+    add(signed(xc(14, "\u9673\ufdd0")), "CLAIMS", "noncharacter U+FDD0", ["NameNoncharacter"])
+    add(signed(xc(14, "\u9673\uffff")), "CLAIMS", "noncharacter U+FFFF", ["NameNoncharacter"])
+    add(signed(xc(14, "\u9673\ue000")), "CLAIMS", "private use U+E000 (Co)", ["NameControl"])
+    add(signed(xc(14, "\u9673\U000f0000")), "CLAIMS", "private use U+F0000 in plane 15 (Co)", ["NameControl"])
+    add(signed(xc(13, "TAI\u2028MAN")), "CLAIMS", "line separator U+2028 (Zl)", ["NameControl"])
+    add(signed(xc(13, "TAI\u2029MAN")), "CLAIMS", "paragraph separator U+2029 (Zp)", ["NameControl"])
+    add(signed(xc(13, "TAI\u3000MAN")), "CLAIMS", "ideographic space U+3000 (Zs)", ["NameControl"])
+    valid(signed(xc(14, "\U00031350\u0301")), "a combining mark after an ideograph unassigned in 14.0: a starter, so not a lone mark, and NFC", ["NameUnassigned", "NameMark"])
+    add(signed(xc(14, "\U00031350e\u0301")), "CLAIMS", "after an ideograph unassigned in 14.0, e and a combining acute that NFC composes", ["NameUnassigned", "NameNfc"])
+    # 13. Characters that render as nothing, and marks with nothing to attach to.
+    for text, what in [
+        ("\u3164", "U+3164 HANGUL FILLER alone"),
+        ("CHAN\u3164", "a Hangul filler after the name"),
+        ("\u115f", "U+115F HANGUL CHOSEONG FILLER alone"),
+        ("\uffa0", "U+FFA0 HALFWIDTH HANGUL FILLER alone"),
+        ("\u2800", "U+2800 BRAILLE PATTERN BLANK alone"),
+        ("CHAN\u2800", "a blank Braille pattern after the name"),
+        ("CH\u034fAN", "U+034F COMBINING GRAPHEME JOINER inside the name"),
+        ("\u9673\ufe0f", "variation selector U+FE0F after an ideograph"),
+        ("\u9673\U000e0100", "variation selector U+E0100 after an ideograph"),
+        ("CHAN\u180b", "Mongolian free variation selector U+180B"),
+        ("CHAN\u17b4", "U+17B4 KHMER VOWEL INHERENT AQ"),
+    ]:
+        add(signed(xc(12, text)), "CLAIMS", f"{what}: invisible", ["NameInvisible"])
+    add(signed(xc(12, "\u0301CHAN")), "CLAIMS", "a name that begins with a combining mark", ["NameMark"])
+    add(signed(xc(13, "TAI \u0301MAN")), "CLAIMS", "a combining mark right after a space", ["NameMark"])
+    add(signed(xc(12, "\u0301")), "CLAIMS", "a name that is one combining mark", ["NameMark"])
+    valid(signed(xc(13, "\u0915\u0941\u092e\u093e\u0930")), "a Devanagari given name with combining vowel signs (Mn, Mc) after letters", ["NameMark", "NonAscii"])
+    # 3. A tag is a data item, and so is its content.
+    room = limits.MAX_ITEMS - count_items(xc(EXTENSION, 0)) + 1
+    valid(signed(xc(EXTENSION, tagged_filler(room))), "claims of exactly 256 data items, many of them tags, each tag and its content counted", ["CborItems", "CborTagItem", "Extension", "Boundary"])
+    add(signed(xc(EXTENSION, tagged_filler(room, extra_tag=True))), "LIMIT", "the same with one more tag around an integer: 257 data items", ["CborItems", "CborTagItem", "Boundary"])
+    # 4. Ed25519: R of small order or in a non-canonical encoding is SIGNATURE, whatever the equation.
+    for r, what, flags in [
+        (ED25519_IDENTITY, "the identity point, with S = k * a: a cofactorless equation holds", ["Ed25519SmallOrderR"]),
+        (ED25519_ORDER_2, "a point of order 2, with S = k * a: a cofactored equation holds", ["Ed25519SmallOrderR", "Ed25519Cofactor"]),
+        (ED25519_ORDER_8, "a point of order 8, with S = k * a: a cofactored equation holds", ["Ed25519SmallOrderR", "Ed25519Cofactor"]),
+        (ED25519_IDENTITY_Y_PLUS_P, "the identity encoded with y = p + 1, with S = k * a: equal as points to the R computed", ["Ed25519NonCanonicalR", "Ed25519SmallOrderR"]),
+        (ED25519_IDENTITY_SIGNED_ZERO, "the identity encoded with x = 0 and the sign bit set, with S = k * a", ["Ed25519NonCanonicalR", "Ed25519SmallOrderR"]),
+    ]:
+        add(plain(cose.build(prot, payload, ed25519_with_r("hk-ed25519", r, tbs))), "SIGNATURE", f"Ed25519 R is {what}", flags)
+    # 5. An indefinite-length container is LIMIT where its 65th entry begins, before any of it is read.
+    pairs = b"".join(enc(i) + b"\x00" for i in range(limits.MAX_CONTAINER_LENGTH))
+    add(raw_xc(EXTENSION, b"\xbf" + pairs + enc(64) + b"\x1c"), "LIMIT", "indefinite-length map: 64 pairs, then a 65th key whose value is malformed", ["CborContainerLength", "CborIndefinite", "CborIndefiniteEntry", "Precedence"])
+    add(raw_xc(EXTENSION, b"\xbf" + pairs + b"\x1c\x00"), "LIMIT", "indefinite-length map: 64 pairs, then a malformed 65th key", ["CborContainerLength", "CborIndefinite", "CborIndefiniteEntry", "Precedence"])
+    add(raw_xc(EXTENSION, b"\x9f" + b"\x00" * limits.MAX_CONTAINER_LENGTH + b"\x1c"), "LIMIT", "indefinite-length array: 64 entries, then a malformed 65th", ["CborContainerLength", "CborIndefinite", "CborIndefiniteEntry", "Precedence"])
+    add(raw_xc(EXTENSION, b"\xbf" + pairs + b"\xff"), "NOT_DETERMINISTIC", "indefinite-length map of exactly 64 pairs: within the limit, so only the indefinite length is wrong", ["CborContainerLength", "CborIndefinite", "CborIndefiniteEntry", "Boundary"])
+    add(signed(b"\xa1\x01\xbf" + pairs), "CBOR", "the data ends where the 65th pair of an indefinite-length map would begin", ["CborIndefinite", "CborIndefiniteEntry", "Truncated"])
+    # 6. A map's entry count is compared with the bytes that remain as pairs, not as twice the pairs.
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa8\x01" + b"\x81" * 6 + b"\x00"), "LIMIT", "a map of 8 pairs declared with 8 bytes left (fewer than 16): read on, it nests too deep", ["CborLengthOverflow", "CborPairs", "CborDepth", "Precedence"])
+    add(plain(b"\xd2\x84" + enc(prot) + b"\xa9\x01" + b"\x81" * 6 + b"\x00"), "CBOR", "a map of 9 pairs declared with 8 bytes left: CBOR at its head", ["CborLengthOverflow", "CborPairs", "Boundary"])
+    # 10. An extension value may itself be a tag, and may hold tags at any depth.
+    valid(signed(xc(EXTENSION, cbor.Tag(1, samples.ISSUED_AT))), "an extension value that is itself a tag (1, epoch time)", ["Extension", "ExtensionTag"])
+    valid(signed(xc(EXTENSION, cbor.Tag(2**64 - 1, None))), "an extension value under the largest tag number, 2^64-1", ["Extension", "ExtensionTag", "IntegerOverflow"])
+    valid(signed(xc(-2, [cbor.Tag(55799, {1: cbor.Tag(24, enc("x"))})])), "tags nested inside a negative-key extension", ["Extension", "ExtensionTag"])
+    # 11. The text limit is what a QR code holds at level M.
+    add("XC1:" + "0" * (4296 - 4), "LIMIT", "a text of 4296 characters: a QR code holds it at level L, but not at M", ["TextLimit", "QrCapacity"])
+    # 12. DEFLATE: what zlib and most inflaters accept, and no more.
+    valid(deflated(dynamic_huffman(msg)), "dynamic Huffman block declaring 30 distance codes, the most an inflater must take", ["Deflated", "DeflateDynamic", "Boundary"])
+    valid(deflated(dynamic_huffman(msg, distance_lengths=[1] + [0] * 29)), "dynamic Huffman block whose distance code is a single code of one bit", ["Deflated", "DeflateDynamic"])
+    valid(deflated(dynamic_huffman(msg, distance_lengths=[0] * 30)), "dynamic Huffman block with no distance code at all (literals only)", ["Deflated", "DeflateDynamic"])
+    add(deflated(dynamic_huffman(msg, distance_lengths=[1, 1] + [0] * 29)), "INFLATE", "dynamic Huffman block declaring 31 distance codes (RFC 1951 allows it; zlib refuses)", ["DeflateDistanceCodes", "Boundary"])
+    add(deflated(dynamic_huffman(msg, distance_lengths=[1, 1] + [0] * 30)), "INFLATE", "dynamic Huffman block declaring 32 distance codes", ["DeflateDistanceCodes"])
+    add(deflated(dynamic_huffman(msg, literal_lengths=[9] * 257)), "INFLATE", "an incomplete literal/length code", ["DeflateIncompleteCode"])
+    add(deflated(dynamic_huffman(msg, literal_lengths=[8] * 257)), "INFLATE", "an over-subscribed literal/length code", ["DeflateIncompleteCode"])
+    add(deflated(dynamic_huffman(msg, distance_lengths=[2] + [0] * 29)), "INFLATE", "a distance code of one two-bit code: incomplete, although no distance is used", ["DeflateIncompleteCode"])
+    # 14. Plausibility: a birth date after the day of issue, a destination outside the region table.
+    add(signed(_with_birth(samples.ISSUED_AT, _days("2027-01-02"))), "CLAIMS", "born the day after the day of issue", ["Plausibility", "ClaimsCross"])
+    valid(signed(_with_birth(samples.ISSUED_AT, _days("2027-01-01"))), "born on the day of issue", ["Plausibility", "Boundary"])
+    valid(signed(_with_birth(samples.ISSUED_AT - HALF_DAY, _days("2027-01-01"))), "issued at 2027-01-01 00:00 UTC+08:00 (still 2026-12-31 in UTC) to a holder born that day", ["Plausibility", "Boundary", "RegionDate"])
+    add(signed(_with_birth(samples.ISSUED_AT - HALF_DAY - 1, _days("2027-01-01"))), "CLAIMS", "issued one second before 2027-01-01 00:00 UTC+08:00 to a holder born on 2027-01-01", ["Plausibility", "Boundary", "RegionDate"])
+    valid(signed(_with_birth(samples.ISSUED_AT - HALF_DAY, "2027")), "issued on the first day of 2027 (UTC+08:00), born in 2027 (year only)", ["Plausibility", "PartialDate", "RegionDate"])
+    add(signed(_with_birth(samples.ISSUED_AT, "2027-02")), "CLAIMS", "born in February 2027 (month only), issued in January", ["Plausibility", "PartialDate"])
+    add(signed(_with_birth(samples.ISSUED_AT, "2028")), "CLAIMS", "born in 2028 (year only), issued in 2027", ["Plausibility", "PartialDate"])
+    add(signed(xc(5, ["TW"])), "CLAIMS", "a destination that names no region of the table", ["RegionTable", "Destination"])
+    add(signed(xc(5, ["XX"])), "CLAIMS", "a destination of the right form that is no region at all", ["RegionTable", "Destination"])
+    return out
+
+
+def pinned_issuance_cases() -> list[Case]:
+    """Issued credentials at the issuer's limits, reproducible byte for byte."""
+    out: list[Case] = []
+    filler = lambda n: claims(extensions={str(EXTENSION): enc_bytes(n)})  # noqa: E731
+
+    def length(n: int) -> int:
+        try:
+            return len(credential.issue(filler(n), KEYS["hk-ed25519"], templates=TEMPLATE_SETS["enrolled"], deflate=False, policy=None))
+        except ValueError:  # refused as too long, which is what the search looks for the edge of
+            return limits.MAX_TEXT_CHARS + 1
+
+    n = _largest(length, limits.MAX_TEXT_CHARS)
+    case = issued(filler(n), deflate=False)
+    case.comment, case.flags = f"issued at the text limit: exactly {limits.MAX_TEXT_CHARS} characters, the most a QR code holds at level M", ["Valid", "Ed25519", "TextLimit", "QrCapacity", "Extension", "Boundary"]
+    out.append(case)
+    return out
+
+
+def enc_bytes(n: int) -> str:
+    """The hexadecimal CBOR of a byte string of ``n`` bytes that DEFLATE cannot shorten."""
+    noise = b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(n // 32 + 1))[:n]
+    return cbor.encode(noise).hex()
+
+
+def issuer_refusals() -> list[dict[str, Any]]:
+    """Issuer inputs every conforming issuer refuses (spec 9.1): the vector file's issuerTests."""
+    both = bound(claims())
+    deep = claims(extensions={str(EXTENSION): "81" * 7 + "01"})
+    compressible = claims(extensions={str(EXTENSION): cbor.encode("MACAU " * 800).hex()})
+    long_plain = claims(extensions={str(EXTENSION): enc_bytes(2400)})
+    cases = [
+        ("xc.biometrics given together with reference templates", ["IssuerBiometricsAndTemplates"], both, "enrolled", None),
+        ("an extension nested so deep that the claims exceed the depth limit", ["IssuerLimits", "CborDepth"], deep, "enrolled", None),
+        ("a compressible extension: the XC1Z: text is short but inflates past 4096 bytes", ["IssuerLimits", "InflateLimit"], compressible, "enrolled", None),
+        ("the same, with DEFLATE forced", ["IssuerLimits", "InflateLimit"], compressible, "enrolled", True),
+        ("an incompressible extension: a text longer than a QR code holds at level M", ["IssuerLimits", "TextLimit", "QrCapacity"], long_plain, "enrolled", None),
+        ("a birth date after the day of issue", ["IssuerClaims", "Plausibility"], claims("full", birth_date="2027-01-02"), "enrolled", None),
+        ("a destination outside the region table", ["IssuerClaims", "RegionTable"], claims(destinations=["TW"]), "enrolled", None),
+        ("a name with an invisible character", ["IssuerClaims", "NameInvisible"], claims("full", given_name="TAI\u3164MAN"), "enrolled", None),
+    ]
+    out = []
+    for number, (comment, flags, c, templates, deflate) in enumerate(cases, start=1):
+        try:
+            credential.issue(c, KEYS["hk-ed25519"], templates=TEMPLATE_SETS[templates] if templates else None, deflate=deflate, policy=None)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"the reference issuer accepts: {comment}")
+        issuance = {"key": "hk-ed25519", "claims": c, "templates": templates, "deflate": deflate}
+        out.append({"tcId": number, "comment": comment, "flags": flags, "issuance": issuance, "result": "refused"})
+    return out
+
+
+def refused_keys() -> list[dict[str, Any]]:
+    """Ed25519 public keys a key set refuses (spec 4.2), with a forgery that shows why where one is
+    independent of the verification equation: under the identity, R = identity and S = 0 verify."""
+    import base64
+
+    rows = [(point, "a point of small order", ["Ed25519SmallOrderKey"]) for point in sorted(keys.ED25519_SMALL_ORDER)]
+    rows += [
+        (ED25519_IDENTITY_SIGNED_ZERO, "the identity with x = 0 and the sign bit set", ["Ed25519NonCanonicalKey", "Ed25519SmallOrderKey"]),
+        (bytes.fromhex("ec" + "ff" * 31), "the point of order 2 with x = 0 and the sign bit set", ["Ed25519NonCanonicalKey", "Ed25519SmallOrderKey"]),
+        (ED25519_IDENTITY_Y_PLUS_P, "the identity encoded with y = p + 1", ["Ed25519NonCanonicalKey", "Ed25519SmallOrderKey"]),
+        (bytes.fromhex("ed" + "ff" * 30 + "7f"), "a point of order 4 encoded with y = p", ["Ed25519NonCanonicalKey", "Ed25519SmallOrderKey"]),
+        (bytes.fromhex("ef" + "ff" * 30 + "7f"), "y = p + 2: no canonical encoding has it", ["Ed25519NonCanonicalKey"]),
+        (bytes.fromhex("ff" * 32), "all bits set: y = 2^255 - 1", ["Ed25519NonCanonicalKey"]),
+    ]
+    out = []
+    for number, (point, what, flags) in enumerate(rows, start=1):
+        spki = ED25519_SPKI_PREFIX + point
+        pem = "-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(spki).decode() + "\n-----END PUBLIC KEY-----\n"
+        entry: dict[str, Any] = {"tcId": number, "comment": f"Ed25519 public key {point.hex()}: {what}", "flags": flags, "alg": "Ed25519", "publicKey": point.hex(), "publicKeyPem": pem}
+        if point in (ED25519_IDENTITY, ED25519_IDENTITY_Y_PLUS_P, ED25519_IDENTITY_SIGNED_ZERO):
+            protected = cose.protected_header(-8, hashlib.sha256(spki).digest()[: keys.KID_BYTES])
+            entry["forgery"] = plain(cose.build(protected, _sample_payload(), ED25519_IDENTITY + bytes(32)))
+        out.append(entry)
+    return out
+
+
 def gzip_wrapped(data: bytes) -> bytes:
     import gzip
 
@@ -952,6 +1270,31 @@ NOTES = {
     "NameSpaces": "A name with a leading or trailing space (spec 3.2). Catches silent trimming.",
     "NameLength": "A name that is empty or over its length in characters, or exactly at it (spec 3.2). Catches limits counted in bytes.",
     "BiometricReplay": "Binding digests copied from another credential (spec 8). Catches digests that are not keyed by the cti.",
+    "NameSupplementary": "Names of characters outside the Basic Multilingual Plane (CJK Extension B, as in Hong Kong names), at and over the length limit (spec 3.2). Catches lengths counted in UTF-16 units (Java, JavaScript, C#) or bytes instead of code points.",
+    "NameUnicodeVersion": "A code point whose category differs between Unicode versions (unassigned in 14.0, a letter or a format character later) (spec 3.2). Catches verifiers that judge names by their platform's Unicode data instead of spec/name-characters.txt.",
+    "NameUnassigned": "Code points unassigned in Unicode 14.0: admitted in planes 2 and 3 (ideographs of later versions), refused elsewhere; a starter for NFC (spec 3.2). Catches verifiers that refuse all, or admit all, unassigned code points.",
+    "NameNoncharacter": "The 66 noncharacters, including those of planes 2 and 3 where unassigned code points are otherwise admitted (spec 3.2). Catches range checks that forget them.",
+    "NameInvisible": "Characters that render as nothing or as a blank in a category names otherwise admit: Hangul fillers, U+2800, the grapheme joiner, variation selectors, Khmer inherent vowels (spec 3.2). Catches verifiers that check categories only, so a name an officer cannot see passes.",
+    "NameMark": "A combining mark first in a name or right after a space has nothing to attach to; marks after letters are fine (spec 3.2). Catches verifiers that admit lone marks, or refuse every mark.",
+    "CborTagItem": "A tag is a data item, and its content another, for the item limit (spec 5.3, 10). Catches decoders that count a tag and its content as one item.",
+    "Ed25519SmallOrderR": "An Ed25519 signature whose R is a point of small order, with S = k * a (spec 4.2). Catches verifiers, cofactorless ones included (OpenSSL), that accept the identity as R.",
+    "Ed25519Cofactor": "A signature that only the cofactored equation [8][S]B = [8]R + [8][k]A accepts (spec 4.2). Catches cofactored verifiers.",
+    "Ed25519NonCanonicalR": "An Ed25519 R in a non-canonical encoding (y >= p, or x = 0 with the sign bit set) (spec 4.2). Catches verifiers that decode R and compare points instead of encodings.",
+    "Ed25519SmallOrderKey": "An Ed25519 public key of small order: a key set refuses it when built (spec 4.2). Catches verifiers that trust a key under which anyone can sign.",
+    "Ed25519NonCanonicalKey": "An Ed25519 public key in a non-canonical encoding: a key set refuses it when built (spec 4.2). Catches libraries that reduce y modulo p on loading (OpenSSL does).",
+    "CborIndefiniteEntry": "The 65th entry of an indefinite-length array or map is LIMIT where it begins, before a byte of it (key or value) is read; a break after 64 entries is no defect of size (spec 5.3). Catches decoders that count a map entry after its key or its value.",
+    "CborPairs": "A definite-length map's count of pairs, not twice it, is compared with the bytes that remain (spec 5.3). Catches decoders that compare 2n and so report CBOR where the reading meets a LIMIT first.",
+    "ExtensionTag": "An extension value that is a tag, or holds tags, any tag number up to 2^64-1 (spec 3, 5.1, 11.2). Catches verifiers that refuse tags in extensions or interpret them.",
+    "QrCapacity": "The text limit is the capacity of a version 40 QR code at level M, 3391 characters (spec 7.3, 10). Catches verifiers and issuers that use the level L capacity, 4296.",
+    "DeflateDynamic": "Dynamic Huffman blocks of the forms an inflater must take: 30 distance codes, a single one-bit distance code, no distance code (spec 6). Catches inflaters stricter than zlib.",
+    "DeflateDistanceCodes": "A dynamic block declaring 31 or 32 distance codes, which RFC 1951 allows and zlib refuses; spec 6 refuses it (INFLATE). Catches inflaters more lenient than zlib.",
+    "DeflateIncompleteCode": "An incomplete or over-subscribed Huffman code, other than a single one-bit code (spec 6). Catches inflaters that decode with whatever code they are given.",
+    "Plausibility": "A birth date after the day of issue (rule R5, spec 3.4), full or partial. Catches verifiers that do not compare the two.",
+    "RegionDate": "The day of issue is the civil date at UTC+08:00, not in UTC (spec 3.4). Catches verifiers that take the UTC date of iat.",
+    "RegionTable": "A destination must be a region of the table in spec 3.3. Catches verifiers that check the two-letter form only.",
+    "IssuerBiometricsAndTemplates": "An issuer given both xc.biometrics and reference templates refuses (spec 9.1). Catches issuers that silently keep one of the two.",
+    "IssuerLimits": "An issuer refuses what a verifier would refuse for a limit: the text length, the inflated size, the CBOR limits (spec 9.1 step 11, 10). Catches issuers that check the text length only.",
+    "IssuerClaims": "An issuer refuses claims that break section 3 (spec 9.1 step 5).",
 }
 
 
@@ -987,7 +1330,8 @@ def layers_of(text: str) -> dict[str, Any] | None:
 def build_document() -> tuple[dict[str, Any], dict[str, bytes]]:
     tests = []
     images: dict[str, bytes] = {}
-    for number, case in enumerate(valid_cases() + invalid_cases() + hostile_cases(), start=1):
+    cases = valid_cases() + invalid_cases() + hostile_cases() + pinned_cases() + pinned_issuance_cases()
+    for number, case in enumerate(cases, start=1):
         verifier = {
             "now": NOW,
             "skew": SKEW,
@@ -1014,7 +1358,11 @@ def build_document() -> tuple[dict[str, Any], dict[str, bytes]]:
         if layers is not None:
             entry["layers"] = layers
         if case.error is None:
-            entry["claims"] = credential.decode(case.text).claims
+            layers_decoded = credential.decode(case.text)
+            entry["claims"] = layers_decoded.claims
+            # What the verifier reports besides the claims (spec 9.2): the algorithm's name of 4.2, the kid.
+            entry["alg"] = keys.BY_COSE_ID[layers_decoded.alg].name  # type: ignore[index]
+            entry["kid"] = layers_decoded.kid.hex()
         if case.qr:
             name = f"qr/tc{number:04d}.png"
             images[name] = qr.render(case.text, box=4)
@@ -1029,6 +1377,8 @@ def build_document() -> tuple[dict[str, Any], dict[str, bytes]]:
         "templates": {name: {m: t.hex() for m, t in ts.items()} for name, ts in TEMPLATE_SETS.items()},
         "keys": {name: key_entry(name) for name in KEY_TABLE},
         "tests": tests,
+        "issuerTests": issuer_refusals(),
+        "refusedKeys": refused_keys(),
     }
     return document, images
 

@@ -136,3 +136,49 @@ def test_encoder_agrees_with_cbor2_where_cbor2_is_deterministic() -> None:
 def test_encoder_refuses_values_outside_the_subset(value: object) -> None:
     with pytest.raises((TypeError, ValueError)):
         cbor.encode(value)
+
+
+_PAIRS = b"".join(cbor.encode(i) + b"\x00" for i in range(limits.MAX_CONTAINER_LENGTH))
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        # Spec Appendix B.3, trace by trace.
+        (b"\x9f" + b"\x00" * 64 + b"\x1c", ErrorCode.LIMIT),
+        (b"\xbf" + _PAIRS + b"\x18\x40\x1c", ErrorCode.LIMIT),
+        (b"\xbf" + _PAIRS + b"\xff", ErrorCode.NOT_DETERMINISTIC),
+        (bytes.fromhex("a801818181818181818100"), ErrorCode.LIMIT),
+        (bytes.fromhex("ab01818181818181818100"), ErrorCode.CBOR),
+        (bytes.fromhex("9f0018ff"), ErrorCode.CBOR),
+        # The 65th entry of an indefinite container: LIMIT whatever is wrong inside it (spec 5.3 step 4).
+        (b"\xbf" + _PAIRS + b"\x1c\x00", ErrorCode.LIMIT),
+        (b"\xbf" + _PAIRS + b"\x18\x40", ErrorCode.LIMIT),
+        (b"\x9f" + b"\x00" * 64 + b"\x5f", ErrorCode.LIMIT),
+        (b"\xbf" + _PAIRS, ErrorCode.CBOR),
+        (b"\x9f" + b"\x00" * 64, ErrorCode.CBOR),
+    ],
+)
+def test_decoder_state_traces(data: bytes, code: ErrorCode) -> None:
+    with pytest.raises(cbor.CBORError) as caught:
+        cbor.decode(data)
+    assert caught.value.code is code, caught.value
+
+
+def test_a_tag_and_its_content_are_two_items() -> None:
+    # [[1(0) x 63], [1(0) x 63], 0] is 1 + 2 * (1 + 2 * 63) + 1 = 256 items; 1(0) for the last 0 is 257.
+    tags = bytes.fromhex("983f") + b"\xc1\x00" * 63
+    assert len(cbor.decode(b"\x83" + tags + tags + b"\x00")) == 3
+    with pytest.raises(cbor.CBORError) as caught:
+        cbor.decode(b"\x83" + tags + tags + b"\xc1\x00")
+    assert caught.value.code is ErrorCode.LIMIT and "more than 256 items" in caught.value.detail
+
+
+def test_a_map_count_is_compared_with_the_bytes_left_as_pairs() -> None:
+    # 8 pairs, 8 bytes after the head: not CBOR at the head, so the reading goes on to its end.
+    with pytest.raises(cbor.CBORError) as caught:
+        cbor.decode(bytes.fromhex("a8") + b"\x01\x00" * 4)
+    assert caught.value.code is ErrorCode.CBOR and "unexpected end" in caught.value.detail
+    with pytest.raises(cbor.CBORError) as caught:
+        cbor.decode(bytes.fromhex("a9") + b"\x01\x00" * 4)
+    assert "9 entries declared but only 8 bytes remain" in caught.value.detail

@@ -104,8 +104,13 @@ def test_hk_card_rule_for_non_permanent_cards(symbols: list[str] | None, eligibl
         assert _refused(claims, birth_date=samples.BIRTH_DATE).rule == "status"
 
 
+def test_a_destination_outside_the_region_table_is_refused_before_the_policy() -> None:
+    # Without MO among them, HK's destinations could only name regions outside the table (spec 3.3).
+    with pytest.raises(ValueError, match="not a region of the spec's table"):
+        _issue(_hk(destinations=["AE"]), birth_date=samples.BIRTH_DATE)
+
+
 @pytest.mark.parametrize("change", [
-    {"destinations": ["AE"]},
     {"channel": "counter"},
     {"enrolment_expiry": "2026-12-31"},  # expired the day before the first day of validity
 ])

@@ -13,6 +13,7 @@ multiplies them by ten.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import unicodedata
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 
 import cbor2
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 import credential
 from credential import base45, cbor, claims as model, compress, cose, limits, text as textlayer
@@ -183,16 +184,28 @@ def test_cose_deletions_insertions_and_truncations_are_rejected(vector: Any, dat
 
 # --- issue, then verify ------------------------------------------------------------------------
 
-REGIONS = st.from_regex(r"[A-Z]{2}", fullmatch=True)
+REGIONS = st.sampled_from(sorted(model.REGIONS))
 FIRST_DAY, LAST_DAY = model.FIRST_DATE, model.LAST_DATE
 
 
+def _admissible(text: str) -> bool:
+    """Spec 3.2 read from its parts: the published table's refused class, marks, NFC (this Python's
+    Unicode data is the table's version, 14.0.0, so whole-string NFC is the rule's NFC)."""
+    after_space = True
+    for c in text:
+        kind = model.name_class(ord(c))
+        if kind == "refused" or (kind == "mark" and after_space):
+            return False
+        after_space = c == " "
+    return unicodedata.is_normalized("NFC", text)
+
+
 def _name(max_chars: int) -> st.SearchStrategy[str]:
-    """NFC text without control, format or separator characters other than inner spaces."""
+    """NFC text of admissible characters (supplementary ones included), inner spaces only."""
     letters = st.characters(exclude_categories=("C", "Z"))
     raw = st.text(st.one_of(letters, st.just(" ")), min_size=1, max_size=max_chars)
     return raw.map(lambda s: unicodedata.normalize("NFC", s)).filter(
-        lambda s: 1 <= len(s) <= max_chars and s == s.strip(" ") and unicodedata.is_normalized("NFC", s)
+        lambda s: 1 <= len(s) <= max_chars and s == s.strip(" ") and _admissible(s)
     )
 
 
@@ -208,12 +221,11 @@ def claims_strategy(draw: st.DrawFn) -> dict[str, Any]:
     start = iat if nbf is None else nbf
     exp = draw(st.integers(start + 1, model.MAX_TIME))
     today = dt.datetime.fromtimestamp(start, dt.timezone(dt.timedelta(hours=8))).date()  # the regions' date (spec 9.3)
-    # The issuer is one a verifier can trust (a known region); destinations may be any region code,
-    # and always include the other known region so that a gate there can check them.
-    issuer = draw(st.sampled_from(sorted(model.REGIONS)))
-    gate = next(r for r in sorted(model.REGIONS) if r != issuer)
-    others = draw(st.lists(REGIONS.filter(lambda r: r not in (issuer, gate)), max_size=7, unique=True))
-    destinations = sorted([gate, *others], key=lambda r: r.encode())
+    issue_day = dt.datetime.fromtimestamp(iat + model.REGION_UTC_OFFSET, dt.timezone.utc).date()
+    # The issuer is one a verifier can trust (a known region); destinations are the other known
+    # regions (spec 3.3), so that a gate in any of them can check them.
+    issuer = draw(REGIONS)
+    destinations = draw(st.lists(REGIONS.filter(lambda r: r != issuer), min_size=1, max_size=8, unique=True))
     residency = draw(st.sampled_from(sorted(model.RESIDENCY.values())))
     modalities = draw(st.lists(st.sampled_from(sorted(model.MODALITIES.values())), min_size=1, max_size=3, unique=True))
     xc: dict[str, Any] = {
@@ -234,10 +246,13 @@ def claims_strategy(draw: st.DrawFn) -> dict[str, Any]:
         "family_name": _name(64),
         "given_name": _name(64),
         "name_zh": _name(32),
+        # Not after the day of issue (rule R5), at the day, month or year it names.
         "birth_date": st.one_of(
-            st.dates(FIRST_DAY, LAST_DAY).map(_iso),
-            st.integers(FIRST_DAY.year, LAST_DAY.year).map(lambda y: f"{y:04d}"),
-            st.tuples(st.integers(FIRST_DAY.year, LAST_DAY.year), st.integers(1, 12)).map(lambda t: f"{t[0]:04d}-{t[1]:02d}"),
+            st.dates(FIRST_DAY, issue_day).map(_iso),
+            st.integers(FIRST_DAY.year, issue_day.year).map(lambda y: f"{y:04d}"),
+            st.tuples(st.integers(FIRST_DAY.year, issue_day.year), st.integers(1, 12))
+            .filter(lambda t: t <= (issue_day.year, issue_day.month))
+            .map(lambda t: f"{t[0]:04d}-{t[1]:02d}"),
         ),
         "extensions": st.dictionaries(
             st.one_of(st.integers(model.FIRST_EXTENSION_KEY, 2**63), st.integers(-(2**63), -1)).map(str),
@@ -267,6 +282,62 @@ def test_issue_then_verify_gives_the_claims_back(claims: dict[str, Any], key: st
     assert verified.claims == claims
     assert credential.decode(text).claims == claims
     assert credential.issue(claims, PRIVATE[key], deflate=deflate, policy=None) == text, "issuance is deterministic"
+
+
+def _noise(n: int) -> bytes:
+    """``n`` bytes that DEFLATE cannot shorten, the same for the same ``n``."""
+    return b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(n // 32 + 1))[:n]
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+# Extension values that push a credential towards or past every limit a verifier enforces: the text
+# length (incompressible bytes), the inflated size (repetitive text), the depth and the item count.
+BULKY = st.one_of(
+    st.integers(0, 3200).map(_noise),
+    st.tuples(st.sampled_from(["MACAU ", "X", "\u9673", "HK-MO "]), st.integers(1, 1500)).map(lambda t: t[0] * t[1]),
+    st.integers(0, 8).map(_nested),
+    st.integers(0, 64).flatmap(lambda n: st.lists(st.lists(st.integers(0, 3), max_size=n), max_size=n)),
+)
+
+
+def _unchecked_text(claims: dict[str, Any], key: str, deflate: bool | None) -> str:
+    """What the issuer's procedure emits before its last step checks the limits (spec 9.1 steps 6 to 10)."""
+    private = PRIVATE[key]
+    alg = credential.keys.algorithm_for(private)
+    payload = cbor.encode(model.to_cbor(claims))
+    protected = cose.protected_header(alg.cose_id, credential.kid_of(private))
+    return textlayer.wrap(cose.build(protected, payload, alg.sign(private, cose.to_be_signed(protected, payload))), deflate)
+
+
+@examples(150)
+@given(
+    claims_strategy(),
+    st.dictionaries(st.integers(model.FIRST_EXTENSION_KEY, 40).map(str), BULKY, min_size=1, max_size=3),
+    st.sampled_from(["hk-ed25519", "hk-es256"]),
+    st.sampled_from([None, True, False]),
+)
+def test_the_issuer_emits_only_what_its_verifier_accepts(claims: dict[str, Any], bulky: dict[str, Any], key: str, deflate: bool | None) -> None:
+    """Spec 9.1 step 11: issued, it verifies; refused, the verifier would have refused it too."""
+    claims["xc"]["extensions"] = {k: cbor.encode(v).hex() for k, v in bulky.items()}
+    start = claims.get("nbf", claims["iat"])
+    try:
+        text = credential.issue(claims, PRIVATE[key], deflate=deflate, policy=None)
+    except ValueError:
+        try:
+            unchecked = _unchecked_text(claims, key, deflate)
+        except ValueError:
+            event("refused: an extension value past the limits on its own")
+            return
+        event(f"refused: a verifier says {rejected(unchecked, keys=ANY_ISSUER, now=start, skew=0).code.value}")
+        return
+    event("issued" + (" compressed" if text.startswith(textlayer.PREFIX_DEFLATED) else ""))
+    assert credential.verify(text, ANY_ISSUER, now=start, skew=0).claims == claims
 
 
 # --- the strict CBOR decoder -------------------------------------------------------------------

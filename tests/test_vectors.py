@@ -47,7 +47,8 @@ def test_ids_are_unique_and_counted() -> None:
 
 
 def test_every_flag_is_explained() -> None:
-    used = {flag for v in VECTORS for flag in v["flags"]}
+    entries = [v.raw for v in VECTORS] + document()["issuerTests"] + document()["refusedKeys"]
+    used = {flag for entry in entries for flag in entry["flags"]}
     assert used == set(document()["notes"])
 
 
@@ -66,7 +67,9 @@ def test_both_algorithms_and_profiles_have_valid_vectors() -> None:
 @pytest.mark.parametrize("vector", VECTORS, ids=IDS)
 def test_reference_verifier(vector: Vector) -> None:
     if vector.valid:
-        assert vector.verify().claims == vector["claims"]
+        verified = vector.verify()
+        assert verified.claims == vector["claims"]
+        assert (verified.alg, verified.kid.hex()) == (vector["alg"], vector["kid"])
         return
     with pytest.raises(credential.VerificationError) as caught:
         vector.verify()
@@ -106,3 +109,20 @@ def test_qr_images_are_the_symbol_of_spec_7_3(vector: Vector) -> None:
     symbol = qr.build(vector["text"], "M")
     png = (ROOT / "test-vectors" / vector["qr"]).read_bytes()
     assert modules_of_png(png, symbol.size, 4, qr.QUIET_ZONE) == symbol.modules
+
+
+ISSUER_TESTS = document()["issuerTests"]
+
+
+@pytest.mark.parametrize("case", ISSUER_TESTS, ids=[f"xc1.json#issuer-{c['tcId']}" for c in ISSUER_TESTS])
+def test_reference_issuer_refuses(case: dict) -> None:  # type: ignore[type-arg]
+    issuance = case["issuance"]
+    key = credential.load_private_key(document()["keys"][issuance["key"]]["privateKeyPem"])
+    templates = Vector(case).templates(issuance["templates"])
+    with pytest.raises(ValueError):
+        credential.issue(issuance["claims"], key, templates=templates, deflate=issuance["deflate"], policy=None)
+
+
+def test_issuer_and_key_ids_count_up() -> None:
+    for name in ("issuerTests", "refusedKeys"):
+        assert [c["tcId"] for c in document()[name]] == list(range(1, len(document()[name]) + 1)), name
