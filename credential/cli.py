@@ -32,6 +32,7 @@ from .errors import VerificationError
 # One per line, so that adding one is a one-line change.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "cli_inspect",
+    "cli_conformance",
     "cli_status",
 )
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
@@ -258,7 +259,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         image = qr.render(text, args.format, ecc=args.ecc, box=args.box)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    common.write_output(image, args.out)
+    # SVG is text, fit for a terminal; PNG is not (write_output refuses to send it to one).
+    common.write_output(image.decode("utf-8").removesuffix("\n") if args.format == "svg" else image, args.out)
     return EXIT_OK
 
 
@@ -400,7 +402,7 @@ def _quiet_stdout() -> None:
 
 
 def _usage(command: str, err: BaseException) -> str:
-    return f"credential {command}: {common.escape(str(err))}"
+    return f"{command}: {common.escape(str(err))}"
 
 
 def _refused(command: str, err: BaseException) -> str:
@@ -410,11 +412,11 @@ def _refused(command: str, err: BaseException) -> str:
 
 def _closed(command: str, err: BaseException) -> str:
     _quiet_stdout()
-    return f"credential {command}: output closed before it was all written"
+    return f"{command}: output closed before it was all written"
 
 
 def _internal(command: str, err: BaseException) -> str:
-    return f"credential {command}: internal error ({type(err).__name__}): {common.escape(str(err))}"
+    return f"{command}: internal error ({type(err).__name__}): {common.escape(str(err))}"
 
 
 # How each way out of a subcommand is reported, first match wins: (exception, message, exit code).
@@ -428,18 +430,19 @@ OUTCOMES: tuple[tuple[type[BaseException], Callable[[str, BaseException], str | 
 
 
 def _run(argv: list[str] | None) -> int:
+    command = "credential"  # the name messages start with: the subcommand's once it is known
     try:
         args = parser().parse_args(argv)
-    except SystemExit as done:  # --help, or a usage message argparse has printed
-        return done.code if isinstance(done.code, int) else EXIT_USAGE
-    try:
+        command = f"credential {args.command}"
         code = int(args.run(args))
         sys.stdout.flush()  # here, so that a closed pipe is reported like any other outcome
         return code
+    except SystemExit as done:  # --help, or a usage message argparse has printed
+        return EXIT_OK if done.code is None else done.code if isinstance(done.code, int) else EXIT_USAGE
     except BaseException as err:
         for kind, message, code in OUTCOMES:
             if isinstance(err, kind):
-                line = message(args.command, err)
+                line = message(command, err)
                 if line is not None:
                     print(line, file=sys.stderr)
                 return code

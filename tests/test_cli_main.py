@@ -47,3 +47,17 @@ def test_registered_subcommand_runs_with_the_common_exit_codes(
     captured = capsys.readouterr()
     assert (captured.out if stream == "out" else captured.err).strip() == text
     assert "Traceback" not in captured.err
+
+
+def test_a_subcommand_module_that_fails_to_load_is_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ("cli_no_such_module",))
+    assert cli.main(["verify", "x"]) == EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert err.startswith("credential: internal error (ModuleNotFoundError)") and err.count("\n") == 1
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    assert "exit codes:" in capsys.readouterr().out

@@ -146,6 +146,7 @@ MISTAKES = [
     (["keygen", "--out", "cred.txt/k.pem"], EXIT_USAGE, "credential keygen: cannot write cred.txt/k.pem"),
     (["keygen", "--out", "same.pem", "--public", "same.pem"], EXIT_USAGE, "credential keygen: the private and public keys"),
     (["keygen", "--out", "k.pem", "--alg", "RSA"], EXIT_USAGE, "usage: credential keygen"),
+    (["keygen", "--out", "-"], EXIT_USAGE, "credential keygen: the private and public keys go to two different files"),
     # render
     (["render", "cred.txt", "--box", "0", "--out", "x.png"], EXIT_USAGE, "usage: credential render"),
     (["render", "cred.txt", "--box", "100000", "--out", "x.png"], EXIT_USAGE, "usage: credential render"),
@@ -168,6 +169,9 @@ MISTAKES = [
     (["inspect", "cred.txt", "--key", "HK=garbage.pem"], EXIT_USAGE, "credential inspect: --key HK=garbage.pem"),
     (["serve", "--port", "70000"], EXIT_USAGE, "credential serve: --port 70000 is not a TCP port"),
     (["serve", "--destination", "MO"], EXIT_USAGE, "credential serve: the verifier's options need trusted keys"),
+    (["conformance", "--impl", "/nonexistent/adapter"], EXIT_USAGE, "credential conformance: --impl '/nonexistent/adapter'"),
+    (["conformance", "--impl", "true", "--vectors", "missing"], EXIT_USAGE, "credential conformance: --vectors"),
+    (["conformance", "--impl", "true", "--timeout", "-1"], EXIT_USAGE, "credential conformance: --timeout -1"),
     (["inspect", "cred.txt", "--key", "HK=rsa.pem"], EXIT_USAGE, "credential inspect: --key HK=rsa.pem: unsupported key type"),
     (["serve", "--key", "HK=missing.pem"], EXIT_USAGE, "credential serve: --key missing.pem: No such file"),
     # demo
@@ -494,3 +498,17 @@ def test_progress_bar_only_on_a_terminal(work: Path, monkeypatch: pytest.MonkeyP
     if progress is not None:
         progress(3)
         assert stream.getvalue().startswith("\r[") and " 3/3 " in stream.getvalue()
+
+
+def test_render_refuses_a_png_to_a_terminal(work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    class BinaryTerminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    screen = BinaryTerminal(io.BytesIO(), encoding="utf-8")
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(sys, "stdout", screen)
+    assert cli.main(["render", "cred.txt"]) == EXIT_USAGE
+    assert screen.buffer.getvalue() == b""  # type: ignore[attr-defined]
+    assert "binary output to a terminal" in capsys.readouterr().err
+    assert cli.main(["render", "cred.txt", "--format", "svg"]) == EXIT_OK  # SVG is text

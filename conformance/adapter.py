@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""The reference implementation's conformance adapter (spec section 14A): an example to copy.
+
+The runner (``credential conformance --impl 'python conformance/adapter.py'``) writes one JSON
+request per line to standard input; this program answers each with one JSON line on standard output,
+in the same order, and exits when standard input ends. An adapter for another implementation does
+the same three things with that implementation's API:
+
+1. Build the verifier's configuration from ``test.verifier`` and the file's ``shared`` members (the
+   test keys and templates), and verify ``test.text`` at ``test.verifier.now``.
+2. Answer ``valid`` with the claims (JSON view), or ``invalid`` with the error code.
+3. For a case with ``test.issuance``, issue its claims with the named private key and return the
+   text as ``issued``.
+
+Anything the implementation does not support (a verifier option it has no input for, a vector file
+of a feature it lacks) is answered ``unsupported``, never guessed: the runner counts it as skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import credential
+
+class Unsupported(Exception):
+    """This adapter cannot run the case as the vector asks; the runner skips it."""
+
+
+def _templates(shared: dict[str, Any], name: str | None) -> dict[str, bytes] | None:
+    if name is None:
+        return None
+    return {modality: bytes.fromhex(value) for modality, value in shared["templates"][name].items()}
+
+
+def _keys(shared: dict[str, Any], value: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        "trust": credential.KeySet(
+            credential.TrustedKey(shared["keys"][name]["publicKeyPem"].encode(), frozenset(issuers)) for name, issuers in value.items()
+        )
+    }
+
+
+def _status_lists(shared: dict[str, Any], value: list[dict[str, Any]] | None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    held = credential.StatusCache()
+    for entry in value:
+        held.store(entry["issuer"], entry["list"], bytes.fromhex(shared["lists"][entry["token"]]["token"]), entry["fetchedAt"])
+    return {"status": held}
+
+
+def _option(name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """A member that maps to the Verifier argument ``name`` as it is; null leaves the default."""
+    return lambda shared, value: {} if value is None else {name: value}
+
+
+def _per_traveller(shared: dict[str, Any], value: Any) -> dict[str, Any]:
+    return {}  # now and templates are given to verify, not to the Verifier
+
+
+# How each member of test.verifier becomes arguments of credential.Verifier, for every vector file this
+# adapter knows. A case whose verifier has a member not listed here is answered "unsupported".
+OPTIONS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
+    "now": _per_traveller,
+    "templates": _per_traveller,
+    "keys": _keys,
+    "skew": _option("skew"),
+    "destination": _option("destination"),
+    "channel": _option("channel"),
+    "revoked": _option("revoked"),
+    # test-vectors/status.json (spec 8A, step 19a)
+    "statusLists": _status_lists,
+    "statusMaxAge": _option("status_max_age"),
+    "statusGrace": _option("status_grace"),
+}
+
+
+def configuration(shared: dict[str, Any], test: dict[str, Any]) -> tuple[credential.Verifier, int, dict[str, bytes] | None]:
+    """The verifier a case configures, its verification time and the traveller's templates."""
+    options = test["verifier"]
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise Unsupported(f"verifier inputs this adapter does not know: {', '.join(unknown)}")
+    arguments: dict[str, Any] = {}
+    for name, value in options.items():
+        arguments.update(OPTIONS[name](shared, value))
+    return credential.Verifier(**arguments), options["now"], _templates(shared, options.get("templates"))
+
+
+def verify(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    verifier, now, templates = configuration(shared, test)
+    try:
+        verified = verifier.verify(test["text"], now=now, templates=templates)
+    except credential.VerificationError as err:
+        return {"verdict": "invalid", "error": err.code.value, "detail": err.detail}
+    return {"verdict": "valid", "claims": verified.claims}
+
+
+def issue(shared: dict[str, Any], test: dict[str, Any]) -> str:
+    issuance = test["issuance"]
+    key = credential.load_private_key(shared["keys"][issuance["key"]]["privateKeyPem"])
+    # policy=None: issuance vectors test the encoding; who is eligible is each authority's own (spec 9.5).
+    return credential.issue(
+        issuance["claims"], key, templates=_templates(shared, issuance["templates"]), deflate=issuance["deflate"], policy=None
+    )
+
+
+def answer(request: dict[str, Any], check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = verify) -> dict[str, Any]:
+    """The answer to one request; ``check`` is the verification step (tests swap it for broken ones)."""
+    shared, test = request["shared"], request["test"]
+    try:
+        out = {"id": request["id"], **check(shared, test)}
+        if "issuance" in test:
+            out["issued"] = issue(shared, test)
+    except Unsupported as why:
+        return {"id": request["id"], "verdict": "unsupported", "detail": str(why)}
+    return out
+
+
+def main(check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = verify) -> None:
+    for line in sys.stdin:
+        print(json.dumps(answer(json.loads(line), check), ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Deliberately broken adapters for the conformance runner's tests: python conformance_adapters.py MODE.
+
+expiry     an implementation that never checks exp
+trailing   one whose CBOR reader ignores bytes after the item
+hang       the reference, but it stops answering at tcId 3
+crash      the reference, but it exits at tcId 3
+garbage    the reference, but it answers tcId 3 with a line that is not JSON
+es256      the reference, but it does not support ES256 (answers unsupported)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conformance"))
+
+import adapter  # noqa: E402
+
+import credential  # noqa: E402
+from credential import cbor  # noqa: E402
+
+
+def ignore_expiry(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    out = adapter.verify(shared, test)
+    if out.get("error") == "EXPIRED":
+        return {"verdict": "valid", "claims": credential.decode(test["text"]).claims}
+    return out
+
+
+_strict_decode = cbor.decode
+
+
+def _lenient_decode(data: bytes) -> Any:
+    try:
+        return _strict_decode(data)
+    except cbor.CBORError as err:
+        if "after the item" not in err.detail:
+            raise
+        return _strict_decode(data[: err.offset])
+
+
+def main(mode: str) -> None:
+    if mode == "expiry":
+        adapter.main(ignore_expiry)
+        return
+    if mode == "trailing":
+        cbor.decode = _lenient_decode  # every reader of the package goes through cbor.decode
+        adapter.main()
+        return
+    for line in sys.stdin:
+        request = json.loads(line)
+        test = request["test"]
+        if test["tcId"] == 3 and mode == "hang":
+            time.sleep(3600)
+        if test["tcId"] == 3 and mode == "crash":
+            sys.exit(5)
+        if test["tcId"] == 3 and mode == "garbage":
+            print("this is not JSON", flush=True)
+            continue
+        if mode == "es256" and "ES256" in test["flags"]:
+            print(json.dumps({"id": request["id"], "verdict": "unsupported", "detail": "no ES256"}), flush=True)
+            continue
+        print(json.dumps(adapter.answer(request), ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
