@@ -52,6 +52,15 @@ def _status_lists(shared: dict[str, Any], value: list[dict[str, Any]] | None) ->
     return {"status": held}
 
 
+def _gate(shared: dict[str, Any], gate: dict[str, Any]) -> credential.TrustStore:
+    """The trust store of a trust.json case (spec 14.6): pins, grace, and held lists loaded at their issue times."""
+    pins = {authority: [shared["keys"][name]["publicKeyPem"] for name in names] for authority, names in gate["pins"].items()}
+    store = credential.TrustStore(pins, grace=gate["grace"])
+    for name in gate["held"]:
+        store.load(bytes.fromhex(shared["lists"][name]["signed"]), now=shared["lists"][name]["issued"])
+    return store
+
+
 def _option(name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """A member that maps to the Verifier argument ``name`` as it is; null leaves the default."""
     return lambda shared, value: {} if value is None else {name: value}
@@ -84,13 +93,25 @@ def configuration(shared: dict[str, Any], test: dict[str, Any]) -> tuple[credent
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise Unsupported(f"verifier inputs this adapter does not know: {', '.join(unknown)}")
-    arguments: dict[str, Any] = {}
+    arguments: dict[str, Any] = {"trust": _gate(shared, test["gate"])} if "gate" in test else {}
     for name, value in options.items():
         arguments.update(OPTIONS[name](shared, value))
     return credential.Verifier(**arguments), options["now"], _templates(shared, options.get("templates"))
 
 
+def load_list(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    """A list case of trust.json: load the list into the case's gate (spec 16.5)."""
+    store = _gate(shared, test["gate"])
+    try:
+        loaded = store.load(bytes.fromhex(shared["lists"][test["load"]["list"]]["signed"]), now=test["load"]["now"])
+    except credential.TrustListError as err:
+        return {"verdict": "invalid", "error": err.code.value, "detail": err.detail}
+    return {"verdict": "valid", "claims": loaded.to_json()}
+
+
 def verify(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    if test.get("kind") == "list":
+        return load_list(shared, test)
     verifier, now, templates = configuration(shared, test)
     try:
         verified = verifier.verify(test["text"], now=now, templates=templates)

@@ -10,6 +10,7 @@ from .eligibility import DEFAULT_POLICY, FIRST_PHASE, NON_PERMANENT_PHASE, PHASE
 from .errors import ClaimsError, ErrorCode, VerificationError
 from .issue import complete_claims, issue
 from .keys import (
+    KeyLookup,
     KeySet,
     TrustedKey,
     generate_key,
@@ -19,6 +20,7 @@ from .keys import (
     private_key_to_pem,
     public_key_to_pem,
 )
+from .trust import ListedKey, ListError, TrustList, TrustListError, TrustStore
 from .status_authority import StatusAuthority
 from .status_cache import StatusCache
 from .status_list import StatusList, build_token as build_status_list, read_token as read_status_list
@@ -36,8 +38,14 @@ __all__ = [
     "OPTIONAL_CHECKS",
     "ClaimsError",
     "ErrorCode",
+    "KeyLookup",
     "KeySet",
     "Layers",
+    "ListError",
+    "ListedKey",
+    "TrustList",
+    "TrustListError",
+    "TrustStore",
     "StatusAuthority",
     "StatusCache",
     "StatusList",

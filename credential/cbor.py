@@ -92,12 +92,13 @@ _SIMPLE_BYTES = {False: b"\xf4", True: b"\xf5", None: b"\xf6"}
 
 
 class _Decoder:
-    __slots__ = ("data", "end", "items", "flaw")
+    __slots__ = ("data", "end", "items", "max_items", "flaw")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, max_items: int = limits.MAX_ITEMS) -> None:
         self.data = data
         self.end = len(data)
         self.items = 0
+        self.max_items = max_items
         # The first determinism flaw, reported only once the whole item is known to be well-formed.
         self.flaw: tuple[str, int] | None = None
 
@@ -131,8 +132,8 @@ class _Decoder:
 
     def item(self, pos: int, depth: int) -> tuple[Any, int]:
         self.items += 1
-        if self.items > limits.MAX_ITEMS:
-            raise self.fail(f"more than {limits.MAX_ITEMS} items", pos, ErrorCode.LIMIT)
+        if self.items > self.max_items:
+            raise self.fail(f"more than {self.max_items} items", pos, ErrorCode.LIMIT)
         start = pos
         major, info, arg, pos = self.head(pos)
         if major == 0:
@@ -149,8 +150,8 @@ class _Decoder:
                         break
                     # Each chunk is a data item of its own and counts against the item limit.
                     self.items += 1
-                    if self.items > limits.MAX_ITEMS:
-                        raise self.fail(f"more than {limits.MAX_ITEMS} items", pos, ErrorCode.LIMIT)
+                    if self.items > self.max_items:
+                        raise self.fail(f"more than {self.max_items} items", pos, ErrorCode.LIMIT)
                     m, _, n, after = self.head(pos)
                     if m != major or n is None:
                         raise self.fail("chunk of an indefinite-length string has the wrong type", pos)
@@ -257,12 +258,12 @@ class _Irregular(Exception):
     """Raised by the fast reader on anything outside the plain case; the careful reader takes over."""
 
 
-def _fast(data: bytes) -> Any:
+def _fast(data: bytes, max_items: int = limits.MAX_ITEMS) -> Any:
     """Read the plain case only: deterministic, well-formed, within the limits, no indefinite lengths,
     floats or unusual simple values. Anything else raises _Irregular, never a wrong value, so that
     ``_Decoder`` (which names each flaw) runs only for inputs that are going to be rejected."""
     end = len(data)
-    max_items, max_depth, max_length = limits.MAX_ITEMS, limits.MAX_DEPTH, limits.MAX_CONTAINER_LENGTH
+    max_depth, max_length = limits.MAX_DEPTH, limits.MAX_CONTAINER_LENGTH
     items = 0
 
     def item(pos: int, depth: int) -> tuple[Any, int]:
@@ -330,13 +331,16 @@ def _fast(data: bytes) -> Any:
     return value
 
 
-def decode(data: bytes) -> Any:
-    """Decode exactly one deterministic CBOR item filling ``data``; raise CBORError otherwise."""
+def decode(data: bytes, *, max_items: int = limits.MAX_ITEMS) -> Any:
+    """Decode exactly one deterministic CBOR item filling ``data``; raise CBORError otherwise.
+
+    ``max_items`` is the data-item budget: the limit of section 10 unless a structure states its own
+    (a trust list, spec section 16)."""
     try:
-        return _fast(data)
+        return _fast(data, max_items)
     except (_Irregular, RecursionError):
         pass
-    decoder = _Decoder(data)
+    decoder = _Decoder(data, max_items)
     value, pos = decoder.item(0, 0)
     if pos != len(data):
         raise decoder.fail(f"{len(data) - pos} bytes after the item", pos)

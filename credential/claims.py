@@ -460,3 +460,13 @@ def to_cbor(claims: dict[str, Any]) -> dict[Any, Any]:
     except _Invalid as err:
         raise ValueError(f"{err.path}: {err.detail}") from None
     return value
+
+
+# The holder fields whose presence makes a credential a full-profile one (spec 3.5).
+HOLDER_FIELDS = ("family_name", "given_name", "name_zh", "birth_date")
+
+
+def profile_of(xc: dict[str, Any]) -> str:
+    """The profile of a credential (spec 3.5), from its XC map in the JSON view: ``full`` when any
+    holder field is present, else ``minimal``. What decides is what a photograph of it discloses."""
+    return "full" if any(name in xc for name in HOLDER_FIELDS) else "minimal"

@@ -34,6 +34,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "cli_inspect",
     "cli_conformance",
     "cli_status",
+    "cli_trust",
 )
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
 MAX_BOX = 100  # pixels per module: a larger PNG helps no scanner and costs memory
@@ -195,20 +196,25 @@ def _summary(verified: Any) -> str:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from . import cli_trust
     from .keys import KeySet
     from .verify import Verifier
 
     # The gate's configuration first: a mistake in it is the operator's, found before any credential is read.
-    if not args.key:
-        raise UsageError("give at least one trusted public key with --key ISSUERS=FILE")
+    now = _parse_now(args.now)
+    lists = cli_trust.uses_trust_lists(args)
+    if lists and args.key:
+        raise UsageError("give trusted keys with --key or trust lists with --list-key, not both")
+    if not lists and not args.key:
+        raise UsageError("give at least one trusted public key with --key ISSUERS=FILE, or trust lists with --list-key")
     try:
+        trust = cli_trust.gate_trust(args, now) if lists else KeySet(_trusted_keys(args.key))
         verifier = Verifier(
-            KeySet(_trusted_keys(args.key)), skew=args.skew, destination=args.destination, channel=args.channel,
-            **cli_status.verifier_options(args),
+            trust, skew=args.skew, destination=args.destination, channel=args.channel, **cli_status.verifier_options(args)
         )
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
-    now, templates = _parse_now(args.now), _templates(args.template)
+    templates = _templates(args.template)
     verified = verifier.verify(common.read_credential(args.credential), now=now, templates=templates)
     view = {
         "valid": True,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Callable, Protocol, Union
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+from .errors import ErrorCode, VerificationError
 
 PrivateKey = Union[ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey]
 PublicKey = Union[ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey]
@@ -196,8 +198,9 @@ def _refuse_weak_point(key: PublicKey) -> None:
             raise ValueError(f"Ed25519 public key is {defect}: a key set refuses it (spec 4.2)")
 
 
-def region_codes(value: object, what: str) -> frozenset[str]:
-    """A non-empty set of known region codes; a bare string is a mistake, not a set of letters."""
+def region_codes(value: object, what: str, *, known: bool = True) -> frozenset[str]:
+    """A non-empty set of region codes, known ones (spec 3.3) unless ``known`` is False (then any
+    [A-Z]{2}); a bare string is a mistake, not a set of letters."""
     from .claims import REGIONS
 
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
@@ -208,18 +211,73 @@ def region_codes(value: object, what: str) -> frozenset[str]:
     for code in codes:
         if not isinstance(code, str):
             raise TypeError(f"{what}: region codes are strings, not {type(code).__name__}")
+        if not known and len(code) == 2 and all("A" <= c <= "Z" for c in code):
+            continue
         if code not in REGIONS:
             raise ValueError(f"{what}: {code!r} is not a region code of spec section 3.3 ({', '.join(sorted(REGIONS))})")
     return frozenset(codes)
 
 
+PROFILES = ("minimal", "full")  # spec 3.5; profile_of in claims.py says which one a credential has
+STATES = ("active", "retired", "withdrawn")  # spec 16.2
+MAX_TIME = 0xFFFFFFFF  # the last second a claims time can hold (spec 3)
+
+
+def check_time(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} is whole epoch seconds, not {type(value).__name__}")
+    if not 0 <= value <= MAX_TIME:
+        raise ValueError(f"{what} {value} is outside 0..{MAX_TIME}")
+    return value
+
+
+def check_profiles(value: object) -> frozenset[str]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"profiles is a collection of profile names such as {{'minimal'}}, not {type(value).__name__}")
+    names = frozenset(value)
+    if not names:
+        raise ValueError("profiles is empty: name the profiles this key may sign")
+    unknown = sorted(str(n) for n in names - set(PROFILES))
+    if unknown:
+        raise ValueError(f"profiles: {', '.join(unknown)} not among {', '.join(PROFILES)} (spec 3.5)")
+    return names
+
+
+def check_lifecycle(not_before: int | None, not_after: int | None, state: str, compromised: int | None) -> None:
+    """A key's signing period and state (spec 16.2): times in range, a non-empty period, a known
+    state, and a compromise time exactly when the key is withdrawn."""
+    for name, value in (("not_before", not_before), ("not_after", not_after), ("compromised", compromised)):
+        if value is not None:
+            check_time(value, name)
+    if not_before is not None and not_after is not None and not_before > not_after:
+        raise ValueError(f"signing period from {not_before} to {not_after} is empty")
+    if state not in STATES:
+        raise ValueError(f"state {state!r} is not one of {', '.join(STATES)}")
+    if (state == "withdrawn") != (compromised is not None):
+        raise ValueError("a withdrawn key has a compromise time, and only a withdrawn key has one")
+
+
 @dataclass(frozen=True)
 class TrustedKey:
-    """A verifier's public key and the issuer codes it vouches for (spec 9.2). Trust always names
-    its issuers: there is no key trusted for any issuer."""
+    """A verifier's public key and what it vouches for (spec 9.2 steps 11 to 16a). Trust always names
+    its issuers: there is no key trusted for any issuer.
+
+    The other limits are optional for a key configured by hand (None: no limit) and always present
+    for a key from a trust list (spec 16): the destinations and profiles it may sign for, its signing
+    period (``not_before`` to ``not_after``, both included, compared with ``iat``), its state, the
+    compromise time of a withdrawn key, and ``trusted_until``, the first second at which the trust
+    list that holds it is stale.
+    """
 
     key: PublicKey
     issuers: frozenset[str]
+    destinations: frozenset[str] | None = None
+    profiles: frozenset[str] | None = None
+    not_before: int | None = None
+    not_after: int | None = None
+    state: str = "active"
+    compromised: int | None = None
+    trusted_until: int | None = None
     kid: bytes = field(init=False)
     algorithm: Algorithm = field(init=False)
 
@@ -234,6 +292,43 @@ class TrustedKey:
         _refuse_weak_point(key)
         object.__setattr__(self, "kid", kid_of(key))
         object.__setattr__(self, "issuers", region_codes(self.issuers, "issuers"))
+        if self.destinations is not None:
+            object.__setattr__(self, "destinations", region_codes(self.destinations, "destinations"))
+        if self.profiles is not None:
+            object.__setattr__(self, "profiles", check_profiles(self.profiles))
+        check_lifecycle(self.not_before, self.not_after, self.state, self.compromised)
+        if self.trusted_until is not None:
+            check_time(self.trusted_until, "trusted_until")
+
+    def check_authorized(self, issuer: str, destinations: Iterable[str], profile: str) -> None:
+        """Step 16: the key vouches for this issuer, every destination and this profile; raise
+        ISSUER_NOT_AUTHORIZED naming the first that it does not."""
+        kid = self.kid.hex()
+        if issuer not in self.issuers:
+            raise VerificationError(ErrorCode.ISSUER_NOT_AUTHORIZED, f"key {kid} may sign for {sorted(self.issuers)}, not {issuer}")
+        if self.destinations is not None:
+            outside = sorted(set(destinations) - self.destinations)
+            if outside:
+                raise VerificationError(
+                    ErrorCode.ISSUER_NOT_AUTHORIZED,
+                    f"key {kid} may sign for destinations {sorted(self.destinations)}, not {', '.join(outside)}",
+                )
+        if self.profiles is not None and profile not in self.profiles:
+            raise VerificationError(
+                ErrorCode.ISSUER_NOT_AUTHORIZED, f"key {kid} may sign the {' and '.join(sorted(self.profiles))} profile, not {profile}"
+            )
+
+    def check_signed_at(self, iat: int) -> None:
+        """Step 16a: the key could have signed at ``iat``: before the compromise of a withdrawn key
+        (KEY_WITHDRAWN), and within its signing period (SIGNING_PERIOD). Anything else the key signs
+        with a time of signing (a status list token, for example) is checked the same way."""
+        kid = self.kid.hex()
+        if self.compromised is not None and iat >= self.compromised:
+            raise VerificationError(ErrorCode.KEY_WITHDRAWN, f"key {kid} was compromised at {self.compromised}; signed at {iat}")
+        if (self.not_before is not None and iat < self.not_before) or (self.not_after is not None and iat > self.not_after):
+            raise VerificationError(
+                ErrorCode.SIGNING_PERIOD, f"key {kid} may sign from {self.not_before} to {self.not_after}; signed at {iat}"
+            )
 
 
 class KeySet:
@@ -263,3 +358,15 @@ class KeySet:
 
     def __len__(self) -> int:
         return len(self._by_kid)
+
+
+class KeyLookup(Protocol):
+    """What a verifier asks of its trust: the key a kid names, how many keys there are, and all of
+    them (for tools that show the configuration). A ``KeySet`` and a ``TrustStore`` (trust.py) both
+    answer it."""
+
+    def get(self, kid: bytes) -> TrustedKey | None: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[TrustedKey]: ...

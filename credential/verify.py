@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 
 from . import biometric, cbor, claims as model, cose, text as textlayer
 from .errors import ErrorCode, VerificationError
-from .keys import BY_COSE_ID, KeySet, TrustedKey, region_codes
+from .keys import BY_COSE_ID, KeyLookup, KeySet, TrustedKey, region_codes
 from .status_cache import StatusCache
 from .status_list import REVOKED, SUSPENDED, StatusList, read_token, token_kid
 
@@ -85,7 +85,15 @@ def as_text(data: str | bytes) -> str:
     raise TypeError(f"a credential is text (str or bytes), not {type(data).__name__}")
 
 
-def _trust(keys: object) -> KeySet:
+def _trust(keys: object) -> KeyLookup:
+    """A key set or a trust store as given; an iterable of TrustedKey becomes a key set. Either must
+    hold at least one key, or it would turn every traveller away."""
+    from .trust import TrustStore
+
+    if isinstance(keys, TrustStore):
+        if not len(keys):
+            raise ValueError("the trust store holds no keys: load a trust list into it first")
+        return keys
     return keys if isinstance(keys, KeySet) else KeySet(keys)  # type: ignore[arg-type]
 
 
@@ -139,7 +147,8 @@ class _Checked(NamedTuple):
 class Verifier:
     """A verifier's whole configuration (the inputs of spec 9.2 that do not change per traveller).
 
-    ``trust``: the trusted keys (a ``KeySet`` or an iterable of ``TrustedKey``). ``destination``: this
+    ``trust``: the trusted keys: a ``TrustStore`` of signed trust lists (spec 16), or for tests and
+    simple setups a ``KeySet`` or an iterable of ``TrustedKey``. ``destination``: this
     gate's own region code. ``channel``: this gate's clearance channel. ``skew``: the clock-skew
     allowance in seconds (9.3). ``revoked``: a deny-list of ``cti`` values (bytes or hex text).
     ``status``: the gate's ``StatusCache`` of status lists (step 19a), with ``status_max_age`` (seconds
@@ -148,7 +157,7 @@ class Verifier:
     A check whose configuration is None is skipped, and the result says so.
     """
 
-    trust: KeySet
+    trust: KeyLookup
     destination: str | None = None
     channel: str | None = None
     skew: int = DEFAULT_SKEW
@@ -220,6 +229,11 @@ class Verifier:
         trusted = self.trust.get(sign1.kid)
         if trusted is None:
             raise VerificationError(ErrorCode.UNKNOWN_KID, f"no trusted key has kid {sign1.kid.hex()}")
+        # Step 11a: the trust list that vouches for the key is current (spec 16.5); a key set never goes stale.
+        if trusted.trusted_until is not None and seconds >= trusted.trusted_until:
+            raise VerificationError(
+                ErrorCode.TRUST_STALE, f"the trust list holding key {sign1.kid.hex()} is stale since {trusted.trusted_until}; now is {seconds}"
+            )
         if trusted.algorithm is not alg:
             raise VerificationError(ErrorCode.ALG, f"alg {alg.name} does not match the {trusted.algorithm.name} key {sign1.kid.hex()}")
         if len(sign1.signature) != alg.signature_bytes:
@@ -234,11 +248,10 @@ class Verifier:
         claims = model.from_cbor(cbor.decode(sign1.payload))
         issuer = claims["iss"]
 
-        # Step 16: the key vouches for this issuer.
-        if issuer not in trusted.issuers:
-            raise VerificationError(
-                ErrorCode.ISSUER_NOT_AUTHORIZED, f"key {sign1.kid.hex()} may sign for {sorted(trusted.issuers)}, not {issuer}"
-            )
+        # Step 16: the key vouches for this issuer, these destinations and this profile.
+        trusted.check_authorized(issuer, claims["xc"]["destinations"], model.profile_of(claims["xc"]))
+        # Step 16a: the key could have signed at iat: before a compromise, within its signing period.
+        trusted.check_signed_at(claims["iat"])
 
         # Steps 17 and 18: validity period (9.3).
         start = claims.get("nbf", claims["iat"])
@@ -369,7 +382,7 @@ def _check_binding(biometrics: Mapping[str, str], templates: Mapping[str, bytes]
 
 def verify(
     data: str | bytes,
-    trust: Verifier | KeySet | Iterable[TrustedKey],
+    trust: Verifier | KeyLookup | Iterable[TrustedKey],
     *,
     now: Clock,
     templates: Mapping[str, bytes] | None = None,

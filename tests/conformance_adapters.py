@@ -34,13 +34,13 @@ def ignore_expiry(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any
 _strict_decode = cbor.decode
 
 
-def _lenient_decode(data: bytes) -> Any:
+def _lenient_decode(data: bytes, **options: Any) -> Any:
     try:
-        return _strict_decode(data)
+        return _strict_decode(data, **options)
     except cbor.CBORError as err:
         if "after the item" not in err.detail:
             raise
-        return _strict_decode(data[: err.offset])
+        return _strict_decode(data[: err.offset], **options)
 
 
 def main(mode: str) -> None:

@@ -144,6 +144,8 @@ def test_readme_vector_counts_are_the_file_counts() -> None:
 
     import credential
 
+    from .vectors import negative_counts
+
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     counts = Counter(negative_counts())  # every vector file: the core file and each feature's own
     for code in credential.ErrorCode:

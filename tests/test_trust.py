@@ -1,0 +1,218 @@
+"""Trust lists and the trust store (spec 16): configuration checked when built, the JSON view, and
+the store's durable sequence numbers. The rules a gate applies to lists and credentials are in the
+vectors (tests/test_trust_vectors.py); this file covers what vectors cannot say."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import credential
+from credential import claims as model, trust
+from credential.keys import TrustedKey
+
+from .trust_vectors import document, signed_list
+from .vectors import ROOT
+
+DAY = 86400
+
+
+def _pem(name: str) -> str:
+    return document()["keys"][name]["publicKeyPem"]  # type: ignore[no-any-return]
+
+
+def _private(name: str) -> credential.keys.PrivateKey:
+    return credential.load_private_key(document()["keys"][name]["privateKeyPem"])
+
+
+def _issued(name: str) -> int:
+    return document()["lists"][name]["issued"]  # type: ignore[no-any-return]
+
+
+PINS = {"HK": [_pem("hk-list")], "MO": [_pem("mo-list")]}
+
+
+def test_pins_are_configuration() -> None:
+    with pytest.raises(ValueError, match="no list-signing key"):
+        credential.TrustStore({})
+    with pytest.raises(TypeError):
+        credential.TrustStore([_pem("hk-list")])  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        credential.TrustStore({"HK": _pem("hk-list")})  # one PEM string is not a collection of keys
+    with pytest.raises(ValueError, match="region code"):
+        credential.TrustStore({"XX": [_pem("hk-list")]})
+    with pytest.raises(ValueError, match="empty"):
+        credential.TrustStore({"HK": []})
+    with pytest.raises(ValueError, match="pinned twice"):
+        credential.TrustStore({"HK": [_pem("hk-list")], "MO": [_pem("hk-list")]})
+    with pytest.raises(TypeError, match="public keys"):
+        credential.TrustStore({"HK": [_private("hk-list")]})
+
+
+@pytest.mark.parametrize("grace, error", [(-1, ValueError), (trust.MAX_GRACE + 1, ValueError), (True, TypeError), (1.5, TypeError)])
+def test_grace_is_checked(grace: object, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        credential.TrustStore(PINS, grace=grace)  # type: ignore[arg-type]
+
+
+def test_a_store_without_lists_is_a_configuration_mistake() -> None:
+    with pytest.raises(ValueError, match="holds no keys"):
+        credential.Verifier(credential.TrustStore(PINS))
+
+
+def test_load_needs_a_time_and_bytes() -> None:
+    store = credential.TrustStore(PINS)
+    with pytest.raises(TypeError):
+        store.load(signed_list("hk-1"))  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        store.load(signed_list("hk-1").hex(), now=_issued("hk-1"))  # type: ignore[arg-type]
+
+
+def test_trusted_key_limits_are_checked() -> None:
+    key = _pem("hk-2027")
+    for kwargs, error in [
+        ({"profiles": {"everything"}}, ValueError),
+        ({"profiles": "minimal"}, TypeError),
+        ({"profiles": set()}, ValueError),
+        ({"destinations": "MO"}, TypeError),
+        ({"not_before": 10, "not_after": 9}, ValueError),
+        ({"state": "withdrawn"}, ValueError),
+        ({"state": "active", "compromised": 5}, ValueError),
+        ({"state": "lost"}, ValueError),
+        ({"not_before": -1}, ValueError),
+        ({"trusted_until": True}, TypeError),
+    ]:
+        with pytest.raises(error):
+            TrustedKey(key, frozenset({"HK"}), **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_hand_configured_key_checks_the_issuer_only() -> None:
+    key = TrustedKey(_pem("hk-2027"), frozenset({"HK"}))
+    key.check_authorized("HK", ["CN", "MO"], "full")
+    key.check_signed_at(0)
+    with pytest.raises(credential.VerificationError) as caught:
+        key.check_authorized("MO", ["HK"], "minimal")
+    assert caught.value.code is credential.ErrorCode.ISSUER_NOT_AUTHORIZED
+
+
+@pytest.mark.parametrize(
+    "fields, profile",
+    [({}, "minimal"), ({"family_name": "CHAN"}, "full"), ({"given_name": "TAI MAN"}, "full"), ({"name_zh": "陳"}, "full"), ({"birth_date": "1990"}, "full")],
+)
+def test_profile_decision(fields: dict[str, str], profile: str) -> None:
+    assert model.profile_of({"doc_number": "A1234563", **fields}) == profile
+
+
+def test_json_view_round_trip_and_schema() -> None:
+    schema = json.loads((ROOT / "spec" / "trust-list.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for name in ("hk-1", "hk-2", "mo-7"):
+        parsed = trust.parse(signed_list(name))
+        assert parsed.document is not None
+        view = parsed.document.to_json()
+        jsonschema.validate(view, schema, cls=jsonschema.Draft202012Validator)
+        assert trust.from_json(view) == parsed.document
+        assert trust.from_json(view).encode() == parsed.payload
+        bare = json.loads(json.dumps(view))
+        for entry in bare["keys"]:
+            del entry["kid"], entry["alg"]
+        assert trust.from_json(bare).encode() == parsed.payload
+
+
+def test_json_view_mistakes_are_named() -> None:
+    view = trust.parse(signed_list("hk-1")).document.to_json()  # type: ignore[union-attr]
+    for path, value, match in [
+        (("keys", 0, "kid"), "00" * 8, "kid"),
+        (("keys", 0, "alg"), "ES256", "alg"),
+        (("keys", 0, "authority"), "MO", "authority"),
+        (("keys", 0, "state"), "lost", "state"),
+        (("next_update",), 0, "next_update"),
+        (("keys", 0, "extra"), 1, "unknown"),
+    ]:
+        broken = json.loads(json.dumps(view))
+        target = broken
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+        with pytest.raises(ValueError, match=match):
+            trust.from_json(broken)
+
+
+def test_signing_refuses_what_a_gate_would_refuse() -> None:
+    parsed = trust.parse(signed_list("hk-1"))
+    assert parsed.document is not None
+    with pytest.raises(TypeError):
+        trust.sign(parsed.payload, _private("hk-list"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        trust.sign(parsed.document, _private("hk-list").public_key())  # type: ignore[arg-type]
+    own = credential.ListedKey(_private("hk-list"), "HK", ("MO",), ("minimal",), 0, 1)
+    with_own = credential.TrustList("HK", 9, 0, 1, (*parsed.document.keys, own))
+    with pytest.raises(ValueError, match="list-signing key"):
+        trust.sign(with_own, _private("hk-list"))
+    assert trust.sign(parsed.document, _private("hk-list")) == signed_list("hk-1")
+
+
+def test_a_refused_list_changes_nothing() -> None:
+    store = credential.TrustStore(PINS)
+    store.load(signed_list("hk-1"), now=_issued("hk-1"))
+    before = (store.lists(), store.sequence("HK"), len(store))
+    for name in ("bad-signature", "hk-1-other", "wrong-authority"):
+        with pytest.raises(credential.TrustListError):
+            store.load(signed_list(name), now=_issued("hk-1"))
+    assert (store.lists(), store.sequence("HK"), len(store)) == before
+
+
+def test_the_highest_sequence_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "trust.sqlite"
+    store = credential.TrustStore(PINS, path=path)
+    store.load(signed_list("hk-1"), now=_issued("hk-1"))
+    store.load(signed_list("hk-2"), now=_issued("hk-2"))
+    store.load(signed_list("mo-7"), now=_issued("mo-7"))
+    kids = {k.kid for k in store}
+    store.close()
+
+    reopened = credential.TrustStore(PINS, path=path)
+    assert {k.kid for k in reopened} == kids and reopened.sequence("HK") == 2 and reopened.sequence("MO") == 7
+    with pytest.raises(credential.TrustListError) as caught:
+        reopened.load(signed_list("hk-1"), now=_issued("hk-2"))
+    assert caught.value.code is trust.ListError.LIST_ROLLBACK
+    reopened.close()
+
+    # HK's list-signing key unpinned: HK's held list gives no trust, yet its sequence still refuses rollback.
+    unpinned = credential.TrustStore({"HK": [_pem("rogue-list")], "MO": [_pem("mo-list")]}, path=path)
+    assert set(unpinned.unusable) == {"HK"} and unpinned.unusable["HK"].code is trust.ListError.LIST_SIGNER
+    assert {sorted(k.issuers)[0] for k in unpinned} == {"MO"}
+    unpinned.close()
+
+
+def test_two_stores_on_one_file_share_the_sequence(tmp_path: Path) -> None:
+    path = tmp_path / "trust.sqlite"
+    first, second = credential.TrustStore(PINS, path=path), credential.TrustStore(PINS, path=path)
+    second.load(signed_list("hk-2"), now=_issued("hk-2"))
+    with pytest.raises(credential.TrustListError) as caught:
+        first.load(signed_list("hk-1"), now=_issued("hk-1"))
+    assert caught.value.code is trust.ListError.LIST_ROLLBACK
+    first.close()
+    second.close()
+
+
+def test_a_verifier_sees_lists_loaded_after_it_was_built() -> None:
+    store = credential.TrustStore(PINS)
+    store.load(signed_list("hk-1"), now=_issued("hk-1"))
+    verifier = credential.Verifier(store, destination="MO")
+    new_key = credential.kid_of(_private("hk-2028"))
+    assert store.get(new_key) is None
+    store.load(signed_list("hk-2"), now=_issued("hk-2"))
+    assert verifier.trust.get(new_key) is not None
+    assert verifier.trust.get(credential.kid_of(_private("hk-2026"))) is None  # dropped by rotation
+
+
+def test_trusted_until_is_next_update_plus_grace() -> None:
+    store = credential.TrustStore(PINS, grace=3600)
+    listed = store.load(signed_list("mo-7"), now=_issued("mo-7"))
+    key = store.get(listed.keys[0].kid)
+    assert key is not None and key.trusted_until == listed.next_update + 3600
+    assert key.issuers == frozenset({"MO"}) and key.destinations == frozenset({"HK"})
