@@ -8,7 +8,7 @@ limits of spec section 10 (the longest text, the most items, the deepest nesting
 inflation, the most string chunks). Each is verified in this process with its vector's key set and
 time; the time is the best of several rounds of many calls, the memory is tracemalloc's peak during
 one call. Both are reported as ratios to verifying the minimal valid Ed25519 credential, and to the
-costliest valid vector (peak memory grows with the input: a 4296-character credential cannot cost
+costliest valid vector (peak memory grows with the input: a 3391-character credential cannot cost
 what a 294-character one does, so the memory target is taken against the largest valid input).
 Targets: at most 10x the time and 2x the memory.
 """

@@ -129,9 +129,38 @@ def issue(shared: dict[str, Any], test: dict[str, Any]) -> str:
     )
 
 
+def refuse_issuance(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    """An issuerTests case: the issuer must refuse (spec 14.5)."""
+    try:
+        issue(shared, test)
+    except (ValueError, TypeError) as err:
+        return {"verdict": "refused", "detail": str(err)}
+    return {"verdict": "accepted"}
+
+
+def refuse_key(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    """A refusedKeys case: a key set holding this key must be refused as a configuration mistake."""
+    try:
+        credential.KeySet([credential.TrustedKey(test["publicKeyPem"].encode(), frozenset({"HK"}))])
+    except (ValueError, TypeError) as err:
+        return {"verdict": "refused", "detail": str(err)}
+    return {"verdict": "accepted"}
+
+
+# What each list of cases asks (the request's "list", spec 14A).
+LISTS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
+    "issuerTests": refuse_issuance,
+    "refusedKeys": refuse_key,
+}
+
+
 def answer(request: dict[str, Any], check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = verify) -> dict[str, Any]:
     """The answer to one request; ``check`` is the verification step (tests swap it for broken ones)."""
-    shared, test = request["shared"], request["test"]
+    shared, test, listed = request["shared"], request["test"], request.get("list", "tests")
+    if listed != "tests":
+        if listed not in LISTS:
+            return {"id": request["id"], "verdict": "unsupported", "detail": f"no answer for cases of the list {listed}"}
+        return {"id": request["id"], **LISTS[listed](shared, test)}
     try:
         out = {"id": request["id"], **check(shared, test)}
         if "issuance" in test:

@@ -8,6 +8,7 @@ needs nothing here; an adapter that does not know its features answers ``unsuppo
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import selectors
@@ -29,6 +30,10 @@ MAX_ANSWER_BYTES = 1 << 20  # one answer line; claims are at most a few KiB
 # Members of a vector file that are not passed to the adapter: the cases (sent one by one) and
 # documentation.
 _NOT_SHARED = frozenset({"tests", "notes", "schema", "numberOfTests"})
+# The lists of cases a vector file may hold (spec 14A), with what each case expects: "tests" are
+# verified and judged by their result; the others must be refused (14.5): an issuance the issuer must
+# refuse, a public key the verifier's configuration must refuse.
+CASE_LISTS = {"tests": None, "issuerTests": "refused", "refusedKeys": "refused"}
 
 
 @dataclass(frozen=True)
@@ -38,11 +43,17 @@ class VectorFile:
 
     @property
     def shared(self) -> dict[str, Any]:
-        return {key: value for key, value in self.document.items() if key not in _NOT_SHARED}
+        return {key: value for key, value in self.document.items() if key not in _NOT_SHARED and key not in CASE_LISTS}
 
     @property
     def tests(self) -> list[dict[str, Any]]:
         return list(self.document["tests"])
+
+    def cases(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(list name, case) for every case of every list the file holds, ``tests`` first."""
+        for name in CASE_LISTS:
+            for case in self.document.get(name) or ():
+                yield name, case
 
 
 @dataclass
@@ -52,9 +63,10 @@ class Outcome:
 
     id: str
     file: str
+    list: str
     tcId: int  # noqa: N815 - the vector files' own name
     comment: str
-    flags: list[str]
+    flags: builtins.list[str]  # "list" is the name of the case list above
     expected: str
     outcome: str
     reason: str = ""
@@ -120,18 +132,15 @@ def load(paths: Iterable[Path]) -> list[VectorFile]:
     return found
 
 
-def request(vectors: VectorFile, test: dict[str, Any]) -> dict[str, Any]:
+def request(vectors: VectorFile, test: dict[str, Any], listed: str = "tests") -> dict[str, Any]:
     """The request for one case (spec 14A)."""
-    return {
-        "protocol": PROTOCOL,
-        "id": f"{vectors.name}#{test['tcId']}",
-        "file": vectors.name,
-        "shared": vectors.shared,
-        "test": test,
-    }
+    ident = f"{vectors.name}#{test['tcId']}" if listed == "tests" else f"{vectors.name}#{listed}:{test['tcId']}"
+    return {"protocol": PROTOCOL, "id": ident, "file": vectors.name, "list": listed, "shared": vectors.shared, "test": test}
 
 
-def expected_of(test: dict[str, Any]) -> str:
+def expected_of(test: dict[str, Any], listed: str = "tests") -> str:
+    if CASE_LISTS.get(listed) is not None:
+        return str(CASE_LISTS[listed])
     if test["result"] == "valid":
         return "valid"
     if test["result"] == "acceptable":
@@ -139,11 +148,16 @@ def expected_of(test: dict[str, Any]) -> str:
     return str(test["error"])
 
 
-def judge(test: dict[str, Any], answer: dict[str, Any]) -> tuple[str, str, str | None]:
+def judge(test: dict[str, Any], answer: dict[str, Any], listed: str = "tests") -> tuple[str, str, str | None]:
     """(outcome, reason, what the implementation said) for one answer; the answer is well-formed."""
     verdict = answer["verdict"]
     if verdict == "unsupported":
         return SKIPPED, str(answer.get("detail") or "the implementation does not support this case"), "unsupported"
+    if listed != "tests":
+        if verdict == "refused":
+            return PASSED, "", verdict
+        what = "issued what the issuer must refuse" if listed == "issuerTests" else "trusted a key that must be refused"
+        return FAILED, f"{what}: answered {verdict}", verdict
     got = "valid" if verdict == "valid" else str(answer.get("error"))
     if test["result"] == "valid":
         if verdict != "valid":
@@ -159,15 +173,16 @@ def judge(test: dict[str, Any], answer: dict[str, Any]) -> tuple[str, str, str |
     return PASSED, "", got
 
 
-def _check_answer(answer: Any, ident: str) -> str | None:
+def _check_answer(answer: Any, ident: str, listed: str) -> str | None:
     """What is wrong with an answer's form, or None."""
     if not isinstance(answer, dict):
         return "the answer is not a JSON object"
     if answer.get("id") != ident:
         return f"the answer is for id {answer.get('id')!r}, not {ident!r}"
     verdict = answer.get("verdict")
-    if verdict not in ("valid", "invalid", "unsupported"):
-        return f"verdict {verdict!r} is not valid, invalid or unsupported"
+    allowed = ("valid", "invalid", "unsupported") if listed == "tests" else ("refused", "accepted", "unsupported")
+    if verdict not in allowed:
+        return f"verdict {verdict!r} is not {', '.join(allowed[:-1])} or {allowed[-1]}"
     if verdict == "invalid" and not isinstance(answer.get("error"), str):
         return "an invalid verdict needs an error code"
     if verdict == "valid" and not isinstance(answer.get("claims"), dict):
@@ -268,28 +283,29 @@ def run(command: str, files: list[VectorFile], *, timeout: float = DEFAULT_TIMEO
     adapter = Adapter(command, cwd)
     try:
         for vectors in files:
-            for test in vectors.tests:
-                summary.outcomes.append(_one(adapter, vectors, test, timeout))
+            for listed, case in vectors.cases():
+                summary.outcomes.append(_one(adapter, vectors, case, listed, timeout))
     finally:
         adapter.stop()
     return summary
 
 
-def _one(adapter: Adapter, vectors: VectorFile, test: dict[str, Any], timeout: float) -> Outcome:
-    message = request(vectors, test)
+def _one(adapter: Adapter, vectors: VectorFile, test: dict[str, Any], listed: str, timeout: float) -> Outcome:
+    message = request(vectors, test, listed)
     outcome = Outcome(
-        message["id"], vectors.name, test["tcId"], test.get("comment", ""), list(test.get("flags", [])), expected_of(test), FAILED
+        message["id"], vectors.name, listed, test["tcId"], test.get("comment", ""), list(test.get("flags", [])),
+        expected_of(test, listed), FAILED,
     )
     started = time.monotonic()
     answer, problem = adapter.ask(message, timeout)
     outcome.seconds = round(time.monotonic() - started, 4)
-    problem = problem or _check_answer(answer, message["id"])
-    has_issuance = "issuance" in test
+    problem = problem or _check_answer(answer, message["id"], listed)
+    has_issuance = "issuance" in test and listed == "tests"
     if problem is not None:
         outcome.reason = problem
         outcome.issuance = FAILED if has_issuance else None
         return outcome
-    outcome.outcome, outcome.reason, outcome.got = judge(test, answer)
+    outcome.outcome, outcome.reason, outcome.got = judge(test, answer, listed)
     if has_issuance:
         if outcome.outcome == SKIPPED or "issued" not in answer:
             outcome.issuance = SKIPPED
@@ -340,7 +356,8 @@ def junit(summary: Summary) -> bytes:
             skipped=str(counts[SKIPPED]), errors="0", time=f"{sum(o.seconds for o in outcomes):.3f}",
         )
         for o in outcomes:
-            case = ET.SubElement(suite, "testcase", classname=name, name=f"tcId {o.tcId}: {o.comment}", time=f"{o.seconds:.4f}")
+            label = f"tcId {o.tcId}" if o.list == "tests" else f"{o.list} {o.tcId}"
+            case = ET.SubElement(suite, "testcase", classname=name, name=f"{label}: {o.comment}", time=f"{o.seconds:.4f}")
             if o.outcome == FAILED:
                 failure = ET.SubElement(case, "failure", message=o.reason, type=o.expected)
                 failure.text = f"expected {o.expected}, got {o.got}; flags {', '.join(o.flags)}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from . import limits
 from .errors import ErrorCode, VerificationError
 
 E = ErrorCode
@@ -48,7 +49,7 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("1", "text length at most 4296 characters", (E.LIMIT,), ("10",)),
+    Step("1", f"text length at most {limits.MAX_TEXT_CHARS} characters", (E.LIMIT,), ("10",)),
     Step("2", "prefix XC1: or XC1Z:", (E.VERSION, E.PREFIX), ("7.1",)),
     Step("3", "strict Base45", (E.BASE45,), ("7.2",)),
     Step("4", "XC1Z: only: one complete raw DEFLATE stream of at most 4096 bytes", (E.INFLATE, E.LIMIT), ("6", "10")),

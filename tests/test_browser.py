@@ -224,3 +224,11 @@ def test_credential_content_is_escaped(browser: Any, base: str) -> None:
     assert browser.title != "owned"
     assert hostile in browser.find_element(_by("ID"), "layers").get_attribute("textContent")
     assert browser.find_element(_by("ID"), "verdict").text.startswith("Refused: BASE45 at step 3")
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_without_a_browser_skip_locally_but_fail_in_ci(monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]) -> None:
+    monkeypatch.setattr(__import__(__name__, fromlist=["CHROMIUM"]), "CHROMIUM", None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="apt-get install -y chromium chromium-driver"):
+        _require_browser()

@@ -64,7 +64,16 @@ def test_cddl_rejects_the_claims_vectors_it_can_express() -> None:
 def test_json_schema_refuses_what_the_claims_model_refuses() -> None:
     view = VALID[0]["claims"]
     validator = jsonschema.Draft202012Validator(claims_schema())
-    for path, bad in [("iss", "hk"), ("cti", "0"), ("xc.residency", "visitor"), ("xc.enrolment_expiry", "2031-02-30")]:
+    cases = [
+        ("iss", "hk"),
+        ("cti", "0"),
+        ("xc.residency", "visitor"),
+        ("xc.enrolment_expiry", "2031-02-30"),
+        ("xc.destinations", ["TW"]),
+        ("xc.family_name", "CHAN\u3164"),
+        ("xc.given_name", "TAI\u2800MAN"),
+    ]
+    for path, bad in cases:
         broken = json.loads(json.dumps(view))
         target = broken
         *parents, last = path.split(".")
@@ -72,6 +81,22 @@ def test_json_schema_refuses_what_the_claims_model_refuses() -> None:
             target = target[name]
         target[last] = bad
         assert not validator.is_valid(broken), path
+
+
+def test_json_schema_name_pattern_is_the_name_table_in_the_bmp() -> None:
+    """The schema's character class refuses, in the BMP, exactly the table's refused characters that
+    Unicode 14.0.0 assigns, and the noncharacters (unassigned ones it leaves to the table, spec 3.2)."""
+    import unicodedata
+
+    from credential import claims
+
+    pattern = claims_schema()["$defs"]["xc"]["properties"]["family_name"]["pattern"]
+    refused_class = re.compile(re.search(r"\(\?:(\[\^[^\]]*\])", pattern).group(1).replace("[^", "["))
+    for point in range(0x10000):
+        c = chr(point)
+        noncharacter = 0xFDD0 <= point <= 0xFDEF or point & 0xFFFE == 0xFFFE
+        expected = claims.name_class(point) == "refused" and (unicodedata.category(c) != "Cn" or noncharacter)
+        assert bool(refused_class.fullmatch(c)) == expected, hex(point)
 
 
 def test_every_error_code_of_the_code_is_in_the_spec_table() -> None:
@@ -151,3 +176,10 @@ def test_readme_vector_counts_are_the_file_counts() -> None:
     for code in credential.ErrorCode:
         assert f"| `{code.value}` | {counts[code.value]} |" in readme, code.value
     assert f"holds {len(vectors())} cases" in readme
+
+
+def test_the_text_limit_is_what_a_qr_code_holds_at_level_m() -> None:
+    """Spec 10: issuers and verifiers share one text limit, the alphanumeric capacity of version 40 at M."""
+    from credential import limits, qr
+
+    assert limits.MAX_TEXT_CHARS == qr.capacity(40, "M")
