@@ -31,10 +31,10 @@ from .errors import VerificationError
 # Modules (in this package) that add subcommands through their register(subparsers) function.
 # One per line, so that adding one is a one-line change.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "cli_inspect",
     "cli_conformance",
     "cli_status",
     "cli_trust",
+    "cli_inspect",  # last: inspect and serve take every option the modules above give verify
 )
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
 MAX_BOX = 100  # pixels per module: a larger PNG helps no scanner and costs memory
@@ -196,25 +196,7 @@ def _summary(verified: Any) -> str:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from . import cli_trust
-    from .keys import KeySet
-    from .verify import Verifier
-
-    # The gate's configuration first: a mistake in it is the operator's, found before any credential is read.
-    now = _parse_now(args.now)
-    lists = cli_trust.uses_trust_lists(args)
-    if lists and args.key:
-        raise UsageError("give trusted keys with --key or trust lists with --list-key, not both")
-    if not lists and not args.key:
-        raise UsageError("give at least one trusted public key with --key ISSUERS=FILE, or trust lists with --list-key")
-    try:
-        trust = cli_trust.gate_trust(args, now) if lists else KeySet(_trusted_keys(args.key))
-        verifier = Verifier(
-            trust, skew=args.skew, destination=args.destination, channel=args.channel, **cli_status.verifier_options(args)
-        )
-    except (ValueError, TypeError) as err:
-        raise UsageError(str(err)) from None
-    templates = _templates(args.template)
+    verifier, now, templates = gate(args)
     verified = verifier.verify(common.read_credential(args.credential), now=now, templates=templates)
     view = {
         "valid": True,
@@ -228,6 +210,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(json.dumps(view, ensure_ascii=False, indent=2))
     print(_summary(verified), file=sys.stderr)
     return EXIT_OK
+
+
+def gate(args: argparse.Namespace) -> tuple[Any, Any, dict[str, bytes] | None]:
+    """The gate's configuration from the options of ``verify`` (which ``inspect`` and ``serve`` share):
+    (Verifier, now, templates). A mistake in it is the operator's, found before any credential is read."""
+    from . import cli_trust
+    from .keys import KeySet
+    from .verify import Verifier
+
+    now = _parse_now(args.now)
+    lists = cli_trust.uses_trust_lists(args)
+    if lists and args.key:
+        raise UsageError("give trusted keys with --key or trust lists with --list-key, not both")
+    if not lists and not args.key:
+        raise UsageError("give at least one trusted public key with --key ISSUERS=FILE, or trust lists with --list-key")
+    try:
+        trust = cli_trust.gate_trust(args, now) if lists else KeySet(_trusted_keys(args.key))
+        verifier = Verifier(
+            trust, skew=args.skew, destination=args.destination, channel=args.channel, **cli_status.verifier_options(args)
+        )
+    except (ValueError, TypeError) as err:
+        raise UsageError(str(err)) from None
+    return verifier, now, _templates(args.template)
 
 
 def cmd_decode(args: argparse.Namespace) -> int:

@@ -21,43 +21,33 @@ from .cli_common import EXIT_INVALID, UsageError
 _MAX_READ = limits.MAX_TEXT_CHARS + 2
 
 
-def add_verifier_options(p: argparse.ArgumentParser) -> None:
-    """The options of ``credential verify`` that configure the verifier."""
-    p.add_argument("--key", action="append", default=[], metavar="ISSUERS=FILE", help="trusted public key and the issuers it vouches for, e.g. HK=hk.pub.pem")
-    p.add_argument("--now", help="verification time: epoch seconds or ISO 8601 with offset (default: the system clock)")
-    p.add_argument("--skew", type=int, default=300, help="clock-skew allowance in seconds (default 300)")
-    p.add_argument("--destination", help="region code of this gate, e.g. MO")
-    p.add_argument("--channel", choices=["e-channel", "counter"], help="the clearance channel of this gate")
-    p.add_argument("--revoked", action="append", default=None, metavar="CTI", help="a revoked cti in hexadecimal (repeatable); gives a deny-list")
-    p.add_argument("--template", action="append", default=[], metavar="MODALITY=FILE", help="check a reference template")
+def share_verify_options(p: argparse.ArgumentParser, verify: argparse.ArgumentParser) -> None:
+    """Give ``p`` every option of ``verify`` (the gate's configuration), as the same argparse actions."""
+    for action in verify._actions:  # noqa: SLF001 - argparse's parents= does the same
+        if action.option_strings and not isinstance(action, argparse._HelpAction):  # noqa: SLF001
+            p._add_action(action)  # noqa: SLF001
+
+
+def _configured(args: argparse.Namespace, verify: argparse.ArgumentParser) -> bool:
+    """Whether any of verify's configuration options was given (each has a default when it is not)."""
+    return any(
+        getattr(args, action.dest) != action.default
+        for action in verify._actions  # noqa: SLF001
+        if action.option_strings and action.dest != "help"
+    )
 
 
 def configuration(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """(Verifier or None, now, templates) from the options; a mistake is a usage error, raised before
-    any credential is read."""
-    from .cli import _parse_now, _templates, _trusted_keys
-    from .keys import KeySet
-    from .verify import Verifier, check_templates, epoch_seconds
+    """(Verifier or None, now, templates) from verify's options, checked before any credential is read;
+    None when no option was given: the inspector then decodes and verifies nothing."""
+    from .cli import gate
 
-    templates = _templates(args.template)
-    if not args.key:
-        if args.now or templates or args.destination or args.channel or args.revoked is not None:
-            raise UsageError("the verifier's options need trusted keys: give at least one --key ISSUERS=FILE")
+    if not _configured(args, args.verify_parser):
         return None, None, None
-    try:
-        verifier = Verifier(
-            KeySet(_trusted_keys(args.key)),
-            skew=args.skew,
-            destination=args.destination,
-            channel=args.channel,
-            revoked=args.revoked,
-        )
-        now = epoch_seconds(_parse_now(args.now))
-        if templates is not None:
-            check_templates(templates)
-    except (ValueError, TypeError) as err:
-        raise UsageError(str(err)) from None
-    return verifier, now, templates
+    verifier, now, templates = gate(args)
+    from .verify import epoch_seconds
+
+    return verifier, epoch_seconds(now), templates
 
 
 def read_source(source: str) -> str | bytes:
@@ -146,14 +136,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add ``inspect`` and ``serve`` to the ``credential`` command's subparsers."""
+    """Add ``inspect`` and ``serve`` to the ``credential`` command's subparsers, with every option that
+    ``verify`` has by then (``cli.SUBCOMMAND_MODULES`` lists this module last)."""
+    verify = sub.choices["verify"]
     p = sub.add_parser("inspect", help="show every layer and the verdict of every step of spec 9.2")
     p.add_argument("credential", help="credential text, a file of it, a QR image, or - for standard input")
     p.add_argument("--json", action="store_true", help="the report as JSON")
-    add_verifier_options(p)
-    p.set_defaults(run=cmd_inspect)
+    share_verify_options(p, verify)
+    p.set_defaults(run=cmd_inspect, verify_parser=verify)
 
     p = sub.add_parser("serve", help="the inspector as a web page on this computer (127.0.0.1 only)")
     p.add_argument("--port", type=int, default=8045, help="TCP port on 127.0.0.1 (default 8045; 0 picks a free one)")
-    add_verifier_options(p)
-    p.set_defaults(run=cmd_serve)
+    share_verify_options(p, verify)
+    p.set_defaults(run=cmd_serve, verify_parser=verify)

@@ -165,10 +165,10 @@ MISTAKES = [
     (["inspect", "hostile.txt"], EXIT_INVALID, ""),
     (["inspect", "blank.png"], EXIT_USAGE, "credential inspect: blank.png: no QR code"),
     (["inspect", "missing.png"], EXIT_USAGE, "credential inspect: missing.png: no such file"),
-    (["inspect", "cred.txt", "--now", NOW], EXIT_USAGE, "credential inspect: the verifier's options need trusted keys"),
+    (["inspect", "cred.txt", "--now", NOW], EXIT_USAGE, "credential inspect: give at least one trusted public key"),
     (["inspect", "cred.txt", "--key", "HK=garbage.pem"], EXIT_USAGE, "credential inspect: --key HK=garbage.pem"),
     (["serve", "--port", "70000"], EXIT_USAGE, "credential serve: --port 70000 is not a TCP port"),
-    (["serve", "--destination", "MO"], EXIT_USAGE, "credential serve: the verifier's options need trusted keys"),
+    (["serve", "--destination", "MO"], EXIT_USAGE, "credential serve: give at least one trusted public key"),
     # trust lists: a missing or refused list, pins without lists
     (["trust", "show", "missing.xctl"], EXIT_USAGE, "credential trust: trust list missing.xctl: No such file"),
     (["trust", "build", "missing.json"], EXIT_USAGE, "credential trust: trust list JSON missing.json: No such file"),
