@@ -32,6 +32,7 @@ test: $(TEST_STAMP)
 
 vectors: $(RUN_STAMP)
 	$(PY) test-vectors/generate.py
+	$(PY) test-vectors/presentations.py
 	$(PY) test-vectors/generate_trust.py
 	$(PY) test-vectors/status_vectors.py
 

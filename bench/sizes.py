@@ -6,6 +6,10 @@ Prints Markdown. Every figure is measured: each message is built and signed here
 
 - XC: the package's own issue(), Ed25519; ES256 signatures are the same 64 bytes, but other bytes
   DEFLATE differently, so an ES256 total that differs is shown beside.
+- XP1 presentation: the same claims with a device key bound (``cnf``, a fixed P-256 key), issued with
+  Ed25519, then wrapped by the package's own present() for one time step and destination MO: what a
+  holder's phone shows for a device-bound credential (spec 4.5), compressed by the same rule as a
+  credential (only when shorter).
 - EU-DCC style (HCERT): a CWT whose claim -260 holds {1: certificate}, the certificate a map with
   short *string* keys as HCERT's ("ver", "nam", "dob", ...) and values as the DCC writes them (dates
   as text, enumerations by name); COSE_Sign1 with ES256 and an 8-byte kid in the protected header;
@@ -37,6 +41,7 @@ import segno.consts
 
 import credential
 from credential import base45, claims as model, compress, qr
+from credential import text as textlayer
 from credential.issue import complete_claims as complete
 
 LEVELS = ("L", "M", "Q")
@@ -129,6 +134,28 @@ def _versions_alphanumeric(text: str) -> dict[str, int]:
             raise AssertionError(f"credential.qr says version {ours}, segno {theirs} for {len(text)} characters at {level}")
         out[level] = ours
     return out
+
+
+def _device_key() -> Any:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.derive_private_key(0xDE71CE0DE71CE0DE71CE0DE71CE0DE71CE0DE71CE0DE71CE0DE71CE0DE71CE0D, ec.SECP256R1())
+
+
+def xp_layers(claims: dict[str, Any]) -> dict[str, Any]:
+    device_key = _device_key()
+    bound = dict(claims, cnf=credential.device_cnf(device_key))
+    issued = credential.issue(bound, fixed_key("Ed25519"), policy=None)
+    text = credential.present(issued, device_key, now=bound["iat"] + 5, destination="MO")
+    unwrapped = textlayer.unwrap(text)
+    return {
+        "payload": len(credential.decode(issued).payload),
+        "signed": len(unwrapped.message),
+        "compressed": f"{len(compress.deflate(unwrapped.message))} ({'used' if unwrapped.deflated is not None else 'not used'})",
+        "text_encoding": len(unwrapped.base45),
+        "total": len(text),
+        "versions": _versions_alphanumeric(text),
+    }
 
 
 def xc_layers(claims: dict[str, Any]) -> dict[str, Any]:
@@ -249,7 +276,13 @@ def shc_style(claims: dict[str, Any]) -> dict[str, Any]:
 def table() -> str:
     rows = []
     for profile, claims in profiles().items():
-        for name, build in (("**XC** (CBOR, COSE, Base45)", xc_layers), ("EU-DCC style", dcc_style), ("SMART Health Card style", shc_style)):
+        encodings = (
+            ("**XC** (CBOR, COSE, Base45)", xc_layers),
+            ("**XP1** presentation (XC with cnf, device-signed)", xp_layers),
+            ("EU-DCC style", dcc_style),
+            ("SMART Health Card style", shc_style),
+        )
+        for name, build in encodings:
             m = build(claims)
             cells = [f"v{m['versions'][lvl]} ({4 * m['versions'][lvl] + 17})" for lvl in LEVELS]
             rows.append([profile, name, m["payload"], m["signed"], m["compressed"], m["text_encoding"], m["total"], *cells])
@@ -267,7 +300,8 @@ def table() -> str:
     ]
     notes = (
         "\n\nColumns: payload is the claims CBOR (XC, DCC) or JSON (SHC); signed message is the COSE_Sign1 in bytes "
-        "(XC, DCC) or the compact JWS in characters (SHC); compressed is DEFLATE of the COSE message (XC: raw, "
+        "(XC, DCC), the presentation's COSE_Sign1 (XP1, around the credential's message) "
+        "or the compact JWS in characters (SHC); compressed is DEFLATE of the COSE message (XC: raw, "
         "kept only when shorter) or zlib of it (DCC) or raw DEFLATE of the JSON payload before signing (SHC); "
         "text-encoded is the Base45 (XC, DCC) or the digit string (SHC, 2 digits per JWS character, QR numeric mode); "
         "total adds the prefix. Modules are per side, without the quiet zone (add 8 for 4 modules each side).\n"

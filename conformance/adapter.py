@@ -8,6 +8,9 @@ the same three things with that implementation's API:
 
 1. Build the verifier's configuration from ``test.verifier`` and the file's ``shared`` members (the
    test keys and templates), and verify ``test.text`` at ``test.verifier.now``.
+   A case with ``test.scans`` (``presentations.json``, spec 14.6) is one gate reading several texts in
+   order, each at its own ``now``: verify them all with one verifier (one replay cache), and answer
+   with the outcome of the last.
 2. Answer ``valid`` with the claims (JSON view), or ``invalid`` with the error code.
 3. For a case with ``test.issuance``, issue its claims with the named private key and return the
    text as ``issued``.
@@ -84,11 +87,16 @@ OPTIONS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
     "statusLists": _status_lists,
     "statusMaxAge": _option("status_max_age"),
     "statusGrace": _option("status_grace"),
+    # test-vectors/presentations.json (spec 4.5, 9.6): a replay cache that starts empty, for the whole case
+    "presentationSkew": _option("presentation_skew"),
+    "requirePresentation": _option("require_presentation"),
+    "replayCapacity": lambda shared, value: {} if value is None else {"replay": credential.MemoryReplayCache(value)},
 }
 
 
-def configuration(shared: dict[str, Any], test: dict[str, Any]) -> tuple[credential.Verifier, int, dict[str, bytes] | None]:
-    """The verifier a case configures, its verification time and the traveller's templates."""
+def configuration(shared: dict[str, Any], test: dict[str, Any]) -> tuple[credential.Verifier, int | None, dict[str, bytes] | None]:
+    """The verifier a case configures, its verification time (None when each scan has its own) and the
+    traveller's templates."""
     options = test["verifier"]
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
@@ -96,7 +104,15 @@ def configuration(shared: dict[str, Any], test: dict[str, Any]) -> tuple[credent
     arguments: dict[str, Any] = {"trust": _gate(shared, test["gate"])} if "gate" in test else {}
     for name, value in options.items():
         arguments.update(OPTIONS[name](shared, value))
-    return credential.Verifier(**arguments), options["now"], _templates(shared, options.get("templates"))
+    return credential.Verifier(**arguments), options.get("now"), _templates(shared, options.get("templates"))
+
+
+def _outcome(verifier: credential.Verifier, text: str, now: int, templates: dict[str, bytes] | None) -> dict[str, Any]:
+    try:
+        verified = verifier.verify(text, now=now, templates=templates)
+    except credential.VerificationError as err:
+        return {"verdict": "invalid", "error": err.code.value, "detail": err.detail}
+    return {"verdict": "valid", "claims": verified.claims}
 
 
 def load_list(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
@@ -113,11 +129,14 @@ def verify(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
     if test.get("kind") == "list":
         return load_list(shared, test)
     verifier, now, templates = configuration(shared, test)
-    try:
-        verified = verifier.verify(test["text"], now=now, templates=templates)
-    except credential.VerificationError as err:
-        return {"verdict": "invalid", "error": err.code.value, "detail": err.detail}
-    return {"verdict": "valid", "claims": verified.claims}
+    if "scans" in test:  # one gate, several readings in order: the last one is the answer
+        outcome: dict[str, Any] = {}
+        for scan in test["scans"]:
+            outcome = _outcome(verifier, scan["text"], scan["now"], templates)
+        return outcome
+    if now is None:
+        raise Unsupported("the case gives no verification time")
+    return _outcome(verifier, test["text"], now, templates)
 
 
 def issue(shared: dict[str, Any], test: dict[str, Any]) -> str:

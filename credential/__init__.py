@@ -6,6 +6,7 @@ The normative description is ``spec/xc-v1.md``; section numbers in the modules r
 from . import qr
 from .biometric import bind as bind_biometrics, digest as biometric_digest
 from .decode import Layers, decode
+from .device import cnf_view as device_cnf
 from .eligibility import DEFAULT_POLICY, FIRST_PHASE, NON_PERMANENT_PHASE, PHASES, IneligibleError, Policy, Rule
 from .errors import ClaimsError, ErrorCode, VerificationError
 from .issue import complete_claims, issue
@@ -20,6 +21,8 @@ from .keys import (
     private_key_to_pem,
     public_key_to_pem,
 )
+from .presentation import present
+from .replay import MemoryReplayCache, ReplayCache, ReplayCacheError, SqliteReplayCache
 from .trust import ListedKey, ListError, TrustList, TrustListError, TrustStore
 from .status_authority import StatusAuthority
 from .status_cache import StatusCache
@@ -41,6 +44,10 @@ __all__ = [
     "KeyLookup",
     "KeySet",
     "Layers",
+    "MemoryReplayCache",
+    "ReplayCache",
+    "ReplayCacheError",
+    "SqliteReplayCache",
     "ListError",
     "ListedKey",
     "TrustList",
@@ -59,11 +66,13 @@ __all__ = [
     "check_biometrics",
     "complete_claims",
     "decode",
+    "device_cnf",
     "generate_key",
     "issue",
     "kid_of",
     "load_private_key",
     "load_public_key",
+    "present",
     "private_key_to_pem",
     "public_key_to_pem",
     "qr",

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from . import cbor, name_characters
+from . import cbor, device, name_characters
 from .errors import ClaimsError
 
 XC_CLAIM = -65537  # first private-use CWT claim key (RFC 8392 section 9.1): no registration to wait for
@@ -172,6 +172,15 @@ class Bytes(Codec):
         raw = bytes.fromhex(value)
         self._check(raw, path)
         return raw
+
+
+class Bool(Codec):
+    def load(self, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise _Invalid(path, f"expected true or false, got {type(value).__name__}")
+        return value
+
+    dump = load
 
 
 class Enum(Codec):
@@ -410,6 +419,38 @@ XC = Map(
     extensions_from=FIRST_EXTENSION_KEY,
 )
 
+class DeviceKey(Codec):
+    """A COSE_Key holding a P-256 point in compressed form (spec 3.1): the map's fields, then the point."""
+
+    fields = Map(
+        [
+            Field(1, "kty", Enum({device.KTY_EC2: "EC2"}), True),
+            Field(-1, "crv", Enum({device.CRV_P256: "P-256"}), True),
+            Field(-2, "x", Bytes(device.COORDINATE_BYTES, device.COORDINATE_BYTES), True),
+            Field(-3, "y", Bool(), True),
+        ]
+    )
+
+    def _point(self, view: dict[str, Any], path: str) -> None:
+        try:
+            device.point(bytes.fromhex(view["x"]), view["y"])
+        except ValueError:
+            raise _Invalid(f"{path}.x", "not the x-coordinate of a point of P-256") from None
+
+    def load(self, value: Any, path: str) -> dict[str, Any]:
+        view = self.fields.load(value, path)
+        self._point(view, path)
+        return view
+
+    def dump(self, value: Any, path: str) -> dict[Any, Any]:
+        out = self.fields.dump(value, path)
+        self._point(value, path)
+        return out
+
+
+# The confirmation claim of RFC 8747 with exactly one method, the COSE_Key of the holder's device key.
+CNF = Map([Field(device.CNF_COSE_KEY, "cose_key", DeviceKey(), True)])
+
 CLAIMS = Map(
     [
         Field(1, "iss", REGION, True),
@@ -417,6 +458,7 @@ CLAIMS = Map(
         Field(5, "nbf", Time()),
         Field(6, "iat", Time(), True),
         Field(7, "cti", Bytes(8, 16), True),
+        Field(device.CNF_CLAIM, "cnf", CNF),
         Field(XC_CLAIM, "xc", XC, True),
     ]
 )

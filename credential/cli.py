@@ -34,6 +34,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "cli_conformance",
     "cli_status",
     "cli_trust",
+    "cli_present",
     "cli_inspect",  # last: inspect and serve take every option the modules above give verify
 )
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
@@ -200,6 +201,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     verified = verifier.verify(common.read_credential(args.credential), now=now, templates=templates)
     view = {
         "valid": True,
+        "form": verified.form,
         "issuer": verified.issuer,
         "alg": verified.alg,
         "kid": verified.kid.hex(),
@@ -207,6 +209,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         "skipped": verified.skipped,
         "claims": verified.claims,
     }
+    if verified.step is not None:
+        view["step"] = verified.step
     print(json.dumps(view, ensure_ascii=False, indent=2))
     print(_summary(verified), file=sys.stderr)
     return EXIT_OK
@@ -253,6 +257,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
         "claims_error": str(layers.claims_error) if layers.claims_error else None,
         "note": "decoded without checking the signature",
     }
+    if layers.presentation is not None:
+        shown = layers.presentation
+        view["presentation"] = {"step": shown.step, "destination": shown.destination, "payload": shown.payload.hex(), "signature": shown.signature.hex()}
+        view["note"] = "decoded without checking the signatures"
     print(json.dumps(view, ensure_ascii=False, indent=2, default=repr))
     return EXIT_OK
 

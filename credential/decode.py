@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import cbor, claims as model, cose, text as textlayer
+from . import cbor, claims as model, cose, presentation as presentation_layer, text as textlayer
 from .errors import VerificationError
 from .verify import as_text
 
@@ -28,6 +28,9 @@ class Layers:
     claims_cbor: Any
     claims: dict[str, Any] | None
     claims_error: VerificationError | None
+    # For a presentation (XP1:, XP1Z:): its own layers. ``cose`` and the fields after it are then the
+    # layers of the credential message it carries; ``deflated`` is the presentation's DEFLATE bytes.
+    presentation: presentation_layer.Presentation | None = None
 
 
 def decode(data: str | bytes) -> Layers:
@@ -38,7 +41,12 @@ def decode(data: str | bytes) -> Layers:
     """
     text = as_text(data)
     unwrapped = textlayer.unwrap(text)
-    sign1 = cose.parse(unwrapped.message)
+    message = unwrapped.message
+    shown = None
+    if unwrapped.prefix in textlayer.PRESENTATION_PREFIXES:
+        shown = presentation_layer.parse(message)
+        message = shown.credential
+    sign1 = cose.parse(message)
     claims_cbor = cbor.decode(sign1.payload)
     try:
         claims, error = model.from_cbor(claims_cbor), None
@@ -49,7 +57,7 @@ def decode(data: str | bytes) -> Layers:
         prefix=unwrapped.prefix,
         base45=unwrapped.base45,
         deflated=unwrapped.deflated,
-        cose=unwrapped.message,
+        cose=message,
         protected=sign1.protected,
         alg=sign1.alg,
         kid=sign1.kid,
@@ -59,4 +67,5 @@ def decode(data: str | bytes) -> Layers:
         claims_cbor=claims_cbor,
         claims=claims,
         claims_error=error,
+        presentation=shown,
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import base45, cbor, claims as model, cose, text as textlayer
+from . import base45, cbor, claims as model, cose, presentation as presentation_layer, text as textlayer
 from .diagnostic import diagnose
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID
@@ -91,6 +91,7 @@ class _Peel:
         self.layers: list[Layer] = []
         self.outcomes: dict[str, tuple[str, VerificationError | None]] = {}
         self.claims: dict[str, Any] | None = None
+        self.presentation = False  # the text is a presentation (XP1:, XP1Z:): steps 5a.. apply
 
     @property
     def passed(self) -> set[str]:
@@ -102,7 +103,7 @@ class _Peel:
         try:
             result = action()
         except VerificationError as err:
-            step = step_of(err, self.passed)
+            step = step_of(err, self.passed, self.presentation)
             layer.error = _error(err, step)
             for number in steps:
                 if step is not None and number == step.number:
@@ -154,8 +155,42 @@ def _peel(data: str | bytes) -> _Peel:
     if unwrapped.deflated is not None:
         prefix.fields["deflated bytes"] = len(unwrapped.deflated)
         prefix.fields["inflated bytes"] = len(unwrapped.message)
+    if unwrapped.prefix in textlayer.PRESENTATION_PREFIXES:
+        peel.presentation = True
+        credential = _peel_presentation(peel, unwrapped.message)
+        if credential is not None:
+            _peel_message(peel, credential, decode_step="5e")
+        return peel
     _peel_message(peel, unwrapped.message)
     return peel
+
+
+def _peel_presentation(peel: _Peel, message: bytes) -> bytes | None:
+    """Steps 5 and 5a to 5d: the presentation around the credential; its credential message, or None."""
+    layer = Layer("presentation", "Presentation (device-signed COSE_Sign1)", ("5", "5a", "5b"), {"bytes": len(message), "hex": message.hex()})
+    layer.diagnostic = diagnose(message).text
+    peel.layers.append(layer)
+    ok, outer = peel.run(layer, ("5",), lambda: cbor.decode(message))
+    if not ok:
+        return None
+    ok, parts = peel.run(layer, ("5a", "5b"), lambda: presentation_layer.structure(outer))
+    if not ok:
+        return None
+    payload, signature = parts
+    layer.fields["device signature"] = signature.hex()
+    layer.fields["to be signed by the device (Sig_structure)"] = cose.to_be_signed(presentation_layer.PROTECTED, payload).hex()
+    body = Layer("presentation payload", "Presentation payload: credential, time step, destination", ("5c", "5d"), {"bytes": len(payload)})
+    body.diagnostic = diagnose(payload).text
+    peel.layers.append(body)
+    ok, content = peel.run(body, ("5c",), lambda: cbor.decode(payload))
+    if not ok:
+        return None
+    ok, found = peel.run(body, ("5d",), lambda: presentation_layer.fields(content))
+    if not ok:
+        return None
+    credential, step, destination = found
+    body.fields.update({"time step": step, "step starts": step * presentation_layer.STEP_SECONDS, "destination": destination})
+    return credential  # type: ignore[no-any-return]
 
 
 def _explain_text_layers(layer: Layer, text: str) -> None:
@@ -172,11 +207,11 @@ def _explain_text_layers(layer: Layer, text: str) -> None:
             return
 
 
-def _peel_message(peel: _Peel, message: bytes) -> None:
-    layer = Layer("message", "COSE_Sign1 message", ("5", "6"), {"bytes": len(message), "hex": message.hex()})
+def _peel_message(peel: _Peel, message: bytes, decode_step: str = "5") -> None:
+    layer = Layer("message", "COSE_Sign1 message", (decode_step, "6"), {"bytes": len(message), "hex": message.hex()})
     layer.diagnostic = diagnose(message).text
     peel.layers.append(layer)
-    ok, outer = peel.run(layer, ("5",), lambda: cbor.decode(message))
+    ok, outer = peel.run(layer, (decode_step,), lambda: cbor.decode(message))
     if not ok:
         return
     ok, parts = peel.run(layer, ("6",), lambda: cose.structure(outer))
@@ -261,11 +296,17 @@ def _plain(value: Any) -> Any:
 def _configured(verifier: Verifier, templates: Mapping[str, bytes] | None) -> dict[str, bool]:
     configured = dict(getattr(verifier, "_optional", ()))
     configured["biometrics"] = templates is not None
+    configured["replay"] = getattr(verifier, "replay", None) is not None
     return configured
 
 
-def _settled(step: Step, configured: dict[str, bool]) -> tuple[str, str | None]:
+_PRESENTATIONS_ONLY = "applies to presentations (XP1:, XP1Z:) only"
+
+
+def _settled(step: Step, configured: dict[str, bool], presentation: bool = True) -> tuple[str, str | None]:
     """The verdict of a step that ran without failing, given which optional inputs were configured."""
+    if step.presentation and not presentation:
+        return NOT_CHECKED, _PRESENTATIONS_ONLY
     absent = [name for name in step.optional if not configured.get(name, True)]
     if not absent:
         return PASSED, None
@@ -294,6 +335,9 @@ def _configuration(verifier: Verifier, seconds: int, templates: Mapping[str, byt
         "channel": verifier.channel,
         "revoked": None if verifier.revoked is None else len(verifier.revoked),
         "templates": sorted(templates) if templates is not None else None,
+        "presentation_skew": verifier.presentation_skew,
+        "require_presentation": verifier.require_presentation,
+        "replay": None if verifier.replay is None else type(verifier.replay).__name__,
     }
 
 
@@ -343,14 +387,14 @@ def inspect(
     except VerificationError as err:
         return _refused(peel, err, configuration, _configured(verifier, templates))
     configured = _configured(verifier, templates)
-    steps = [_result(step, *_settled(step, configured)) for step in STEPS]
+    steps = [_result(step, *_settled(step, configured, peel.presentation)) for step in STEPS]
     skipped = [s.number for s in steps if s.verdict == NOT_CHECKED]
     summary = "valid: every step passed" + (f"; not checked (not configured): steps {', '.join(skipped)}" if skipped else "")
     return Report(VALID, summary, peel.layers, steps, peel.claims, True, configuration)
 
 
 def _refused(peel: _Peel, err: VerificationError, configuration: dict[str, Any], configured: dict[str, bool]) -> Report:
-    failed = step_of(err, peel.passed)
+    failed = step_of(err, peel.passed, peel.presentation)
     steps: list[StepResult] = []
     reached = True
     for step in STEPS:
@@ -358,7 +402,7 @@ def _refused(peel: _Peel, err: VerificationError, configuration: dict[str, Any],
             steps.append(_result(step, FAILED, err=err))
             reached = False
         elif reached and failed is not None:
-            steps.append(_result(step, *_settled(step, configured)))
+            steps.append(_result(step, *_settled(step, configured, peel.presentation)))
         else:
             steps.append(_result(step, NOT_REACHED))
     first = next((s for s in steps if s.verdict == FAILED), None)
@@ -379,6 +423,8 @@ def _unverified(peel: _Peel) -> Report:
             steps.append(first)
         elif verdict == PASSED:
             steps.append(_result(step, PASSED))
+        elif step.presentation and not peel.presentation:
+            steps.append(_result(step, NOT_CHECKED, detail=_PRESENTATIONS_ONLY))
         else:
             steps.append(_result(step, NOT_CHECKED, detail="needs the verifier's configuration (trusted keys and time)"))
     if first is not None:

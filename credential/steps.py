@@ -31,7 +31,8 @@ class Step:
     the step checks, in a few words. ``codes``: the error codes it may fail with. ``sections``:
     where the spec states the rule, beside 9.2 itself. ``optional``: the names of the optional
     checks (``OPTIONAL_CHECKS``) whose absent input leaves the step out; ``always``: whether part of
-    the step runs whatever is configured.
+    the step runs whatever is configured. ``presentation``: the step runs for presentations
+    (``XP1:``, ``XP1Z:``) only (spec 4.5, 9.6).
     """
 
     number: str
@@ -40,6 +41,7 @@ class Step:
     sections: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     always: bool = True
+    presentation: bool = False
 
     @property
     def reference(self) -> str:
@@ -50,10 +52,15 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("1", f"text length at most {limits.MAX_TEXT_CHARS} characters", (E.LIMIT,), ("10",)),
-    Step("2", "prefix XC1: or XC1Z:", (E.VERSION, E.PREFIX), ("7.1",)),
+    Step("2", "prefix XC1:, XC1Z:, XP1: or XP1Z:", (E.VERSION, E.PREFIX), ("7.1",)),
     Step("3", "strict Base45", (E.BASE45,), ("7.2",)),
-    Step("4", "XC1Z: only: one complete raw DEFLATE stream of at most 4096 bytes", (E.INFLATE, E.LIMIT), ("6", "10")),
+    Step("4", "XC1Z: and XP1Z: only: one complete raw DEFLATE stream of at most 4096 bytes", (E.INFLATE, E.LIMIT), ("6", "10")),
     Step("5", "message is one deterministic CBOR item within the limits", (E.CBOR, E.LIMIT, E.NOT_DETERMINISTIC), ("5.3", "10")),
+    Step("5a", "presentation: COSE_Sign1 shape, tag 18, four items, empty unprotected header", (E.PRESENTATION,), ("4.5",), presentation=True),
+    Step("5b", "presentation: protected header exactly a1 01 26", (E.PRESENTATION,), ("4.5",), presentation=True),
+    Step("5c", "presentation: payload is one deterministic CBOR item within the limits", (E.CBOR, E.LIMIT, E.NOT_DETERMINISTIC), ("5.3",), presentation=True),
+    Step("5d", "presentation: payload is [credential message, step, destination]", (E.PRESENTATION,), ("4.5",), presentation=True),
+    Step("5e", "presentation: the credential message is one deterministic CBOR item within the limits", (E.CBOR, E.LIMIT, E.NOT_DETERMINISTIC), ("5.3",), presentation=True),
     Step("6", "COSE_Sign1 shape: tag 18, four items, empty unprotected header", (E.COSE,), ("4.1", "4.4")),
     Step("7", "protected header at most 64 bytes", (E.LIMIT,), ("10",)),
     Step("8", "protected header is one deterministic CBOR item within the limits", (E.CBOR, E.LIMIT, E.NOT_DETERMINISTIC), ("5.3",)),
@@ -69,6 +76,11 @@ STEPS: tuple[Step, ...] = (
     Step("16a", "iat before a withdrawn key's compromise and within the key's signing period", (E.KEY_WITHDRAWN, E.SIGNING_PERIOD), ("16.2", "16.8")),
     Step("17", "now + skew >= start of validity", (E.NOT_YET_VALID,), ("9.3",)),
     Step("18", "now - skew < exp", (E.EXPIRED,), ("9.3",)),
+    Step("18a", "a bound credential only inside a presentation; a presentation only around a bound credential", (E.PRESENTATION_REQUIRED, E.NOT_BOUND), ("9.6",)),
+    Step("18b", "presentation: the device signature verifies with the key of cnf", (E.DEVICE_SIGNATURE,), ("4.5",), presentation=True),
+    Step("18c", "presentation: now + presentation skew >= start of its time step", (E.PRESENTATION_NOT_YET_VALID,), ("9.6",), presentation=True),
+    Step("18d", "presentation: now - presentation skew < end of its time step", (E.PRESENTATION_EXPIRED,), ("9.6",), presentation=True),
+    Step("18e", "presentation: made for the gate's destination", (E.DESTINATION_MISMATCH,), (), ("destination",), always=False, presentation=True),
     Step("19", "cti not on the deny-list", (E.REVOKED,), (), ("revocation",), always=False),
     Step(
         "19a",
@@ -80,17 +92,19 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("20", "destination, channel, enrolment expiry and limit of stay", (E.NOT_ENTITLED,), ("9.3",), ("destination", "channel")),
     Step("21", "the credential binds the gate's reference templates", (E.BIOMETRIC_MISMATCH,), ("8.2",), ("biometrics",), always=False),
+    Step("21b", "presentation: not accepted before at this gate, and recorded", (E.REPLAY, E.REPLAY_CACHE_FULL), ("9.6",), ("replay",), always=False, presentation=True),
 )
 
 BY_NUMBER = {step.number: step for step in STEPS}
 
 
-def step_of(error: VerificationError, passed: Collection[str] = ()) -> Step | None:
+def step_of(error: VerificationError, passed: Collection[str] = (), presentation: bool = True) -> Step | None:
     """The step an error ends the procedure at: the one its raise site named, else the first step
-    with its code that is not in ``passed``. None for a code no step lists (a table out of date)."""
+    with its code that is not in ``passed`` (and, for a text that is not a presentation, that is not
+    for presentations only). None for a code no step lists (a table out of date)."""
     if error.step is not None:
         return BY_NUMBER.get(error.step)
     for step in STEPS:
-        if error.code in step.codes and step.number not in passed:
+        if error.code in step.codes and step.number not in passed and (presentation or not step.presentation):
             return step
     return None

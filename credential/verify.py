@@ -17,9 +17,10 @@ from typing import Any, NamedTuple, Union
 
 from cryptography.exceptions import InvalidSignature
 
-from . import biometric, cbor, claims as model, cose, text as textlayer
+from . import biometric, cbor, claims as model, cose, device, presentation, text as textlayer
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID, KeyLookup, KeySet, TrustedKey, region_codes
+from .replay import Outcome, ReplayCache
 from .status_cache import StatusCache
 from .status_list import REVOKED, SUSPENDED, StatusList, read_token, token_kid
 
@@ -33,9 +34,14 @@ LATEST_TIME = model.MAX_TIME + MAX_SKEW
 REGION_UTC_OFFSET = model.REGION_UTC_OFFSET
 Clock = Union[_dt.datetime, int, float]
 _CTI = re.compile("(?:[0-9a-f]{2}){8,16}")
+# Presentation clock-skew allowance (spec 9.6): the holder's phone and the gate each keep their own time.
+DEFAULT_PRESENTATION_SKEW = 20
+MAX_PRESENTATION_SKEW = 60
 
 # The optional checks, in the order of the procedure. A result names each as checked or skipped.
-OPTIONAL_CHECKS = ("revocation", "status", "destination", "channel", "biometrics")
+OPTIONAL_CHECKS = ("device", "revocation", "status", "destination", "channel", "biometrics", "replay")
+# What a verified text was (spec 9.2 step 2): a credential itself, or a holder's presentation of one.
+FORMS = ("credential", "presentation")
 
 DEFAULT_STATUS_MAX_AGE = 86400  # seconds; see spec 8A.5 for why a day
 MAX_STATUS_AGE = 30 * 86400  # a month: older revocation data is not revocation data (spec 8A.5)
@@ -56,6 +62,8 @@ class VerifiedCredential:
     cti: bytes
     checked: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+    form: str = "credential"
+    step: int | None = None  # for a presentation: its time step (spec 9.6)
 
 
 def epoch_seconds(now: Clock) -> int:
@@ -154,6 +162,9 @@ class Verifier:
     ``status``: the gate's ``StatusCache`` of status lists (step 19a), with ``status_max_age`` (seconds
     since a list's ``iat``, default a day) and ``status_grace`` (seconds a stale list is still used,
     with a logged warning; default 0), both only with ``status``.
+    ``replay``: the gate's replay cache for presentations (9.6). ``presentation_skew``: the clock-skew
+    allowance for a presentation's time step, in seconds (9.6). ``require_presentation``: refuse a
+    credential shown without a presentation, even one that binds no device key.
     A check whose configuration is None is skipped, and the result says so.
     """
 
@@ -165,6 +176,9 @@ class Verifier:
     status: StatusCache | None = None
     status_max_age: int | None = None
     status_grace: int | None = None
+    replay: ReplayCache | None = None
+    presentation_skew: int = DEFAULT_PRESENTATION_SKEW
+    require_presentation: bool = False
     _optional: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
     # Each held list checked once against this configuration's trust, by (issuer, list).
     _status_checked: dict[tuple[str, str], _Checked] = field(
@@ -182,6 +196,14 @@ class Verifier:
         if not 0 <= self.skew <= MAX_SKEW:
             raise ValueError(f"skew {self.skew} is outside 0..{MAX_SKEW} seconds")
         object.__setattr__(self, "revoked", _revoked(self.revoked))
+        if self.replay is not None and not isinstance(self.replay, ReplayCache):
+            raise TypeError(f"replay is a replay cache (MemoryReplayCache or SqliteReplayCache), not {type(self.replay).__name__}")
+        if isinstance(self.presentation_skew, bool) or not isinstance(self.presentation_skew, int):
+            raise TypeError("presentation_skew is a whole number of seconds")
+        if not 0 <= self.presentation_skew <= MAX_PRESENTATION_SKEW:
+            raise ValueError(f"presentation_skew {self.presentation_skew} is outside 0..{MAX_PRESENTATION_SKEW} seconds")
+        if not isinstance(self.require_presentation, bool):
+            raise TypeError("require_presentation is True or False")
         self._check_status_configuration()
         configured = {
             "revocation": self.revoked is not None,
@@ -220,8 +242,16 @@ class Verifier:
             check_templates(templates)
         text = as_text(data)
 
-        # Steps 1 to 13: text, message, protected header, key and signature.
-        message = textlayer.unwrap(text).message
+        # Steps 1 to 5: text and message. For a presentation (XP1:, XP1Z:), steps 5a to 5d read its structure,
+        # and the credential message it carries is the message of the steps that follow (5e onwards).
+        unwrapped = textlayer.unwrap(text)
+        message = unwrapped.message
+        shown: presentation.Presentation | None = None
+        if unwrapped.prefix in textlayer.PRESENTATION_PREFIXES:
+            shown = presentation.parse(message)
+            message = shown.credential
+
+        # Steps 6 to 13: the credential's structure, protected header, key and signature.
         sign1 = cose.parse(message)
         alg = BY_COSE_ID.get(sign1.alg) if isinstance(sign1.alg, int) and not isinstance(sign1.alg, bool) else None
         if alg is None:
@@ -260,6 +290,10 @@ class Verifier:
         if seconds - self.skew >= claims["exp"]:
             raise VerificationError(ErrorCode.EXPIRED, f"expired at {iso_time(claims['exp'])}, now is {iso_time(seconds)} (skew {self.skew} s)")
 
+        # Step 18a: device binding (9.6). A credential that binds a device key is accepted only inside a
+        # presentation signed by that key, for a time step in the window, made for this gate's region.
+        self._check_device(claims, shown, seconds)
+
         # Step 19: revocation.
         cti = bytes.fromhex(claims["cti"])
         if self.revoked is not None and cti in self.revoked:
@@ -284,8 +318,14 @@ class Verifier:
         if templates is not None:
             _check_binding(xc["biometrics"], templates, cti)
 
+        # Step 21b, last: the replay cache, so that only a presentation that passed everything is recorded.
+        if shown is not None and self.replay is not None:
+            self._check_replay(self.replay, issuer, cti, shown.step, seconds)
+
         ran = dict(self._optional)
         ran["biometrics"] = templates is not None
+        ran["device"] = shown is not None
+        ran["replay"] = shown is not None and self.replay is not None
         return VerifiedCredential(
             claims,
             issuer,
@@ -294,8 +334,49 @@ class Verifier:
             cti,
             checked=tuple(name for name in OPTIONAL_CHECKS if ran[name]),
             skipped=tuple(name for name in OPTIONAL_CHECKS if not ran[name]),
+            form="credential" if shown is None else "presentation",
+            step=None if shown is None else shown.step,
         )
 
+    def _check_device(self, claims: Mapping[str, Any], shown: presentation.Presentation | None, seconds: int) -> None:
+        """Step 18a: the bare-credential rule, then the device signature, the time window, the destination."""
+        if shown is None:
+            if "cnf" in claims:
+                raise VerificationError(ErrorCode.PRESENTATION_REQUIRED, "the credential binds a device key: only a presentation by that key is accepted")
+            if self.require_presentation:
+                raise VerificationError(ErrorCode.PRESENTATION_REQUIRED, "this gate accepts presentations only")
+            return
+        if "cnf" not in claims:
+            raise VerificationError(ErrorCode.NOT_BOUND, "the presented credential binds no device key, so the presentation proves nothing")
+        if len(shown.signature) != presentation.DEVICE_ALG.signature_bytes:
+            raise VerificationError(ErrorCode.DEVICE_SIGNATURE, f"device signature of {len(shown.signature)} bytes, expected 64")
+        try:
+            presentation.DEVICE_ALG.verify(device.from_view(claims["cnf"]), shown.signature, shown.to_be_signed)
+        except InvalidSignature as err:
+            reason = str(err) or "does not verify with the device key the credential binds"
+            raise VerificationError(ErrorCode.DEVICE_SIGNATURE, reason) from None
+        start, end = presentation.window(shown.step)
+        if seconds + self.presentation_skew < start:
+            raise VerificationError(
+                ErrorCode.PRESENTATION_NOT_YET_VALID, f"time step {shown.step} starts at {start}, now is {seconds} (skew {self.presentation_skew} s)"
+            )
+        if seconds - self.presentation_skew >= end:
+            raise VerificationError(
+                ErrorCode.PRESENTATION_EXPIRED, f"time step {shown.step} ended at {end}, now is {seconds} (skew {self.presentation_skew} s)"
+            )
+        if self.destination is not None and shown.destination != self.destination:
+            raise VerificationError(ErrorCode.DESTINATION_MISMATCH, f"presented for {shown.destination}, this gate is in {self.destination}")
+
+    def _check_replay(self, cache: ReplayCache, issuer: str, cti: bytes, step: int, seconds: int) -> None:
+        """Step 21b: refuse a presentation this gate has accepted before; otherwise record it."""
+        key = presentation.replay_key(issuer, cti, step)
+        # The entry lives as long as the window of 18a could still accept this step.
+        expires = presentation.window(step)[1] + self.presentation_skew
+        outcome = cache.check_and_record(key, seconds, expires)
+        if outcome is Outcome.SEEN:
+            raise VerificationError(ErrorCode.REPLAY, f"presentation {key} was accepted at this gate before")
+        if outcome is Outcome.FULL:
+            raise VerificationError(ErrorCode.REPLAY_CACHE_FULL, f"the replay cache holds {cache.capacity} live entries; cannot record {key}")
     def _held_list(self, issuer: str, list_id: str) -> StatusList:
         """The list held under this name, checked against this configuration's trust once per token,
         and again when the trust gives another answer for the token's kid (a trust store reloaded)."""

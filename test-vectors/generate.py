@@ -1399,7 +1399,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if same else 1
     VECTORS.write_text(text, encoding="utf-8")
     QR_DIR.mkdir(exist_ok=True)
-    for old in QR_DIR.glob("*.png"):
+    for old in QR_DIR.glob("tc*.png"):  # qr/xp*.png belong to presentations.py
         if f"qr/{old.name}" not in images:
             old.unlink()
     for name, png in images.items():

@@ -165,16 +165,14 @@ def test_readme_size_table_is_what_the_script_prints() -> None:
 
 
 def test_readme_vector_counts_are_the_file_counts() -> None:
-    from collections import Counter
-
     import credential
 
     from .vectors import negative_counts
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    counts = Counter(negative_counts())  # every vector file: the core file and each feature's own
+    counts = negative_counts()  # every vector file: the core file and each feature's own
     for code in credential.ErrorCode:
-        assert f"| `{code.value}` | {counts[code.value]} |" in readme, code.value
+        assert f"| `{code.value}` | {counts.get(code.value, 0)} |" in readme, code.value
     assert f"holds {len(vectors())} cases" in readme
 
 

@@ -199,8 +199,11 @@ def test_result_says_which_optional_checks_ran() -> None:
     bare = credential.verify(TEXT, TRUST, now=NOW)
     assert bare.checked == () and bare.skipped == credential.OPTIONAL_CHECKS
     full = credential.verify(TEXT, TRUST, now=NOW, destination="MO", channel="e-channel", revoked=(), templates=samples.TEMPLATES)
-    # TEXT names no status list, so it is checked everywhere but at a gate with status lists (tests/test_status.py).
-    assert full.checked == tuple(c for c in credential.OPTIONAL_CHECKS if c != "status") and full.skipped == ("status",)
+    # A credential shown by itself has no device signature and nothing to record (tests/test_present.py);
+    # TEXT names no status list, so status is not checked even at a gate with status lists (tests/test_status.py).
+    not_run = ("device", "status", "replay")
+    assert full.checked == tuple(c for c in credential.OPTIONAL_CHECKS if c not in not_run)
+    assert full.skipped == tuple(c for c in credential.OPTIONAL_CHECKS if c in not_run) and full.form == "credential"
     some = credential.verify(TEXT, TRUST, now=NOW, destination="MO")
     assert some.checked == ("destination",) and "biometrics" in some.skipped
 

@@ -1,0 +1,150 @@
+"""A gate's replay cache (spec 9.6): which presentations it has accepted, until they expire.
+
+An entry is keyed by the presentation's identity (issuer, ``cti``, time step), never by its bytes,
+which are not unique (a device may sign again with another nonce). It lives until the last second at
+which the window of spec 9.6 could still accept that presentation; after that the window refuses it
+anyway. The cache is bounded: when it is full of live entries it refuses to record, and the verifier
+refuses the presentation (``REPLAY_CACHE_FULL``), because a presentation it cannot record could be
+used again.
+
+``MemoryReplayCache`` serves one process. ``SqliteReplayCache`` keeps the entries in an SQLite file
+(standard library ``sqlite3``) that every gate process on one machine opens; one transaction checks
+and records, so two processes cannot both accept one presentation.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+DEFAULT_CAPACITY = 100_000
+MAX_CAPACITY = 10_000_000
+
+
+class Outcome(enum.Enum):
+    RECORDED = "recorded"  # first use: accepted and now remembered
+    SEEN = "seen"  # a live entry exists: a replay
+    FULL = "full"  # no room for another live entry: refuse (fail closed)
+
+
+class ReplayCacheError(RuntimeError):
+    """The cache's storage failed (a broken or locked database): the gate cannot tell a replay, so the
+    presentation is not accepted, and the operator, not the traveller, has a problem to fix."""
+
+
+def _capacity(capacity: object) -> int:
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise TypeError("capacity is a whole number of entries")
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise ValueError(f"capacity {capacity} is outside 1..{MAX_CAPACITY}")
+    return capacity
+
+
+class ReplayCache:
+    """What the verifier asks of a replay cache (step 21b): check and record in one operation."""
+
+    capacity: int
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
+        """Record ``key`` until ``expires`` (epoch seconds, exclusive) unless a live entry has it."""
+        raise NotImplementedError
+
+
+class MemoryReplayCache(ReplayCache):
+    """Entries in this process's memory: for a gate that runs as one process."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = _capacity(capacity)
+        self._entries: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
+        with self._lock:
+            if self._entries.get(key, now) > now:
+                return Outcome.SEEN
+            if len(self._entries) >= self.capacity:
+                # Expired entries are dropped only when room is needed: the cost is paid when full.
+                self._entries = {k: e for k, e in self._entries.items() if e > now}
+                if len(self._entries) >= self.capacity:
+                    return Outcome.FULL
+            self._entries[key] = expires
+            return Outcome.RECORDED
+
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS presented (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID"
+_INDEX = "CREATE INDEX IF NOT EXISTS presented_expires ON presented (expires)"
+
+
+class SqliteReplayCache(ReplayCache):
+    """Entries in an SQLite database file shared by the gate processes of one machine.
+
+    The file is created if needed, and opened when the cache is built, so that a wrong path fails
+    then and not at the first traveller. Each process (and each process a fork makes) uses its own
+    connection. ``timeout`` is how long a process waits for another one's transaction.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], capacity: int = DEFAULT_CAPACITY, timeout: float = 5.0) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path is a file name, not {type(path).__name__}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 60:
+            raise ValueError("timeout is a number of seconds in (0, 60]")
+        self.path = Path(path)
+        self.capacity = _capacity(capacity)
+        self.timeout = float(timeout)
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._connection: sqlite3.Connection | None = None
+        try:
+            self._connect()
+        except sqlite3.Error as err:
+            raise ValueError(f"replay cache {self.path}: {err}") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():
+            connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+            # WAL lets readers and one writer proceed together; a committed entry survives a process
+            # that dies afterwards (synchronous NORMAL loses at most the last entries on power loss).
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(_SCHEMA)
+            connection.execute(_INDEX)
+            self._connection, self._pid = connection, os.getpid()
+        return self._connection
+
+    def __len__(self) -> int:
+        with self._lock:
+            row = self._connect().execute("SELECT count(*) FROM presented").fetchone()
+        return int(row[0])
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
+        with self._lock:
+            try:
+                db = self._connect()
+                # IMMEDIATE takes the write lock first, so the look-up and the insert are one step for
+                # every process sharing the file.
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    outcome = self._check_and_record(db, key, now, expires)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+                return outcome
+            except sqlite3.Error as err:
+                raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
+
+    def _check_and_record(self, db: sqlite3.Connection, key: str, now: int, expires: int) -> Outcome:
+        db.execute("DELETE FROM presented WHERE expires <= ?", (now,))
+        if db.execute("SELECT 1 FROM presented WHERE key = ?", (key,)).fetchone():
+            return Outcome.SEEN
+        (count,) = db.execute("SELECT count(*) FROM presented").fetchone()
+        if count >= self.capacity:
+            return Outcome.FULL
+        db.execute("INSERT INTO presented (key, expires) VALUES (?, ?)", (key, expires))
+        return Outcome.RECORDED

@@ -1,0 +1,189 @@
+"""The presentation vectors (spec 14.7): well-formed, reproducible, and passed scan by scan."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from functools import cache
+from typing import Any
+
+import jsonschema
+import pytest
+
+import credential
+from credential import qr
+
+from .vectors import ROOT, document as core_document
+
+FILE = ROOT / "test-vectors" / "presentations.json"
+
+
+@cache
+def document() -> dict[str, Any]:
+    return json.loads(FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+TESTS = document()["tests"]
+IDS = [f"presentations.json#{t['tcId']}" for t in TESTS]
+SCANS = [(t, i) for t in TESTS for i in range(len(t["scans"]))]
+SCAN_IDS = [f"presentations.json#{t['tcId']}.{i + 1}" for t, i in SCANS]
+
+
+def _generator():  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(ROOT / "test-vectors"))
+    spec = importlib.util.spec_from_file_location("xp_generate", ROOT / "test-vectors" / "presentations.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type: ignore[union-attr]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def _gate(test: dict[str, Any]) -> credential.Verifier:
+    v = test["verifier"]
+    pems = document()["keys"]
+    trust = credential.KeySet(credential.TrustedKey(pems[n]["publicKeyPem"].encode(), frozenset(i)) for n, i in v["keys"].items())
+    return credential.Verifier(
+        trust,
+        skew=v["skew"],
+        destination=v["destination"],
+        channel=v["channel"],
+        revoked={bytes.fromhex(c) for c in v["revoked"]},
+        replay=None if v["replayCapacity"] is None else credential.MemoryReplayCache(v["replayCapacity"]),
+        presentation_skew=v["presentationSkew"],
+        require_presentation=v["requirePresentation"],
+    )
+
+
+def _templates(test: dict[str, Any]) -> dict[str, bytes] | None:
+    name = test["verifier"]["templates"]
+    return None if name is None else {m: bytes.fromhex(t) for m, t in document()["templates"][name].items()}
+
+
+def test_file_matches_its_schema() -> None:
+    schema = json.loads((ROOT / "spec" / "presentations.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(document(), schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_generator_reproduces_the_published_file() -> None:
+    generator = _generator()
+    built, images = generator.build_document()
+    assert generator.serialize(built) == FILE.read_text(encoding="utf-8")
+    published = sorted(p.name for p in (ROOT / "test-vectors" / "qr").glob("xp*.png"))
+    assert published == sorted(name.removeprefix("qr/") for name in images)
+
+
+def test_ids_flags_and_results_are_consistent() -> None:
+    assert [t["tcId"] for t in TESTS] == list(range(1, len(TESTS) + 1)) and document()["numberOfTests"] == len(TESTS)
+    assert {f for t in TESTS for f in t["flags"]} == set(document()["notes"])
+    for test in TESTS:
+        assert test["result"] == test["scans"][-1]["result"] and test.get("error") == test["scans"][-1].get("error")
+
+
+def test_the_keys_are_the_core_vector_keys() -> None:
+    assert document()["keys"] == core_document()["keys"]
+
+
+@pytest.mark.parametrize("test", TESTS, ids=IDS)
+def test_reference_verifier_scan_by_scan(test: dict[str, Any]) -> None:
+    gate = _gate(test)  # one gate, one replay cache, for all the scans of the case
+    for number, scan in enumerate(test["scans"], start=1):
+        if scan["result"] == "valid":
+            verified = gate.verify(scan["text"], now=scan["now"], templates=_templates(test))
+            if number == len(test["scans"]):
+                assert verified.claims == test["claims"] and verified.form == test["form"]
+                assert ("device" in verified.checked) == (verified.form == "presentation")
+            continue
+        with pytest.raises(credential.VerificationError) as caught:
+            gate.verify(scan["text"], now=scan["now"], templates=_templates(test))
+        assert caught.value.code.value == scan["error"], f"scan {number}: {caught.value}"
+
+
+@pytest.mark.parametrize(("test", "index"), [(t, i) for t, i in SCANS if "made" in t["scans"][i]], ids=lambda x: str(x) if isinstance(x, int) else f"#{x['tcId']}")
+def test_presentations_are_byte_exact(test: dict[str, Any], index: int) -> None:
+    scan = test["scans"][index]
+    made = scan["made"]
+    key = credential.load_private_key(document()["deviceKeys"][made["deviceKey"]]["privateKeyPem"])
+    text = credential.present(
+        document()["credentials"][made["credential"]]["text"], key, now=made["now"], destination=made["destination"], deflate=made["deflate"]
+    )
+    assert text == scan["text"]
+
+
+def test_credentials_are_byte_exact() -> None:
+    for entry in document()["credentials"].values():
+        key = credential.load_private_key(document()["keys"][entry["key"]]["privateKeyPem"])
+        templates = {m: bytes.fromhex(t) for m, t in document()["templates"][entry["templates"]].items()}
+        assert credential.issue(entry["claims"], key, templates=templates, deflate=entry["deflate"], policy=None) == entry["text"]
+
+
+@pytest.mark.parametrize(("test", "index"), [(t, i) for t, i in SCANS if "layers" in t["scans"][i]], ids=lambda x: str(x) if isinstance(x, int) else f"#{x['tcId']}")
+def test_layers_are_consistent(test: dict[str, Any], index: int) -> None:
+    from credential import cose, presentation
+
+    scan = test["scans"][index]
+    layers = scan["layers"]
+    assert scan["text"] == ("XP1:" if layers["deflated"] is None else "XP1Z:") + layers["base45"]
+    assert layers["protected"] == "a10126"
+    assert layers["toBeSigned"] == cose.to_be_signed(bytes.fromhex(layers["protected"]), bytes.fromhex(layers["payload"])).hex()
+    assert presentation.payload_of(bytes.fromhex(layers["credential"]), layers["step"], layers["destination"]).hex() == layers["payload"] or "NotDeterministic" in test["flags"]
+
+
+def test_qr_images_scan_to_the_text() -> None:
+    with_images = [t for t in TESTS if "qr" in t]
+    assert with_images
+    for test in with_images:
+        assert qr.scan(ROOT / "test-vectors" / test["qr"]) == test["scans"][-1]["text"]
+
+
+def test_valid_presentation_layers_match_the_cddl() -> None:
+    from cddl_verifier import Validator
+
+    cddl = Validator((ROOT / "spec" / "xc.cddl").read_text(encoding="utf-8"))
+    roots = {"message": "xp-presentation", "protected": "xp-protected", "payload": "xp-payload", "toBeSigned": "xp-sig-structure", "credential": "xc-cose"}
+    checked = 0
+    for test in TESTS:
+        for scan in test["scans"]:
+            if scan["result"] != "valid" or "layers" not in scan:
+                continue
+            for layer, root in roots.items():
+                result = cddl.validate(bytes.fromhex(scan["layers"][layer]), root, require_deterministic=True)
+                assert result.valid, f"#{test['tcId']} {layer}: {result}"
+            checked += 1
+    assert checked
+    for name, entry in document()["credentials"].items():
+        payload = credential.decode(entry["text"]).payload
+        assert cddl.validate(payload, "xc-claims", require_deterministic=True).valid, name
+
+
+def test_cddl_refuses_the_structure_vectors_it_can_express() -> None:
+    from cddl_verifier import Validator
+
+    cddl = Validator((ROOT / "spec" / "xc.cddl").read_text(encoding="utf-8"))
+    for test in TESTS:
+        scan = test["scans"][-1]
+        if test.get("error") == "PRESENTATION" and "layers" not in scan:
+            from credential import text as textlayer
+
+            message = textlayer.unwrap(scan["text"]).message
+            assert not cddl.validate(message, "xp-presentation", require_deterministic=True).valid, test["tcId"]
+
+
+def test_readme_counts_the_presentation_cases() -> None:
+    assert f"holds {len(TESTS)} cases of presentations" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("test", TESTS, ids=IDS)
+def test_inspector_names_the_step_of_every_scan(test: dict[str, Any]) -> None:
+    from credential.inspect import FAILED, INVALID, VALID, inspect
+
+    gate = _gate(test)  # the inspector runs the gate's procedure, so the scans share its replay cache
+    for scan in test["scans"]:
+        report = inspect(scan["text"], gate, now=scan["now"], templates=_templates(test))
+        if scan["result"] == "valid":
+            assert report.verdict == VALID, report.summary
+            continue
+        assert report.verdict == INVALID and report.first_failure is not None, report.summary
+        assert report.first_failure.code == scan["error"] and scan["error"] in report.first_failure.codes
+        assert [s.verdict for s in report.steps].count(FAILED) == 1
