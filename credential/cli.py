@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import cli_batch, cli_common as common, cli_status
+from . import cli_batch, cli_common as common, cli_present, cli_status
 from .cli_common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
 from .errors import VerificationError
 
@@ -232,7 +232,8 @@ def gate(args: argparse.Namespace) -> tuple[Any, Any, dict[str, bytes] | None]:
     try:
         trust = cli_trust.gate_trust(args, now) if lists else KeySet(_trusted_keys(args.key))
         verifier = Verifier(
-            trust, skew=args.skew, destination=args.destination, channel=args.channel, **cli_status.verifier_options(args)
+            trust, skew=args.skew, destination=args.destination, channel=args.channel, **cli_status.verifier_options(args),
+            **cli_present.verifier_options(args),
         )
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None

@@ -145,8 +145,39 @@ def cmd_demo(args: argparse.Namespace, fallback: Callable[[argparse.Namespace], 
         raise  # cli.main reports the interruption with its exit code
 
 
+def verifier_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Verifier's presentation fields from the options of ``verify`` (ValueError for a bad cache)."""
+    from .replay import SqliteReplayCache
+
+    options: dict[str, Any] = {"presentation_skew": args.presentation_skew, "require_presentation": args.require_presentation}
+    if args.replay_cache is not None:
+        options["replay"] = SqliteReplayCache(args.replay_cache)
+    return options
+
+
+def _skew(value: str) -> int:
+    from .verify import MAX_PRESENTATION_SKEW
+
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 0 <= number <= MAX_PRESENTATION_SKEW:
+        raise argparse.ArgumentTypeError(f"{number} is outside 0..{MAX_PRESENTATION_SKEW}")
+    return number
+
+
 def register(sub: Any) -> None:
-    """Add ``present`` to the subcommands, and ``--live`` to ``demo``."""
+    """Add ``present`` to the subcommands, ``--live`` to ``demo``, and the gate's presentation
+    settings to ``verify`` (which ``inspect`` and ``serve`` then share)."""
+    from .verify import DEFAULT_PRESENTATION_SKEW
+
+    verify = sub.choices["verify"]
+    verify.add_argument("--replay-cache", metavar="DB", help="the gate's replay cache (SQLite, shared by the gate's processes; created if absent)")
+    verify.add_argument("--presentation-skew", type=_skew, default=DEFAULT_PRESENTATION_SKEW, metavar="SECONDS",
+                        help=f"clock-skew allowance for a presentation's time step, 0 to 60 (default {DEFAULT_PRESENTATION_SKEW})")
+    verify.add_argument("--require-presentation", action="store_true", help="refuse credentials shown without a presentation")
+
     p = sub.add_parser("present", help="make a device-signed presentation of a credential (XP1:)")
     p.add_argument("credential", help="credential text, a file of it, a QR image, or - for standard input")
     p.add_argument("--device-key", required=True, help="the holder's device private key (P-256 PEM) the credential binds")

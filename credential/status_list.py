@@ -258,6 +258,11 @@ def read_token(token: bytes, trust: TrustedKeys) -> StatusList:
     issuer, list_id, issued_at, expires, ttl, bits, lst = _claims(sign1.payload)
     if issuer not in trusted.issuers:
         raise _invalid(f"key {sign1.kid.hex()} is trusted for {sorted(trusted.issuers)}, not {issuer}")
+    try:
+        # A key from a trust list signs only within its signing period and before its compromise (16.8).
+        trusted.check_signed_at(issued_at)
+    except VerificationError as err:
+        raise _invalid(err.detail) from None
     return StatusList(issuer, list_id, issued_at, expires, ttl, bits, _inflate(lst), sign1.kid)
 
 

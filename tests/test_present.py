@@ -266,6 +266,14 @@ def test_cli_present_then_verify(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert '"form": "presentation"' in capsys.readouterr().out
     assert cli.main(["verify", str(out), "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 300)]) == 1
     assert capsys.readouterr().err.startswith("PRESENTATION_EXPIRED")
+    # A gate's replay cache on the command line: the second reading of the same code is refused.
+    db = str(tmp_path / "gate.db")
+    gate = ["verify", str(out), "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 3), "--replay-cache", db]
+    assert cli.main(gate) == 0
+    capsys.readouterr()
+    assert cli.main(gate) == 1 and capsys.readouterr().err.startswith("REPLAY: ")
+    assert cli.main(["verify", BOUND, "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE)]) == 1
+    assert capsys.readouterr().err.startswith("PRESENTATION_REQUIRED: ")
     assert cli.main([*args[:3], str(tmp_path / "issuer.pub.pem"), "--destination", "MO"]) == 2  # a public key
     assert cli.main([*args[:-1], "XX"]) == 2
     assert cli.main(["present", UNBOUND, "--device-key", str(tmp_path / "device.pem"), "--destination", "MO"]) == 2
@@ -336,3 +344,19 @@ def test_cli_usage_errors_for_demo_live() -> None:
 def test_presentation_wrapper_parse_errors_name_presentation() -> None:
     body = cbor.encode(cbor.Tag(18, [presentation.PROTECTED, {}, b"\x80", b"\x00" * 64]))
     assert _code(presentation.wrap(body, deflate=False)) is ErrorCode.PRESENTATION
+
+
+def test_every_bit_flip_of_a_presentation_is_refused_with_a_code() -> None:
+    """Each single-bit change of the presentation message, re-encoded as text, is refused with a code of
+    spec 9.4 (no other exception), at the step that owns it; none is accepted."""
+    message = textlayer.unwrap(SHOWN).message
+    gate = credential.Verifier(TRUST, destination="MO")
+    seen: set[ErrorCode] = set()
+    for index in range(len(message)):
+        for bit in range(8):
+            flipped = bytearray(message)
+            flipped[index] ^= 1 << bit
+            with pytest.raises(credential.VerificationError) as caught:
+                gate.verify(presentation.wrap(bytes(flipped), deflate=False), now=MADE)
+            seen.add(caught.value.code)
+    assert {ErrorCode.DEVICE_SIGNATURE, ErrorCode.SIGNATURE, ErrorCode.PRESENTATION} <= seen

@@ -216,3 +216,36 @@ def test_trusted_until_is_next_update_plus_grace() -> None:
     key = store.get(listed.keys[0].kid)
     assert key is not None and key.trusted_until == listed.next_update + 3600
     assert key.issuers == frozenset({"MO"}) and key.destinations == frozenset({"HK"})
+
+
+def test_a_status_list_signed_by_a_withdrawn_key_after_its_compromise_is_refused() -> None:
+    """The lookup the status list check shares with step 16a: a withdrawn key's token after the
+    compromise is STATUS_LIST_INVALID (spec 8A.4 check 5); one from before it reads."""
+    from credential import status_list
+
+    store = credential.TrustStore(PINS)
+    store.load(signed_list("hk-1"), now=_issued("hk-1"))
+    withdrawn = store.get(credential.kid_of(_private("hk-2027-es256")))
+    assert withdrawn is not None and withdrawn.compromised is not None
+    for issued_at, ok in ((withdrawn.compromised - 1, True), (withdrawn.compromised, False)):
+        token = status_list.build_token(
+            _private("hk-2027-es256"), "HK", "hk-1", issued_at=issued_at, expires=issued_at + DAY, bits=1, bit_array=bytes(16)
+        )
+        if ok:
+            assert status_list.read_token(token, store).issued_at == issued_at
+        else:
+            with pytest.raises(credential.VerificationError) as caught:
+                status_list.read_token(token, store)
+            assert caught.value.code is credential.ErrorCode.STATUS_LIST_INVALID and "compromised" in caught.value.detail
+
+
+def test_readme_trust_list_example_runs_as_written(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Trust lists") :]
+    example = section[section.index("```python\n") + len("```python\n") : section.index("\n```\n")]
+    result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "HK" and (tmp_path / "mo-gate-trust.sqlite").exists()
