@@ -35,6 +35,7 @@ vectors: $(RUN_STAMP)
 	$(PY) test-vectors/presentations.py
 	$(PY) test-vectors/generate_trust.py
 	$(PY) test-vectors/status_vectors.py
+	$(PY) test-vectors/generate_templates.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -105,3 +105,32 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# The configuration spec 8.5.7 recommends: a face template of 128 bytes and two fingerprints of 40
+# minutiae (synthetic), encrypted to two recipient authorities, padded to 384 bytes.
+RECOMMENDED_FACE_BYTES = 128
+RECOMMENDED_FINGERS = 2
+RECOMMENDED_PADDING = 384
+
+
+def recipient_keys(count: int) -> list[Any]:
+    """Fixed X25519 recipient keys, so sizes and images are the same on every run."""
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    return [x25519.X25519PrivateKey.from_private_bytes(bytes([i + 1]) * 32).public_key() for i in range(count)]
+
+
+def template_set(face_bytes: int, fingers: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if face_bytes:
+        out["face"] = credential.Template(-1, samples.synthetic_face(face_bytes))
+    if fingers:
+        out["fingerprint"] = credential.Template(1, samples.synthetic_fingerprints(fingers))
+    return out
+
+
+def recommended_templates_text(key: Any, recipients: int = 2) -> str:
+    claims = issuing.complete(samples.minimal())
+    tpl = template_set(RECOMMENDED_FACE_BYTES, RECOMMENDED_FINGERS)
+    return credential.issue(claims, key, templates=tpl, recipients=recipient_keys(recipients), padded_size=RECOMMENDED_PADDING, policy=None)

@@ -1,6 +1,13 @@
 """Scanning robustness: rendered credentials through seeded degradations, decoded with credential.qr.scan.
 
     python bench/robustness.py [--trials N] [--jobs J] [--quick]
+    python bench/robustness.py --templates --levels M --degradations-only --scale 1.7 --trials 8
+
+The second form measures one configuration in a few minutes: the credential with encrypted templates
+that spec 8.5.7 recommends, one level, the degradation table only. ``--scale`` makes the code span that
+many times more camera pixels (shown larger on the phone, or read from closer): the widths of the
+capture and of the downscale steps grow with it, while lens blur stays in camera pixels, since
+defocus is a property of the camera, not of the code.
 
 A full-profile credential (354 characters) is drawn at ECC levels L, M and Q the way a phone shows it
 and a gate camera sees it, then degraded one way at a time, at four severities each:
@@ -103,7 +110,7 @@ def capture(
     grid: np.ndarray,
     rng: random.Random,
     *,
-    width: int = BASE_WIDTH,
+    width: int | None = None,
     dark: float = DARK,
     light: float = LIGHT,
     angle: float = 0.0,
@@ -116,6 +123,7 @@ def capture(
     jpeg: int | None = None,
 ) -> Any:
     """The code as a gate camera sees it: a PIL image, or JPEG bytes when ``jpeg`` is a quality."""
+    width = BASE_WIDTH if width is None else width  # read at call time: --scale changes it
     side = grid.shape[0]
     fine_px = 8  # screen drawn at 8 pixels per module, then area-sampled by the camera
     screen = np.kron(dark + (light - dark) * grid, np.ones((fine_px, fine_px), dtype=np.float32))
@@ -126,8 +134,8 @@ def capture(
         w = max(1.0, area / h)
         top, left = rng.uniform(0, side - h), rng.uniform(0, side - w)
         screen[int(top * fine_px) : int((top + h) * fine_px), int(left * fine_px) : int((left + w) * fine_px)] = rng.uniform(120, 200)
-    pad = fine_px
     fine_side = screen.shape[0]
+    pad = max(fine_px, fine_side // width + 2)  # the phase below spans one camera pixel, which can exceed a module
     picture = Image.fromarray(np.pad(screen, pad, mode="edge"), "F")
     phase = rng.uniform(0, 1) * fine_side / width  # sub-pixel phase of the sampling grid, in fine pixels
     start = pad - phase
@@ -167,8 +175,9 @@ def capture(
     return out.getvalue()
 
 
-def moire_capture(grid: np.ndarray, rng: random.Random, depth: float, width: int = BASE_WIDTH) -> Any:
+def moire_capture(grid: np.ndarray, rng: random.Random, depth: float, width: int | None = None) -> Any:
     """A photographed screen: each screen pixel has dark gaps, sampled by a camera grid that does not line up."""
+    width = BASE_WIDTH if width is None else width
     screen_px = max(1, round(SCREEN_WIDTH / grid.shape[0]))  # whole screen pixels per module, as an app draws
     sub = 3  # subpixels per screen pixel
     cells = np.kron(DARK + (LIGHT - DARK) * grid, np.ones((screen_px * sub, screen_px * sub), dtype=np.float32))
@@ -496,14 +505,59 @@ def report(results: list[dict[str, Any]], trials: int, seconds: float) -> str:
     return "\n".join(out)
 
 
+def templates_text() -> str:
+    """The configuration spec 8.5.7 recommends: a 128-byte face template and two fingerprints of 40
+    minutiae, encrypted to two recipients, minimal profile, Ed25519 (synthetic templates, fixed keys)."""
+    from common import fixed_key, recommended_templates_text
+
+    return recommended_templates_text(fixed_key("Ed25519"))
+
+
+def report_degradations(results: list[dict[str, Any]], trials: int, seconds: float, scale: float) -> str:
+    by: dict[tuple[Any, ...], list[bool]] = defaultdict(list)
+    for r in results:
+        _, level, name, severity, _, _ = r["task"]
+        by[(level, name, severity)].append(r["now"])
+    sizes = ", ".join(
+        f"{lvl}: version {symbol(lvl).version}, {symbol(lvl).size} modules, {BASE_WIDTH / (symbol(lvl).size + 2 * qr.QUIET_ZONE):.2f} px/module"
+        for lvl in LEVELS
+    )
+    out = [f"{trials} images per cell; {len(TEXT)} characters ({sizes} at {BASE_WIDTH} px across, camera scale {scale}).\n"]
+    rows = []
+    for name, (meaning, values) in DEGRADATIONS.items():
+        for severity, value in enumerate(values):
+            rows.append([name, str(value)] + [pct(sum(by[(l, name, severity)]), len(by[(l, name, severity)])) for l in LEVELS])
+    out.append(markdown_table(["degradation", "severity", *LEVELS], rows))
+    for lvl in LEVELS:
+        hits = [h for (l, _, _), v in by.items() if l == lvl for h in v]
+        out.append(f"\nAll degradations at {lvl}: {pct(sum(hits), len(hits))} of {len(hits)} images.")
+    out.append(f"\n_robustness.py: {len(results)} images in {seconds:.0f} s._")
+    return "\n".join(out)
+
+
 def main() -> None:
+    global TEXT, LEVELS, BASE_WIDTH
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=24, help="images per cell (default 24)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per core)")
     parser.add_argument("--quick", action="store_true", help="4 images per cell")
+    parser.add_argument("--templates", action="store_true", help="the credential with encrypted templates of spec 8.5.7")
+    parser.add_argument("--levels", default="".join(LEVELS), help="ECC levels to measure, e.g. M (default LMQ)")
+    parser.add_argument("--degradations-only", action="store_true", help="only the degradation table")
+    parser.add_argument("--scale", type=float, default=1.0, help="the code spans this many times more camera pixels")
     args = parser.parse_args()
     trials = 4 if args.quick else args.trials
+    if args.templates:
+        TEXT = templates_text()
+    LEVELS = tuple(args.levels)
+    if args.scale != 1.0:
+        BASE_WIDTH = round(BASE_WIDTH * args.scale)
+        meaning, values = DEGRADATIONS["downscale"]
+        DEGRADATIONS["downscale"] = (meaning, tuple(round(v * args.scale) for v in values))
+    getattr(symbol, "cache_clear", lambda: None)()  # built from TEXT, which may have just changed
     work = tasks(trials)
+    if args.degradations_only:
+        work = [t for t in work if t[0] == "main"]
     start = time.perf_counter()
     if args.jobs > 1:
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
@@ -512,7 +566,10 @@ def main() -> None:
         results = [run_task(t) for t in work]
     took = time.perf_counter() - start
     print("## Scanning robustness (seeded; decoded with credential.qr.scan)\n")
-    print(report(results, trials, took))
+    if args.degradations_only:
+        print(report_degradations(results, trials, took, args.scale))
+    else:
+        print(report(results, trials, took))
     sys.stdout.flush()
 
 

@@ -33,7 +33,7 @@ import sys
 import zlib
 from typing import Any
 
-from common import completed, fixed_key, markdown_table
+from common import RECOMMENDED_PADDING, completed, fixed_key, markdown_table, recipient_keys, template_set
 
 import cbor2
 import segno
@@ -309,9 +309,111 @@ def table() -> str:
     return markdown_table(header, rows) + notes
 
 
+# --- encrypted templates (spec 8.5.7) --------------------------------------------------------------
+
+TEMPLATE_CONFIGS = (  # (face template bytes, fingerprints of 40 minutiae), each with 1 and 2 recipients
+    (128, 0),
+    (512, 0),
+    (0, 1),
+    (0, 2),
+    (128, 1),
+    (128, 2),
+    (512, 2),
+)
+
+
+def _signed_text(claims_map: dict[Any, Any]) -> str:
+    from credential import cose, text as textlayer
+
+    key = fixed_key("Ed25519")
+    alg = credential.keys.algorithm_for(key)
+    payload = credential.cbor.encode(claims_map)
+    protected = cose.protected_header(alg.cose_id, credential.kid_of(key))
+    return textlayer.wrap(cose.build(protected, payload, alg.sign(key, cose.to_be_signed(protected, payload))))
+
+
+def _with_templates(templates: dict[str, Any], recipients: int, padded: int | None, pq: bool = False) -> tuple[str, int, int]:
+    """The minimal-profile credential with these templates encrypted (fixed material, so every run
+    gives the same bytes): its text, the padded plaintext length and the key 24 value's length."""
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    from credential import templates as sealing
+
+    claims = complete(samples_minimal(), {m: t.data for m, t in templates.items()})
+    cti = bytes.fromhex(claims["cti"])
+    ephemeral = [x25519.X25519PrivateKey.from_private_bytes(bytes([0x40 + i]) * 32) for i in range(recipients)]
+    plaintext = sealing._pad(credential.cbor.encode(sealing._template_items(templates)), padded)
+    value = sealing._encrypt(plaintext, recipient_keys(recipients), cti, _filler("cek", 16), _filler("iv", 12), ephemeral)
+    if pq:  # each recipient as COSE-HPKE key encryption would carry it: the hybrid encapsulation and a sealed key
+        size = _pq_encapsulation_length()
+        value[3] = [[r[0], {4: r[1][4], -4: _filler(f"enc {i}", size)}, _filler(f"sealed {i}", 32)] for i, r in enumerate(value[3])]
+    claims_map = model.to_cbor(claims)
+    claims_map[model.XC_CLAIM][24] = value
+    return _signed_text(claims_map), len(plaintext), len(credential.cbor.encode(value))
+
+
+def _filler(label: str, size: int) -> bytes:
+    """Fixed bytes that look random (DEFLATE finds nothing in them, as in real keys and ciphertext)."""
+    return b"".join(hashlib.sha256(f"{label} {i}".encode()).digest() for i in range(-(-size // 32)))[:size]
+
+
+def _pq_encapsulation_length() -> int:
+    """The length of a real ML-KEM-768 + X25519 HPKE encapsulation (RFC 9180 with the hybrid KEM)."""
+    from cryptography.hazmat.primitives import hpke
+    from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
+
+    key = hpke.MLKEM768X25519PrivateKey(mlkem.MLKEM768PrivateKey.from_seed_bytes(bytes(64)), x25519.X25519PrivateKey.from_private_bytes(bytes([9]) * 32))
+    suite = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
+    sealed = suite.encrypt(bytes(16), key.public_key())
+    size = hpke.KEM.MLKEM768_X25519.enc_length()
+    assert len(sealed) == size + 16 + 16  # encapsulation, then the sealed 16-byte key and its tag
+    return size
+
+
+def samples_minimal() -> dict[str, Any]:
+    from credential import samples
+
+    return samples.minimal()
+
+
+def templates_table() -> str:
+    rows = []
+    bound = {m: t.data for m, t in template_set(128, 2).items()}
+    base = credential.issue(complete(samples_minimal(), bound), fixed_key("Ed25519"), policy=None)
+    rows.append(["none (face and fingerprint digests only)", "-", "-", "-", "-", len(base), *[f"v{qr.version(base, ecc=l)}" for l in LEVELS]])
+    configs = [(face, fingers, n, None, False) for face, fingers in TEMPLATE_CONFIGS for n in (1, 2)]
+    configs.append((128, 2, 2, RECOMMENDED_PADDING, False))
+    configs += [(128, 2, 1, RECOMMENDED_PADDING, True), (128, 2, 2, RECOMMENDED_PADDING, True)]
+    for face, fingers, n, padded, pq in configs:
+        text, plaintext, sealed = _with_templates(template_set(face, fingers), n, padded, pq)
+        label = " + ".join(x for x in (f"face {face} B" if face else "", f"{fingers} fingerprint{'s' if fingers > 1 else ''}" if fingers else "") if x)
+        recipients = f"{n}{' ML-KEM-768+X25519 (projected)' if pq else ''}"
+        versions = [f"v{qr.version(text, ecc=l)}" if _fits(text, l) else "does not fit" for l in LEVELS]
+        rows.append([label, recipients, plaintext, sealed, f"{'fixed ' if padded else ''}{padded or 'smallest'}", len(text), *versions])
+    header = ["templates", "recipients", "padded plaintext", "key 24 bytes", "padding", "total chars", "QR L", "QR M", "QR Q"]
+    notes = (
+        "\n\nMinimal profile, Ed25519, synthetic templates (credential.samples): a face template of the given size "
+        "(format -1, agreed between authorities) and fingerprints in format 1 (ISO/IEC 19794-2 compact card "
+        "minutiae, 40 per finger, 3 bytes each plus a 2-byte finger header). X25519 recipients. The projected "
+        "post-quantum rows replace each recipient's ephemeral key with a real 1,120-byte ML-KEM-768 + X25519 HPKE "
+        "encapsulation and the wrapped key with a 32-byte sealed key; version 1 does not define them (spec 8.5.8).\n"
+    )
+    return markdown_table(header, rows) + notes
+
+
+def _fits(text: str, level: str) -> bool:
+    try:
+        qr.version(text, ecc=level)
+    except ValueError:
+        return False
+    return True
+
+
 def main() -> None:
     print("## Sizes: XC against EU-DCC-style and SMART-Health-Card-style encodings of the same claims\n")
     print(table())
+    print("## Sizes with encrypted reference templates (spec 8.5.7)\n")
+    print(templates_table())
     sys.stdout.flush()
 
 

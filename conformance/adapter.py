@@ -46,6 +46,13 @@ def _keys(shared: dict[str, Any], value: dict[str, list[str]]) -> dict[str, Any]
     }
 
 
+def _decryption_keys(shared: dict[str, Any], value: list[str] | None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    keys = [credential.load_decryption_key(shared["recipientKeys"][name]["privateKeyPem"]) for name in value]
+    return {"decryption_keys": credential.DecryptionKeys(keys)}
+
+
 def _status_lists(shared: dict[str, Any], value: list[dict[str, Any]] | None) -> dict[str, Any]:
     if value is None:
         return {}
@@ -87,6 +94,9 @@ OPTIONS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
     "statusLists": _status_lists,
     "statusMaxAge": _option("status_max_age"),
     "statusGrace": _option("status_grace"),
+    # test-vectors/templates.json (spec 8.5, step 21a)
+    "decryptionKeys": _decryption_keys,
+    "requireTemplates": lambda shared, value: {} if value is None else {"require_templates": frozenset(value)},
     # test-vectors/presentations.json (spec 4.5, 9.6): a replay cache that starts empty, for the whole case
     "presentationSkew": _option("presentation_skew"),
     "requirePresentation": _option("require_presentation"),
@@ -142,10 +152,44 @@ def verify(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
 def issue(shared: dict[str, Any], test: dict[str, Any]) -> str:
     issuance = test["issuance"]
     key = credential.load_private_key(shared["keys"][issuance["key"]]["privateKeyPem"])
+    if "encryption" in issuance:
+        return _issue_with_templates(shared, issuance, key)
     # policy=None: issuance vectors test the encoding; who is eligible is each authority's own (spec 9.5).
     return credential.issue(
         issuance["claims"], key, templates=_templates(shared, issuance["templates"]), deflate=issuance["deflate"], policy=None
     )
+
+
+def _issue_with_templates(shared: dict[str, Any], issuance: dict[str, Any], key: Any) -> str:
+    """A templates.json issuance (spec 14.6): encrypt with the case's fixed material, then issue."""
+    from cryptography.hazmat.primitives.asymmetric import ec, x25519
+
+    from credential import templates as sealing
+
+    def template_set(name: str) -> dict[str, Any]:
+        return {m: sealing.Template(t["format"], bytes.fromhex(t["data"])) for m, t in shared["templates"][name].items()}
+
+    def ephemeral(hex_key: str, recipient: str) -> Any:
+        raw = bytes.fromhex(hex_key)
+        if shared["recipientKeys"][recipient]["curve"] == "X25519":
+            return x25519.X25519PrivateKey.from_private_bytes(raw)
+        return ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+
+    recipients = issuance["recipients"]
+    material = issuance["encryption"]
+    claims = dict(issuance["claims"])
+    sealed = sealing._seal_from_parts(  # the private seam: fixed material, for vectors only (spec 8.5.6)
+        template_set(issuance["templates"]),
+        [credential.load_recipient_key(shared["recipientKeys"][r]["publicKeyPem"]) for r in recipients],
+        bytes.fromhex(claims["cti"]),
+        bytes.fromhex(material["cek"]),
+        bytes.fromhex(material["iv"]),
+        [ephemeral(k, r) for k, r in zip(material["ephemeralKeys"], recipients)],
+        issuance["paddedSize"],
+    )
+    claims["xc"] = dict(claims["xc"], templates=sealed.hex())
+    bound = {m: t.data for m, t in template_set(issuance["boundTemplates"]).items()}
+    return credential.issue(claims, key, templates=bound, policy=None)
 
 
 def refuse_issuance(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:

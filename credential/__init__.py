@@ -27,6 +27,16 @@ from .trust import ListedKey, ListError, TrustList, TrustListError, TrustStore
 from .status_authority import StatusAuthority
 from .status_cache import StatusCache
 from .status_list import StatusList, build_token as build_status_list, read_token as read_status_list
+from .templates import (
+    DecryptionKeys,
+    Template,
+    decryption_key_to_pem,
+    generate_decryption_key,
+    load_decryption_key,
+    load_recipient_key,
+    recipient_key_to_pem,
+    recipient_kid,
+)
 from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 
 __all__ = [
@@ -40,6 +50,7 @@ __all__ = [
     "DEFAULT_SKEW",
     "OPTIONAL_CHECKS",
     "ClaimsError",
+    "DecryptionKeys",
     "ErrorCode",
     "KeyLookup",
     "KeySet",
@@ -56,6 +67,7 @@ __all__ = [
     "StatusAuthority",
     "StatusCache",
     "StatusList",
+    "Template",
     "TrustedKey",
     "VerificationError",
     "VerifiedCredential",
@@ -66,17 +78,23 @@ __all__ = [
     "check_biometrics",
     "complete_claims",
     "decode",
+    "decryption_key_to_pem",
+    "generate_decryption_key",
     "device_cnf",
     "generate_key",
     "issue",
     "kid_of",
     "load_private_key",
+    "load_decryption_key",
     "load_public_key",
+    "load_recipient_key",
     "present",
     "private_key_to_pem",
     "public_key_to_pem",
     "qr",
     "read_status_list",
+    "recipient_key_to_pem",
+    "recipient_kid",
     "verify",
 ]
 

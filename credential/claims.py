@@ -360,6 +360,8 @@ class Map(Codec):
         for name, encoded in value.items():
             if not isinstance(name, str) or not re.fullmatch(r"-?(?:0|[1-9][0-9]*)", name) or not self._is_extension(int(name)):
                 raise _Invalid(path, f"{name!r} is not an extension key (>= {self.extensions_from} or negative)")
+            if int(name) in self.by_key:
+                raise _Invalid(path, f"key {name} is assigned: give it as {self.by_key[int(name)].name}")
             if not isinstance(encoded, str) or not re.fullmatch("(?:[0-9a-f]{2})+", encoded):
                 raise _Invalid(f"{path}.{name}", "expected lowercase hexadecimal CBOR")
             try:
@@ -382,6 +384,30 @@ class OneOf(Codec):
         return value  # type: ignore[no-any-return]
 
     dump = load
+
+
+class EncryptedTemplates(Codec):
+    """XC key 24 (spec 8.5): the clear structure is checked here; the JSON view is the hexadecimal of
+    its deterministic encoding, since its content is for the recipient authorities only."""
+
+    def load(self, value: Any, path: str) -> str:
+        from .templates import ShapeError, parse
+
+        try:
+            parse(value, path)
+        except ShapeError as err:
+            raise _Invalid(err.path, err.detail) from None
+        return cbor.encode(value).hex()
+
+    def dump(self, value: Any, path: str) -> Any:
+        if not isinstance(value, str) or not re.fullmatch("(?:[0-9a-f]{2})+", value):
+            raise _Invalid(path, "expected lowercase hexadecimal CBOR")
+        try:
+            decoded = cbor.decode(bytes.fromhex(value))
+        except cbor.CBORError as err:
+            raise _Invalid(path, f"not deterministic CBOR ({err.detail})") from None
+        self.load(decoded, path)
+        return decoded
 
 
 REGION = Pattern(r"[A-Z]{2}")
@@ -415,6 +441,7 @@ XC = Map(
         Field(13, "given_name", Name(64)),
         Field(14, "name_zh", Name(32)),
         Field(15, "birth_date", BirthDate()),
+        Field(24, "templates", EncryptedTemplates()),
     ],
     extensions_from=FIRST_EXTENSION_KEY,
 )

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import cli_batch, cli_common as common, cli_present, cli_status
+from . import cli_batch, cli_common as common, cli_present, cli_status, cli_templates
 from .cli_common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
 from .errors import VerificationError
 
@@ -33,6 +33,7 @@ from .errors import VerificationError
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "cli_conformance",
     "cli_status",
+    "cli_templates",
     "cli_trust",
     "cli_present",
     "cli_inspect",  # last: inspect and serve take every option the modules above give verify
@@ -207,6 +208,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         "kid": verified.kid.hex(),
         "checked": verified.checked,
         "skipped": verified.skipped,
+        **cli_templates.result_view(verified),
         "claims": verified.claims,
     }
     if verified.step is not None:
@@ -233,7 +235,7 @@ def gate(args: argparse.Namespace) -> tuple[Any, Any, dict[str, bytes] | None]:
         trust = cli_trust.gate_trust(args, now) if lists else KeySet(_trusted_keys(args.key))
         verifier = Verifier(
             trust, skew=args.skew, destination=args.destination, channel=args.channel, **cli_status.verifier_options(args),
-            **cli_present.verifier_options(args),
+            **cli_present.verifier_options(args), **cli_templates.verifier_options(args),
         )
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
@@ -256,6 +258,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
         "to_be_signed": layers.to_be_signed.hex(),
         "claims": layers.claims,
         "claims_error": str(layers.claims_error) if layers.claims_error else None,
+        "templates": cli_templates.structure(layers.claims),  # sizes and recipients, never content
         "note": "decoded without checking the signature",
     }
     if layers.presentation is not None:

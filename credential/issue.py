@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
 
-from . import biometric, cbor, claims as model, cose, eligibility, text as textlayer
+from . import biometric, cbor, claims as model, cose, eligibility, templates as sealing, text as textlayer
 from .errors import VerificationError
 from .issuer_input import normalize
 from .keys import PrivateKey, algorithm_for, kid_of
 
 CTI_BYTES = 8
+TemplateInput = Mapping[str, Union[bytes, sealing.Template]]
 
 
-def complete_claims(claims: Mapping[str, Any], templates: Mapping[str, bytes] | None = None) -> dict[str, Any]:
+def _template_bytes(templates: TemplateInput) -> dict[str, bytes]:
+    if not isinstance(templates, Mapping):
+        raise TypeError(f"templates is a mapping of modality name to template bytes or Template, not {type(templates).__name__}")
+    return {m: t.data if isinstance(t, sealing.Template) else t for m, t in templates.items()}
+
+
+def complete_claims(claims: Mapping[str, Any], templates: TemplateInput | None = None) -> dict[str, Any]:
     """The claims exactly as ``issue`` will sign them, in the JSON view (spec 9.1 steps 1 to 4).
 
     Values given in another accepted form are put in the view's form (``issuer_input``); then what an
@@ -34,7 +41,7 @@ def complete_claims(claims: Mapping[str, Any], templates: Mapping[str, bytes] | 
             raise ValueError("xc.biometrics: give either templates or xc.biometrics, not both")
         if not isinstance(out["cti"], str):
             raise ValueError("cti: expected lowercase hexadecimal text")
-        xc["biometrics"] = biometric.bind(templates, bytes.fromhex(out["cti"]))
+        xc["biometrics"] = biometric.bind(_template_bytes(templates), bytes.fromhex(out["cti"]))
         out["xc"] = xc
     return out
 
@@ -46,15 +53,21 @@ def issue(
     claims: Mapping[str, Any],
     key: PrivateKey,
     *,
-    templates: Mapping[str, bytes] | None = None,
+    templates: TemplateInput | None = None,
+    recipients: Iterable[sealing.RecipientPublicKey] | None = None,
+    padded_size: int | None = None,
     deflate: bool | None = None,
     policy: eligibility.PolicyArg = eligibility.DEFAULT_POLICY,
     birth_date: Any = None,
 ) -> str:
     """Sign the claims and return the credential text.
 
-    ``templates`` (modality name to reference template) computes ``xc.biometrics``. ``deflate``
-    None follows the spec (compress only when shorter); True or False force it, for testing verifiers.
+    ``templates`` (modality name to reference template: bytes, or ``Template(format, data)``)
+    computes ``xc.biometrics``. With ``recipients`` (the public keys of the authorities whose gates
+    read them), the templates are also encrypted into ``xc.templates`` (spec 8.5); ``padded_size``
+    then fixes the padded plaintext length (a multiple of 64), which an issuer keeps the same for all
+    its credentials so that the length tells nothing. ``deflate`` None follows the spec (compress only
+    when shorter); True or False force it, for testing verifiers.
     ``policy`` is the issuer's eligibility policy (spec 9.5): by default the first-phase table of the
     claims' issuer; a ``Policy``, another table by region, or None for no check. ``birth_date`` (a
     date, or YYYY-MM-DD, YYYY-MM or YYYY text) is the holder's, from the issuer's records, for the
@@ -64,6 +77,10 @@ def issue(
     if not hasattr(key, "private_bytes"):
         raise TypeError("issuing needs a private key")
     completed = complete_claims(claims, templates)
+    if recipients is not None:
+        completed = _with_encrypted_templates(completed, templates, recipients, padded_size)
+    elif padded_size is not None:
+        raise ValueError("padded_size without recipients: nothing is encrypted")
     cbor_claims = model.to_cbor(completed)
     eligibility.apply(policy, completed, birth_date)
     payload = cbor.encode(cbor_claims)
@@ -83,3 +100,19 @@ def check_result(text: str) -> None:
         model.from_cbor(cbor.decode(cose.parse(message).payload))
     except VerificationError as err:
         raise ValueError(f"a verifier would refuse this credential ({err.code.value}: {err.detail}); an issuer emits only what passes the limits of spec section 10 and the rules of section 3") from None
+
+
+def _with_encrypted_templates(
+    completed: dict[str, Any], templates: TemplateInput | None, recipients: Iterable[sealing.RecipientPublicKey], padded_size: int | None
+) -> dict[str, Any]:
+    """Spec 9.1 step 4b: the templates encrypted to the recipients, with this credential's cti."""
+    if templates is None:
+        raise ValueError("recipients without templates: there is nothing to encrypt")
+    xc = dict(completed["xc"])
+    if "templates" in xc:
+        raise ValueError("xc.templates: give either recipients or xc.templates, not both")
+    if not isinstance(completed["cti"], str):
+        raise ValueError("cti: expected lowercase hexadecimal text")
+    sealed = sealing.seal(templates, recipients, bytes.fromhex(completed["cti"]), padded_size)  # type: ignore[arg-type]
+    xc["templates"] = sealed.hex()
+    return {**completed, "xc": xc}

@@ -12,6 +12,10 @@ MAX_ITEMS = 256
 MAX_CONTAINER_LENGTH = 64
 # A protected header holds alg and kid only: 13 bytes. Anything far larger is not ours.
 MAX_PROTECTED_BYTES = 64
+# Encrypted templates (spec 8.5), checked before any key agreement or decryption.
+MAX_RECIPIENTS = 4
+# The padded plaintext: a face template of 512 bytes and two fingerprint templates of 60 minutiae fit.
+MAX_TEMPLATE_PLAINTEXT = 1024
 # Status lists (spec 8A): the inflated bit array, and the signed token that carries it compressed.
 # 16 MiB holds 134 million 1-bit entries; a decompression bomb costs at most this much memory.
 MAX_STATUS_BYTES = 16 * 1024 * 1024

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 ISSUED_AT = 1798761600  # 2027-01-01T00:00:00Z
@@ -48,3 +49,32 @@ def full(issuer: str = "HK") -> dict[str, Any]:
         birth_date=BIRTH_DATE,
     )
     return claims
+
+
+# Synthetic reference templates for tests, vectors and size measurements: bytes of the right shape
+# drawn from SHA-256 in counter mode, never real biometric data.
+MINUTIAE = 40  # a typical count for a good-quality fingerprint
+
+
+def _stream(label: str, size: int) -> bytes:
+    out = b"".join(hashlib.sha256(f"{label} {i}".encode()).digest() for i in range(-(-size // 32)))
+    return out[:size]
+
+
+def synthetic_face(size: int, seed: str = "face") -> bytes:
+    """A stand-in for a compact face template (a vendor feature vector) of ``size`` bytes."""
+    return _stream(f"XC1 synthetic face {seed}", size)
+
+
+def synthetic_fingerprints(fingers: int, minutiae: int = MINUTIAE, seed: str = "fingerprint") -> bytes:
+    """Format 1 of spec 8.5.3: per finger, its position (right thumb 1, right index 2, ...), the
+    minutiae count, then 3 bytes per minutia (x, y, then type in 2 bits and angle in 6, as in the
+    ISO/IEC 19794-2 compact card format)."""
+    out = bytearray()
+    for finger in range(1, fingers + 1):
+        out += bytes((finger, minutiae))
+        raw = _stream(f"XC1 synthetic minutiae {seed} {finger}", 3 * minutiae)
+        for i in range(minutiae):
+            x, y, t = raw[3 * i : 3 * i + 3]
+            out += bytes((x, y, (1 + t % 2) << 6 | t % 64))
+    return bytes(out)

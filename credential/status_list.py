@@ -278,14 +278,6 @@ def read_unverified(token: bytes) -> StatusList:
     return StatusList(issuer, list_id, issued_at, expires, ttl, bits, _inflate(lst), sign1.kid)
 
 
-def token_kid(token: bytes) -> bytes | None:
-    """The kid in a token's protected header, or None if the token is not a COSE_Sign1 of the profile."""
-    try:
-        return cose.parse(bytes(token)).kid
-    except VerificationError:
-        return None
-
-
 def peek(token: bytes) -> tuple[str, str, int]:
     """The issuer, list identifier and iat a token claims, read WITHOUT checking its signature.
 

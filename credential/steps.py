@@ -92,6 +92,14 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("20", "destination, channel, enrolment expiry and limit of stay", (E.NOT_ENTITLED,), ("9.3",), ("destination", "channel")),
     Step("21", "the credential binds the gate's reference templates", (E.BIOMETRIC_MISMATCH,), ("8.2",), ("biometrics",), always=False),
+    Step(
+        "21a",
+        "encrypted templates: present when required, within the limits, for this gate, decrypt, well-formed, bound",
+        (E.TEMPLATES_REQUIRED, E.LIMIT, E.NOT_A_RECIPIENT, E.DECRYPTION, E.CLAIMS, E.BIOMETRIC_MISMATCH),
+        ("8.5", "10"),
+        ("templates",),
+        always=False,
+    ),
     Step("21b", "presentation: not accepted before at this gate, and recorded", (E.REPLAY, E.REPLAY_CACHE_FULL), ("9.6",), ("replay",), always=False, presentation=True),
 )
 

@@ -595,6 +595,9 @@ class TrustStore:
         self._db.execute(_SCHEMA)
         self._lists: dict[str, TrustList] = {}
         self._index: dict[bytes, TrustedKey] = {}
+        # Changes whenever the keys change, so that checks made with the old keys (a status list's
+        # signature, say) are made again (spec 8A.4).
+        self.generation = 0
         self.unusable: dict[str, TrustListError] = {}  # held lists that no longer verify, by authority
         for authority, signed in self._db.execute("SELECT authority, signed FROM trust_lists ORDER BY authority"):
             try:
@@ -609,6 +612,7 @@ class TrustStore:
             for listed in document.keys:
                 index[listed.kid] = listed.trusted(document.next_update + self.grace)
         self._index = index  # replaced whole, so a concurrent lookup sees the old or the new index
+        self.generation += 1
 
     def load(self, signed: bytes, *, now: object) -> TrustList:
         """Check a signed list (spec 16.5) and hold it; raise TrustListError if it is refused.

@@ -13,16 +13,16 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Union
+from typing import Any, Union
 
 from cryptography.exceptions import InvalidSignature
 
-from . import biometric, cbor, claims as model, cose, device, presentation, text as textlayer
+from . import biometric, cbor, claims as model, cose, device, presentation, templates as sealing, text as textlayer
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID, KeyLookup, KeySet, TrustedKey, region_codes
 from .replay import Outcome, ReplayCache
 from .status_cache import StatusCache
-from .status_list import REVOKED, SUSPENDED, StatusList, read_token, token_kid
+from .status_list import REVOKED, SUSPENDED, StatusList, read_token
 
 DEFAULT_SKEW = 300  # seconds; see spec section 9.3 for why five minutes
 MAX_SKEW = 86400  # a day: more than that is a broken clock, not skew (spec 9.3)
@@ -39,7 +39,7 @@ DEFAULT_PRESENTATION_SKEW = 20
 MAX_PRESENTATION_SKEW = 60
 
 # The optional checks, in the order of the procedure. A result names each as checked or skipped.
-OPTIONAL_CHECKS = ("device", "revocation", "status", "destination", "channel", "biometrics", "replay")
+OPTIONAL_CHECKS = ("device", "revocation", "status", "destination", "channel", "biometrics", "templates", "replay")
 # What a verified text was (spec 9.2 step 2): a credential itself, or a holder's presentation of one.
 FORMS = ("credential", "presentation")
 
@@ -64,6 +64,9 @@ class VerifiedCredential:
     skipped: tuple[str, ...] = ()
     form: str = "credential"
     step: int | None = None  # for a presentation: its time step (spec 9.6)
+    # The reference templates decrypted from xc.templates (step 21a), by modality; each has matched
+    # its binding digest. None when the step did not run.
+    templates: dict[str, sealing.Template] | None = None
 
 
 def epoch_seconds(now: Clock) -> int:
@@ -141,14 +144,27 @@ def check_templates(templates: object) -> Mapping[str, bytes]:
     return templates
 
 
-class _Checked(NamedTuple):
-    """A held token as step 19a last checked it: its digest, its kid and what the trust gave for it
-    then (None for a token without a readable kid), and the list or the failure."""
+def _decryption_keys(keys: object) -> sealing.DecryptionKeys | None:
+    if keys is None or isinstance(keys, sealing.DecryptionKeys):
+        return keys
+    return sealing.DecryptionKeys(keys)  # type: ignore[arg-type]
 
-    digest: bytes
-    kid: bytes | None
-    trusted: object
-    result: StatusList | VerificationError
+
+def _required(modalities: object, keys: sealing.DecryptionKeys | None) -> frozenset[str] | None:
+    """The modalities whose templates the credential must carry for this gate (step 21a)."""
+    if modalities is None:
+        return None
+    if isinstance(modalities, (str, bytes)) or not isinstance(modalities, Iterable):
+        raise TypeError(f"require_templates is a collection of modality names such as {{'face'}}, not {type(modalities).__name__}")
+    names = frozenset(modalities)
+    if not names:
+        raise ValueError("require_templates is empty: name the modalities this gate matches")
+    unknown = sorted(str(n) for n in names if n not in model.MODALITIES.values())
+    if unknown:
+        raise ValueError(f"require_templates: unknown modality {', '.join(unknown)}; expected some of {sorted(model.MODALITIES.values())}")
+    if keys is None:
+        raise ValueError("require_templates needs decryption_keys: without them no template can be read")
+    return names
 
 
 @dataclass(frozen=True)
@@ -165,6 +181,8 @@ class Verifier:
     ``replay``: the gate's replay cache for presentations (9.6). ``presentation_skew``: the clock-skew
     allowance for a presentation's time step, in seconds (9.6). ``require_presentation``: refuse a
     credential shown without a presentation, even one that binds no device key.
+    ``decryption_keys``: this gate's X25519 or P-256 private keys for the encrypted templates (8.5).
+    ``require_templates``: modality names whose encrypted templates a credential must carry here.
     A check whose configuration is None is skipped, and the result says so.
     """
 
@@ -179,9 +197,13 @@ class Verifier:
     replay: ReplayCache | None = None
     presentation_skew: int = DEFAULT_PRESENTATION_SKEW
     require_presentation: bool = False
+    decryption_keys: sealing.DecryptionKeys | None = None
+    require_templates: frozenset[str] | None = None
     _optional: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
-    # Each held list checked once against this configuration's trust, by (issuer, list).
-    _status_checked: dict[tuple[str, str], _Checked] = field(
+    # Each held list checked once against this configuration's trust: (issuer, list) -> ((digest, trust
+    # generation), result). A trust store's generation changes with every list it loads (8A.4: checked
+    # again whenever the token or the trusted keys change).
+    _status_checked: dict[tuple[str, str], tuple[tuple[bytes, int], StatusList | VerificationError]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
@@ -205,11 +227,14 @@ class Verifier:
         if not isinstance(self.require_presentation, bool):
             raise TypeError("require_presentation is True or False")
         self._check_status_configuration()
+        object.__setattr__(self, "decryption_keys", _decryption_keys(self.decryption_keys))
+        object.__setattr__(self, "require_templates", _required(self.require_templates, self.decryption_keys))
         configured = {
             "revocation": self.revoked is not None,
             "status": self.status is not None,
             "destination": self.destination is not None,
             "channel": self.channel is not None,
+            "templates": self.decryption_keys is not None,
         }
         object.__setattr__(self, "_optional", tuple(configured.items()))
 
@@ -318,6 +343,12 @@ class Verifier:
         if templates is not None:
             _check_binding(xc["biometrics"], templates, cti)
 
+        # Step 21a: encrypted templates (8.5.5). Limits, then this gate's recipient entry, then
+        # decryption; every decrypted template must match its binding digest before it is returned.
+        decrypted = None
+        if self.decryption_keys is not None:
+            decrypted = self._open_templates(xc, cti)
+
         # Step 21b, last: the replay cache, so that only a presentation that passed everything is recorded.
         if shown is not None and self.replay is not None:
             self._check_replay(self.replay, issuer, cti, shown.step, seconds)
@@ -326,6 +357,7 @@ class Verifier:
         ran["biometrics"] = templates is not None
         ran["device"] = shown is not None
         ran["replay"] = shown is not None and self.replay is not None
+        ran["templates"] = decrypted is not None
         return VerifiedCredential(
             claims,
             issuer,
@@ -336,7 +368,23 @@ class Verifier:
             skipped=tuple(name for name in OPTIONAL_CHECKS if not ran[name]),
             form="credential" if shown is None else "presentation",
             step=None if shown is None else shown.step,
+            templates=decrypted,
         )
+
+    def _open_templates(self, xc: Mapping[str, Any], cti: bytes) -> dict[str, sealing.Template] | None:
+        assert self.decryption_keys is not None
+        required = self.require_templates or frozenset()
+        if "templates" not in xc:
+            if required:
+                raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(sorted(required))} templates; the credential carries none", step="21a")
+            return None
+        sealed = sealing.parse(cbor.decode(bytes.fromhex(xc["templates"])))
+        opened = sealing.open_sealed(sealed, self.decryption_keys, cti)
+        _check_binding(xc["biometrics"], {m: t.data for m, t in opened.items()}, cti, step="21a")
+        missing = sorted(required - set(opened))
+        if missing:
+            raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(missing)} templates; the credential carries {', '.join(sorted(opened))}", step="21a")
+        return opened
 
     def _check_device(self, claims: Mapping[str, Any], shown: presentation.Presentation | None, seconds: int) -> None:
         """Step 18a: the bare-credential rule, then the device signature, the time window, the destination."""
@@ -378,29 +426,27 @@ class Verifier:
         if outcome is Outcome.FULL:
             raise VerificationError(ErrorCode.REPLAY_CACHE_FULL, f"the replay cache holds {cache.capacity} live entries; cannot record {key}")
     def _held_list(self, issuer: str, list_id: str) -> StatusList:
-        """The list held under this name, checked against this configuration's trust once per token,
-        and again when the trust gives another answer for the token's kid (a trust store reloaded)."""
+        """The list held under this name, checked against this configuration's trust once per token."""
         assert self.status is not None
         name = f"{issuer}/{list_id}"
         digest = self.status.digest(issuer, list_id)
-        if digest is None:
-            raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
+        generation = getattr(self.trust, "generation", 0)  # a KeySet never changes
         memo = self._status_checked.get((issuer, list_id))
-        if memo is None or memo.digest != digest or (memo.kid is not None and self.trust.get(memo.kid) is not memo.trusted):
+        if digest is not None and (memo is None or memo[0] != (digest, generation)):
             held = self.status.get(issuer, list_id)
-            if held is None:  # removed since the digest was read
-                raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
-            kid = token_kid(held.token)
-            trusted = None if kid is None else self.trust.get(kid)
-            result: StatusList | VerificationError
-            try:
-                result = read_token(held.token, self.trust)
-            except VerificationError as err:
-                result = err  # remembered too, so a bad token costs its check once, not once per traveller
-            memo = self._status_checked[(issuer, list_id)] = _Checked(held.digest, kid, trusted, result)
-        if isinstance(memo.result, VerificationError):
-            raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name}: {memo.result.detail}")
-        return memo.result
+            if held is not None:  # else removed since the digest was read
+                result: StatusList | VerificationError
+                try:
+                    result = read_token(held.token, self.trust)
+                except VerificationError as err:
+                    result = err  # remembered too, so a bad token costs its check once, not once per traveller
+                memo = self._status_checked[(issuer, list_id)] = ((held.digest, generation), result)
+            digest = None if held is None else held.digest
+        if digest is None or memo is None:
+            raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
+        if isinstance(memo[1], VerificationError):
+            raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name}: {memo[1].detail}")
+        return memo[1]
 
     def _check_status(self, claims: Mapping[str, Any], issuer: str, seconds: int) -> None:
         """Step 19a after its first two checks: the held list, its freshness, the entry (spec 8A.5)."""
@@ -455,10 +501,10 @@ def _today(seconds: int) -> str:
     return model.date_text((seconds + REGION_UTC_OFFSET) // 86400)
 
 
-def _check_binding(biometrics: Mapping[str, str], templates: Mapping[str, bytes], cti: bytes) -> None:
+def _check_binding(biometrics: Mapping[str, str], templates: Mapping[str, bytes], cti: bytes, step: str | None = None) -> None:
     failed = biometric.mismatches(biometrics, templates, cti)
     if failed:
-        raise VerificationError(ErrorCode.BIOMETRIC_MISMATCH, f"templates not bound by this credential: {', '.join(failed)}")
+        raise VerificationError(ErrorCode.BIOMETRIC_MISMATCH, f"templates not bound by this credential: {', '.join(failed)}", step=step)
 
 
 def verify(

@@ -212,8 +212,8 @@ def valid_cases() -> list[Case]:
         revoked=["00112233445566ff"],
     )
     add(
-        issued(claims("minimal", extensions={"24": cbor.encode(b"\x00" * 4).hex(), "-1": cbor.encode("note").hex()})),
-        "extension keys 24 and -1 are ignored for the decision and reported",
+        issued(claims("minimal", extensions={"25": cbor.encode(b"\x00" * 4).hex(), "-1": cbor.encode("note").hex()})),
+        "extension keys 25 and -1 are ignored for the decision and reported",
         ["Ed25519", "Extension"],
     )
     add(

@@ -75,7 +75,8 @@ def _mutated(path: str, value: Any) -> dict[str, Any]:
         ("nbf", samples.ISSUED_AT, "not after iat"),
         ("exp", samples.ISSUED_AT, "not after the start"),
         ("xc.extensions", {"20": "01"}, "not an extension key"),
-        ("xc.extensions", {"24": "1801"}, "not deterministic"),
+        ("xc.extensions", {"25": "1801"}, "not deterministic"),
+        ("xc.extensions", {"24": "00"}, "assigned"),
     ],
 )
 def test_issuer_side_rejections(path: str, value: Any, reason: str) -> None:
@@ -97,10 +98,10 @@ def test_unknown_keys_critical_versus_extension() -> None:
     with pytest.raises(ClaimsError, match="unknown key 23"):
         claims.from_cbor(value)
     del value[claims.XC_CLAIM][23]
-    value[claims.XC_CLAIM][24] = [1, "x"]
+    value[claims.XC_CLAIM][25] = [1, "x"]
     value[claims.XC_CLAIM][-3] = b"\x01"
     view = claims.from_cbor(value)
-    assert view["xc"]["extensions"] == {"24": "82016178", "-3": "4101"}
+    assert view["xc"]["extensions"] == {"25": "82016178", "-3": "4101"}
     assert claims.to_cbor(view) == value
 
 

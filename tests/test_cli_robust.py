@@ -413,8 +413,9 @@ def test_verify_says_what_it_did_not_check(work: Path, capsys: pytest.CaptureFix
     assert "destination" in checked and set(not_checked.strip().split(", ")) == set(view["skipped"])
     code, _, err = run(work, capsys, monkeypatch, "verify", "cred.txt", *K, "--now", NOW, "--destination", "MO",
                        "--channel", "e-channel", "--template", "face=face.bin")
-    # A credential shown by itself also leaves out the presentation's checks (device, replay); no status lists here.
-    assert code == EXIT_OK and set(err.strip().split("; NOT checked: ")[1].split(", ")) == {"device", "revocation", "status", "replay"}
+    # A credential shown by itself also leaves out the presentation's checks (device, replay); no status
+    # lists and no decryption keys here.
+    assert code == EXIT_OK and set(err.strip().split("; NOT checked: ")[1].split(", ")) == {"device", "revocation", "status", "templates", "replay"}
 
 
 # --- keygen ---------------------------------------------------------------------------------------

@@ -160,8 +160,14 @@ def test_readme_size_table_is_what_the_script_prints() -> None:
         [sys.executable, str(ROOT / "bench" / "sizes.py")], capture_output=True, text=True, check=True, timeout=120
     ).stdout
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("<!-- sizes:begin -->") + len("<!-- sizes:begin -->") : readme.index("<!-- sizes:end -->")]
-    assert table.strip() in printed
+    for block in ("sizes", "template-sizes"):
+        table = readme[readme.index(f"<!-- {block}:begin -->") + len(f"<!-- {block}:begin -->") : readme.index(f"<!-- {block}:end -->")]
+        assert table.strip() in printed, block
+    spec = (SPEC / "xc-v1.md").read_text(encoding="utf-8")
+    section = spec[spec.index("#### 8.5.7") : spec.index("#### 8.5.8")]
+    first_table = re.search(r"(?:^\|.*\n)+", section, re.MULTILINE)
+    assert first_table is not None and first_table.group(0).count("\n") > 10
+    assert first_table.group(0).strip() in printed
 
 
 def test_readme_vector_counts_are_the_file_counts() -> None:

@@ -368,13 +368,18 @@ def test_a_kill_inside_a_change_leaves_none_of_it(tmp_path: Path) -> None:
 
 
 class _ReloadableTrust(credential.KeySet):
-    """Trust whose answers change, as a trust store's do when it loads a new trust list."""
+    """Trust whose answers change, as a trust store's do when it loads a new trust list: its
+    ``generation`` changes with them, as ``TrustStore.generation`` does."""
+
+    generation = 0
 
     def withdraw(self, kid: bytes) -> None:
         self._by_kid = {k: v for k, v in self._by_kid.items() if k != kid}
+        self.generation += 1
 
     def restore(self, key: credential.TrustedKey) -> None:
         self._by_kid = {**self._by_kid, key.kid: key}
+        self.generation += 1
 
 
 def test_a_held_list_is_checked_again_when_the_trust_changes() -> None:

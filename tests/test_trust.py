@@ -249,3 +249,26 @@ def test_readme_trust_list_example_runs_as_written(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "HK" and (tmp_path / "mo-gate-trust.sqlite").exists()
+
+
+def test_a_withdrawal_loaded_later_reaches_a_status_list_already_checked() -> None:
+    """The verifier checks a held status list once per token, and again when the trust store's keys change."""
+    from credential import status_list
+
+    key = _private("hk-2027-es256")
+    withdrawn_at = trust.parse(signed_list("hk-1")).document.keys[2].compromised  # type: ignore[union-attr]
+    assert withdrawn_at is not None
+    before = credential.TrustList("HK", 1, 0, withdrawn_at + DAY, (credential.ListedKey(key, "HK", ("MO",), ("minimal",), 0, withdrawn_at + 365 * DAY),))
+    after = credential.TrustList("HK", 2, withdrawn_at + 60, withdrawn_at + DAY,
+                                 (credential.ListedKey(key, "HK", ("MO",), ("minimal",), 0, withdrawn_at + 365 * DAY, "withdrawn", withdrawn_at),))
+    store = credential.TrustStore(PINS)
+    store.load(trust.sign(before, _private("hk-list")), now=0)
+    token = status_list.build_token(key, "HK", "hk-1", issued_at=withdrawn_at + 30, expires=withdrawn_at + DAY, bits=1, bit_array=bytes(16))
+    cache = credential.StatusCache()
+    cache.store("HK", "hk-1", token, withdrawn_at + 30)
+    gate = credential.Verifier(store, status=cache)
+    assert gate._held_list("HK", "hk-1").issued_at == withdrawn_at + 30
+    store.load(trust.sign(after, _private("hk-list")), now=withdrawn_at + 60)
+    with pytest.raises(credential.VerificationError) as caught:
+        gate._held_list("HK", "hk-1")
+    assert caught.value.code is credential.ErrorCode.STATUS_LIST_INVALID
