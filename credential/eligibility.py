@@ -65,7 +65,7 @@ def age_on(born: _dt.date, day: _dt.date) -> int:
 def minimum_age(years: int) -> Check:
     def check(holder: Holder) -> str | None:
         if holder.birth_date is None:
-            return "the holder's birth date is not known: give birth_date (it is not put in the credential)"
+            return "the holder's birth date is not known: give birth_date= from the issuer's records (it is not put in the credential), or policy=None to issue without eligibility checks"
         age = age_on(holder.birth_date, holder.start)
         return None if age >= years else f"aged {age} on {holder.start.isoformat()}"
 

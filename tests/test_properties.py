@@ -284,6 +284,15 @@ def test_issue_then_verify_gives_the_claims_back(claims: dict[str, Any], key: st
     assert credential.issue(claims, PRIVATE[key], deflate=deflate, policy=None) == text, "issuance is deterministic"
 
 
+@examples(200)
+@given(claims_strategy())
+def test_complete_claims_are_the_claims_issue_signs(claims: dict[str, Any]) -> None:
+    completed = credential.complete_claims(claims)
+    assert completed == claims, "claims already in the JSON view's form come back unchanged"
+    key = PRIVATE["hk-ed25519"]
+    assert credential.issue(completed, key, policy=None) == credential.issue(claims, key, policy=None)
+
+
 def _noise(n: int) -> bytes:
     """``n`` bytes that DEFLATE cannot shorten, the same for the same ``n``."""
     return b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(n // 32 + 1))[:n]

@@ -272,3 +272,17 @@ def test_a_withdrawal_loaded_later_reaches_a_status_list_already_checked() -> No
     with pytest.raises(credential.VerificationError) as caught:
         gate._held_list("HK", "hk-1")
     assert caught.value.code is credential.ErrorCode.STATUS_LIST_INVALID
+
+
+def test_the_load_checks_of_the_spec_are_the_codes_of_the_code() -> None:
+    """Spec 16.5's table lists the LIST_* codes in the order ListError runs them, and the limits of 16.4 are the code's."""
+    import re
+
+    spec = (ROOT / "spec" / "xc-v1.md").read_text(encoding="utf-8")
+    loading = spec[spec.index("### 16.5 Loading a list") : spec.index("### 16.6 ")]
+    codes = re.findall(r"^\| [0-9a-z]+ \| .+ \| `(LIST_[A-Z]+)` \|$", loading, re.MULTILINE)
+    assert list(dict.fromkeys(codes)) == [code.value for code in trust.ListError]
+    limits = spec[spec.index("### 16.4 ") : spec.index("### 16.5 ")]
+    for value in (trust.MAX_LIST_BYTES, trust.MAX_LIST_ITEMS, trust.MAX_LIST_KEYS):
+        assert f"| {value} " in limits, value
+    assert f"`0..{trust.MAX_GRACE}`" in loading
