@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -593,6 +594,7 @@ class TrustStore:
         self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL" if path is not None else "PRAGMA journal_mode=MEMORY")
         self._db.execute(_SCHEMA)
+        self._lock = threading.Lock()  # one connection: one load at a time per store (processes: BEGIN IMMEDIATE)
         self._lists: dict[str, TrustList] = {}
         self._index: dict[bytes, TrustedKey] = {}
         # Changes whenever the keys change, so that checks made with the old keys (a status list's
@@ -620,13 +622,16 @@ class TrustStore:
         Loading the list already held, byte for byte, is accepted and changes nothing."""
         seconds = _seconds(now)
         document = verify_list(signed, self._pins)
+        with self._lock:
+            return self._hold(document, bytes(signed), seconds)
+
+    def _hold(self, document: TrustList, signed: bytes, seconds: int) -> TrustList:
         for listed in document.keys:
             holder = self._index.get(listed.kid)
             if holder is not None and document.authority not in holder.issuers:
                 raise TrustListError(
                     ListError.LIST_AUTHORITY, f"key {listed.kid.hex()} is already listed by {sorted(holder.issuers)[0]}"
                 )
-        signed = bytes(signed)
         # One transaction: the held sequence is read and replaced under one write lock, so two gate
         # processes sharing the file cannot both accept lists they would each call newer.
         self._db.execute("BEGIN IMMEDIATE")
@@ -667,7 +672,8 @@ class TrustStore:
 
     def sequence(self, authority: str) -> int | None:
         """The highest sequence held for an authority (survives restarts with a file ``path``)."""
-        row = self._db.execute("SELECT sequence FROM trust_lists WHERE authority = ?", (authority,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT sequence FROM trust_lists WHERE authority = ?", (authority,)).fetchone()
         return None if row is None else int(row[0])
 
     def __len__(self) -> int:

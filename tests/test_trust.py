@@ -286,3 +286,21 @@ def test_the_load_checks_of_the_spec_are_the_codes_of_the_code() -> None:
     for value in (trust.MAX_LIST_BYTES, trust.MAX_LIST_ITEMS, trust.MAX_LIST_KEYS):
         assert f"| {value} " in limits, value
     assert f"`0..{trust.MAX_GRACE}`" in loading
+
+
+def test_threads_loading_into_one_store_keep_the_highest_sequence() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = credential.TrustStore(PINS)
+    lists = [(signed_list("hk-1"), _issued("hk-2")), (signed_list("hk-2"), _issued("hk-2"))] * 8
+
+    def load(item: tuple[bytes, int]) -> str:
+        try:
+            store.load(item[0], now=item[1])
+            return "loaded"
+        except credential.TrustListError as err:
+            return err.code.value
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = set(pool.map(load, lists))
+    assert outcomes <= {"loaded", "LIST_ROLLBACK"} and store.sequence("HK") == 2 and store.lists()["HK"].sequence == 2
