@@ -19,7 +19,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
@@ -219,8 +219,10 @@ class Handler(BaseHTTPRequestHandler):
         self._html(HTTPStatus.OK, self.inspector.report(text))
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
+class Server(HTTPServer):
+    """One request at a time, on the thread that serves: the gate's configuration may hold SQLite
+    connections (a status list cache), which belong to one thread. The time limit per request keeps
+    a slow client from holding the page for long."""
 
     def __init__(self, port: int, inspector: Inspector, verbose: bool = False) -> None:
         handler = type("BoundHandler", (Handler,), {"inspector": inspector})

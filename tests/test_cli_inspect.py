@@ -92,3 +92,26 @@ def test_hostile_input_is_reported_not_raised(keys: Path, data: bytes) -> None:
 def test_usage_mistakes_exit_2(keys: Path, args: list[str]) -> None:
     done = run("inspect", *args, cwd=keys)
     assert done.returncode == 2 and done.stderr.startswith("credential inspect:") and "Traceback" not in done.stderr
+
+
+def test_serve_from_the_command_line(keys: Path) -> None:
+    import re
+    import urllib.parse
+    import urllib.request
+
+    vector = VECTORS[0]
+    assert SCRIPT
+    server = subprocess.Popen([SCRIPT, "serve", "--port", "0", *_options(vector)], cwd=keys, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:([0-9]+)/", line)
+        assert found, line
+        base = f"http://127.0.0.1:{found.group(1)}"
+        body = urllib.parse.urlencode({"text": vector["text"]}).encode()
+        with urllib.request.urlopen(urllib.request.Request(base + "/inspect", data=body), timeout=30) as response:
+            page = response.read().decode("utf-8")
+        assert 'class="verdict valid"' in page and "A1234563" in page
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
