@@ -263,7 +263,7 @@ def verify_in_context(text: str, keyset: credential.KeySet, runs: int) -> tuple[
     for _ in range(runs):
         t0 = clock()
         data = verifying.as_text(text)
-        keys = verifying.as_keyset(keyset)
+        keys = keyset if isinstance(keyset, credential.KeySet) else credential.KeySet(keyset)
         seconds = verifying.epoch_seconds(NOW)
         t1 = clock()
         message = textlayer.unwrap(data).message

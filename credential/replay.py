@@ -15,6 +15,7 @@ and records, so two processes cannot both accept one presentation.
 from __future__ import annotations
 
 import enum
+import heapq
 import os
 import sqlite3
 import threading
@@ -59,6 +60,7 @@ class MemoryReplayCache(ReplayCache):
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = _capacity(capacity)
         self._entries: dict[str, int] = {}
+        self._expiry: list[tuple[int, str]] = []  # a heap of (expires, key): the next to expire on top
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -66,19 +68,29 @@ class MemoryReplayCache(ReplayCache):
 
     def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
         with self._lock:
-            if self._entries.get(key, now) > now:
+            # Drop what has expired, soonest first: each entry is dropped once, so a full cache of live
+            # entries costs no more per call than an empty one.
+            while self._expiry and self._expiry[0][0] <= now:
+                ended, old = heapq.heappop(self._expiry)
+                if self._entries.get(old) == ended:
+                    del self._entries[old]
+            if key in self._entries:
                 return Outcome.SEEN
             if len(self._entries) >= self.capacity:
-                # Expired entries are dropped only when room is needed: the cost is paid when full.
-                self._entries = {k: e for k, e in self._entries.items() if e > now}
-                if len(self._entries) >= self.capacity:
-                    return Outcome.FULL
+                return Outcome.FULL
             self._entries[key] = expires
+            heapq.heappush(self._expiry, (expires, key))
             return Outcome.RECORDED
 
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS presented (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID"
-_INDEX = "CREATE INDEX IF NOT EXISTS presented_expires ON presented (expires)"
+# The entries, and their number kept beside them in the same transactions, so that the capacity check
+# costs one row read however many entries there are (count(*) would scan them all).
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS presented (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS presented_expires ON presented (expires)",
+    "CREATE TABLE IF NOT EXISTS presented_count (id INTEGER PRIMARY KEY CHECK (id = 0), entries INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO presented_count VALUES (0, (SELECT count(*) FROM presented))",
+)
 
 
 class SqliteReplayCache(ReplayCache):
@@ -112,14 +124,16 @@ class SqliteReplayCache(ReplayCache):
             # that dies afterwards (synchronous NORMAL loses at most the last entries on power loss).
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute(_SCHEMA)
-            connection.execute(_INDEX)
+            connection.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA:
+                connection.execute(statement)
+            connection.execute("COMMIT")
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
     def __len__(self) -> int:
         with self._lock:
-            row = self._connect().execute("SELECT count(*) FROM presented").fetchone()
+            row = self._connect().execute("SELECT entries FROM presented_count").fetchone()
         return int(row[0])
 
     def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
@@ -140,11 +154,14 @@ class SqliteReplayCache(ReplayCache):
                 raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
 
     def _check_and_record(self, db: sqlite3.Connection, key: str, now: int, expires: int) -> Outcome:
-        db.execute("DELETE FROM presented WHERE expires <= ?", (now,))
+        dropped = db.execute("DELETE FROM presented WHERE expires <= ?", (now,)).rowcount  # by the expiry index
+        if dropped:
+            db.execute("UPDATE presented_count SET entries = entries - ?", (dropped,))
         if db.execute("SELECT 1 FROM presented WHERE key = ?", (key,)).fetchone():
             return Outcome.SEEN
-        (count,) = db.execute("SELECT count(*) FROM presented").fetchone()
-        if count >= self.capacity:
+        (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
+        if entries >= self.capacity:
             return Outcome.FULL
         db.execute("INSERT INTO presented (key, expires) VALUES (?, ?)", (key, expires))
+        db.execute("UPDATE presented_count SET entries = entries + 1")
         return Outcome.RECORDED

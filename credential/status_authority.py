@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS lists (
     list_id    TEXT    PRIMARY KEY,
     size       INTEGER NOT NULL,
     bits       INTEGER NOT NULL CHECK (bits IN (1, 2)),
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    allocated  INTEGER NOT NULL DEFAULT 0   -- kept with each allocation, so none counts the entries
 );
 CREATE TABLE IF NOT EXISTS entries (
     list_id      TEXT    NOT NULL REFERENCES lists (list_id),
@@ -47,6 +48,8 @@ CREATE TABLE IF NOT EXISTS entries (
     status       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (list_id, idx)
 );
+-- The entries a publication packs: only those set, however large the list.
+CREATE INDEX IF NOT EXISTS set_entries ON entries (list_id, idx) WHERE status != 0;
 CREATE TABLE IF NOT EXISTS changes (
     seq      INTEGER PRIMARY KEY AUTOINCREMENT,
     list_id  TEXT    NOT NULL,
@@ -160,7 +163,9 @@ class StatusAuthority:
         with self._transaction():
             if self._db.execute("SELECT 1 FROM lists WHERE list_id = ?", (list_id,)).fetchone():
                 raise ValueError(f"list {list_id} exists already")
-            self._db.execute("INSERT INTO lists VALUES (?, ?, ?, ?)", (list_id, size, bits, _time(now, "now")))
+            self._db.execute(
+                "INSERT INTO lists (list_id, size, bits, created_at) VALUES (?, ?, ?, ?)", (list_id, size, bits, _time(now, "now"))
+            )
 
     def _shape(self, list_id: str) -> tuple[int, int]:
         row = self._db.execute("SELECT size, bits FROM lists WHERE list_id = ?", (list_id,)).fetchone()
@@ -173,8 +178,7 @@ class StatusAuthority:
         return [
             (r[0], r[1], r[2], r[3])
             for r in self._db.execute(
-                "SELECT l.list_id, l.size, l.bits, (SELECT COUNT(*) FROM entries e WHERE e.list_id = l.list_id) "
-                "FROM lists l ORDER BY l.list_id"
+                "SELECT list_id, size, bits, allocated FROM lists ORDER BY list_id"
             )
         ]
 
@@ -186,7 +190,7 @@ class StatusAuthority:
         _time(now, "now")
         with self._transaction():
             size, _ = self._shape(list_id)
-            used = self._db.execute("SELECT COUNT(*) FROM entries WHERE list_id = ?", (list_id,)).fetchone()[0]
+            used = self._db.execute("SELECT allocated FROM lists WHERE list_id = ?", (list_id,)).fetchone()[0]
             if used >= int(size * MAX_FILL):
                 raise ValueError(f"list {list_id} has {used} of {size} entries allocated: create the next list")
             index = self._draw(list_id, size)
@@ -196,6 +200,7 @@ class StatusAuthority:
                 )
             except sqlite3.IntegrityError:
                 raise ValueError(f"cti {cti_bytes.hex() if cti_bytes else ''} has an index already") from None
+            self._db.execute("UPDATE lists SET allocated = allocated + 1 WHERE list_id = ?", (list_id,))
         return index
 
     def _draw(self, list_id: str, size: int) -> int:

@@ -187,3 +187,45 @@ def test_inspector_names_the_step_of_every_scan(test: dict[str, Any]) -> None:
         assert report.verdict == INVALID and report.first_failure is not None, report.summary
         assert report.first_failure.code == scan["error"] and scan["error"] in report.first_failure.codes
         assert [s.verdict for s in report.steps].count(FAILED) == 1
+
+
+def test_appendix_c_is_the_first_vector() -> None:
+    import hashlib
+    import re
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from credential import cbor
+    from credential.claims import CNF
+
+    spec = (ROOT / "spec" / "xc-v1.md").read_text(encoding="utf-8")
+    appendix = spec[spec.index("## Appendix C") :]
+    raw = re.findall(r"```[a-z]*\n(.*?)```", appendix, re.DOTALL)
+    blocks = [re.sub(r"\s", "", b) for b in raw]  # hexadecimal wrapped over lines
+    scan = TESTS[0]["scans"][0]
+    layers = scan["layers"]
+    device = document()["deviceKeys"]["device-holder"]
+    n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    scalar = int.from_bytes(hashlib.sha256(b"XC1 test key device-holder").digest(), "big") % (n - 1) + 1
+    key = credential.load_private_key(device["privateKeyPem"])
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.private_numbers().private_value == scalar
+    assert blocks[0] == f"privatescalar{scalar:064x}"
+    assert json.loads(blocks[1]) == device["cnf"]
+    assert blocks[2] == cbor.encode(CNF.dump(device["cnf"], "cnf")).hex()
+    assert blocks[3:6] == [layers["payload"], layers["signature"], layers["message"]]
+    assert raw[6] == scan["text"] + "\n" and scan["made"] == {"credential": "bound-full", "deviceKey": "device-holder", "now": 1798765203, "destination": "MO", "deflate": None}
+    assert f"`floor(1798765203 / 10)` = `{layers['step']}`" in appendix
+
+
+def test_claims_with_cnf_match_the_json_schema() -> None:
+    schema = json.loads((ROOT / "spec" / "claims.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    bound = [t["claims"] for t in TESTS if t["result"] == "valid" and "cnf" in t["claims"]]
+    assert bound
+    for claims in bound:
+        validator.validate(claims)
+    broken = json.loads(json.dumps(bound[0]))
+    broken["cnf"]["cose_key"]["crv"] = "P-384"
+    assert not validator.is_valid(broken)
+    broken["cnf"] = {"cose_key": dict(bound[0]["cnf"]["cose_key"], y="01")}
+    assert not validator.is_valid(broken)

@@ -365,3 +365,74 @@ def test_a_kill_inside_a_change_leaves_none_of_it(tmp_path: Path) -> None:
     reopened = StatusAuthority(path, "HK")
     assert reopened.status("hk-1", index) == VALID and reopened.changes() == []
     reopened.revoke("hk-1", index, now=NOW, reason="reported stolen")  # the database is not left locked
+
+
+class _ReloadableTrust(credential.KeySet):
+    """Trust whose answers change, as a trust store's do when it loads a new trust list: its
+    ``generation`` changes with them, as ``TrustStore.generation`` does."""
+
+    generation = 0
+
+    def withdraw(self, kid: bytes) -> None:
+        self._by_kid = {k: v for k, v in self._by_kid.items() if k != kid}
+        self.generation += 1
+
+    def restore(self, key: credential.TrustedKey) -> None:
+        self._by_kid = {**self._by_kid, key.kid: key}
+        self.generation += 1
+
+
+def test_a_held_list_is_checked_again_when_the_trust_changes() -> None:
+    lists_key = credential.generate_key()  # HK signs its lists with a key of their own here
+    listed = credential.TrustedKey(lists_key.public_key(), frozenset({"HK"}))
+    trust = _ReloadableTrust([*TRUST, listed])
+    cache = StatusCache()
+    cache.add(token({5: REVOKED}, key=lists_key), fetched_at=T0, trust=trust)
+    verifier = credential.Verifier(trust, status=cache)
+    assert code(verifier, text(5)) is ErrorCode.REVOKED
+    trust.withdraw(listed.kid)  # a reloaded trust list no longer holds the list-signing key
+    assert code(verifier, text(5)) is ErrorCode.STATUS_LIST_INVALID
+    trust.restore(credential.TrustedKey(lists_key.public_key(), frozenset({"MO"})))  # now trusted for MO only
+    assert code(verifier, text(5)) is ErrorCode.STATUS_LIST_INVALID
+    trust.restore(listed)
+    assert code(verifier, text(5)) is ErrorCode.REVOKED
+
+
+# --- hostile tokens --------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+GOOD_TOKEN = token({3: REVOKED, 60: REVOKED}, bits=1)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    st.binary(max_size=300),
+    st.tuples(st.integers(0, len(GOOD_TOKEN) - 1), st.integers(1, 255)).map(
+        lambda change: GOOD_TOKEN[: change[0]] + bytes([GOOD_TOKEN[change[0]] ^ change[1]]) + GOOD_TOKEN[change[0] + 1 :]
+    ),
+    st.integers(0, len(GOOD_TOKEN) - 1).map(lambda cut: GOOD_TOKEN[:cut]),
+))
+def test_any_token_is_a_list_or_invalid(data: bytes) -> None:
+    try:
+        held = status_list.read_token(data, TRUST)
+    except credential.VerificationError as err:
+        assert err.code is ErrorCode.STATUS_LIST_INVALID
+    else:
+        assert held.issuer == "HK" and held.size >= 1
+
+
+def test_a_decompression_bomb_costs_at_most_the_cap() -> None:
+    import tracemalloc
+
+    bomb = status_list.sign(KEY, _payload(k65533={"bits": 1, "lst": zlib.compress(bytes(4 * limits.MAX_STATUS_BYTES), 9)}))
+    assert len(bomb) < limits.MAX_STATUS_BYTES // 100
+    tracemalloc.start()
+    try:
+        with pytest.raises(credential.VerificationError, match="more than"):
+            status_list.read_token(bomb, TRUST)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # zlib assembles its output in blocks and joins them: the cap twice, briefly, and nothing beyond.
+    assert peak < 2 * limits.MAX_STATUS_BYTES + (1 << 20)
