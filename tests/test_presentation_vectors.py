@@ -215,3 +215,17 @@ def test_appendix_c_is_the_first_vector() -> None:
     assert blocks[3:6] == [layers["payload"], layers["signature"], layers["message"]]
     assert raw[6] == scan["text"] + "\n" and scan["made"] == {"credential": "bound-full", "deviceKey": "device-holder", "now": 1798765203, "destination": "MO", "deflate": None}
     assert f"`floor(1798765203 / 10)` = `{layers['step']}`" in appendix
+
+
+def test_claims_with_cnf_match_the_json_schema() -> None:
+    schema = json.loads((ROOT / "spec" / "claims.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    bound = [t["claims"] for t in TESTS if t["result"] == "valid" and "cnf" in t["claims"]]
+    assert bound
+    for claims in bound:
+        validator.validate(claims)
+    broken = json.loads(json.dumps(bound[0]))
+    broken["cnf"]["cose_key"]["crv"] = "P-384"
+    assert not validator.is_valid(broken)
+    broken["cnf"] = {"cose_key": dict(bound[0]["cnf"]["cose_key"], y="01")}
+    assert not validator.is_valid(broken)
