@@ -10,7 +10,7 @@ import pytest
 
 from credential import qr, serve
 
-from .vectors import vectors
+from .vectors import ROOT, vectors
 
 VECTOR = vectors()[0]
 
@@ -106,3 +106,12 @@ def test_image_pixel_bomb_is_refused_before_decoding() -> None:
     Image.new("1", (8000, 8000)).save(buffer, "PNG")
     with pytest.raises(ValueError, match="larger than this page reads"):
         serve._scan(buffer.getvalue())
+
+
+def test_a_presentation_is_shown_layer_by_layer(port: int) -> None:
+    import json
+
+    document = json.loads((ROOT / "test-vectors" / "presentations.json").read_text(encoding="utf-8"))
+    text = document["tests"][0]["scans"][0]["text"]
+    status, _, page = request(port, "POST", "/inspect", *form(text))
+    assert status == 200 and 'data-layer="presentation"' in page and 'data-step="5a"' in page
