@@ -26,6 +26,7 @@ LAST_DATE = _dt.date(2199, 12, 31)
 MAX_TIME = 0xFFFFFFFF
 # XC map keys below this are critical: a verifier that does not know one rejects the credential.
 FIRST_EXTENSION_KEY = 24
+TEMPLATES_KEY = 24  # encrypted reference templates (spec 8.5): the first key of the extension range, assigned
 
 
 class _Invalid(Exception):
@@ -441,7 +442,7 @@ XC = Map(
         Field(13, "given_name", Name(64)),
         Field(14, "name_zh", Name(32)),
         Field(15, "birth_date", BirthDate()),
-        Field(24, "templates", EncryptedTemplates()),
+        Field(TEMPLATES_KEY, "templates", EncryptedTemplates()),
     ],
     extensions_from=FIRST_EXTENSION_KEY,
 )

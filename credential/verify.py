@@ -300,7 +300,8 @@ class Verifier:
             raise VerificationError(ErrorCode.SIGNATURE, f"{reason} (key {sign1.kid.hex()})") from None
 
         # Steps 14 and 15: the claims, read only now that the signature vouches for them.
-        claims = model.from_cbor(cbor.decode(sign1.payload))
+        decoded = cbor.decode(sign1.payload)
+        claims = model.from_cbor(decoded)
         issuer = claims["iss"]
 
         # Step 16: the key vouches for this issuer, these destinations and this profile.
@@ -347,7 +348,7 @@ class Verifier:
         # decryption; every decrypted template must match its binding digest before it is returned.
         decrypted = None
         if self.decryption_keys is not None:
-            decrypted = self._open_templates(xc, cti)
+            decrypted = self._open_templates(xc, decoded[model.XC_CLAIM].get(model.TEMPLATES_KEY), cti)
 
         # Step 21b, last: the replay cache, so that only a presentation that passed everything is recorded.
         if shown is not None and self.replay is not None:
@@ -371,14 +372,15 @@ class Verifier:
             templates=decrypted,
         )
 
-    def _open_templates(self, xc: Mapping[str, Any], cti: bytes) -> dict[str, sealing.Template] | None:
+    def _open_templates(self, xc: Mapping[str, Any], value: Any, cti: bytes) -> dict[str, sealing.Template] | None:
+        """Step 21a on ``value``, key 24 as decoded (its shape already passed step 15)."""
         assert self.decryption_keys is not None
         required = self.require_templates or frozenset()
-        if "templates" not in xc:
+        if value is None:
             if required:
                 raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(sorted(required))} templates; the credential carries none", step="21a")
             return None
-        sealed = sealing.parse(cbor.decode(bytes.fromhex(xc["templates"])))
+        sealed = sealing.parse(value)
         opened = sealing.open_sealed(sealed, self.decryption_keys, cti)
         _check_binding(xc["biometrics"], {m: t.data for m, t in opened.items()}, cti, step="21a")
         missing = sorted(required - set(opened))
