@@ -1,4 +1,4 @@
-"""Status lists (spec 8A): size of a signed list, time to build and sign it, to load it at a gate,
+"""Status lists (spec 17): size of a signed list, time to build and sign it, to load it at a gate,
 and to read one entry, for lists of 1 and 10 million credentials at 0.1%, 1% and 5% revoked.
 
     python bench/status.py                 # print the Markdown section
@@ -6,7 +6,7 @@ and to read one entry, for lists of 1 and 10 million credentials at 0.1%, 1% and
     python bench/status.py --sizes 1000 --rates 0.01 --rounds 1   # a smoke run
 
 Revoked indices are drawn at random (a fixed seed, so sizes are the same on every run), as the
-issuer's allocation draws them (spec 8A.6): the worst case for compression, since no run of
+issuer's allocation draws them (spec 17.6): the worst case for compression, since no run of
 revocations sits together. Times are medians of ``--rounds`` runs on this machine.
 """
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The reference implementation's conformance adapter (spec section 14A): an example to copy.
+"""The reference implementation's conformance adapter (spec section 15): an example to copy.
 
 The runner (``credential conformance --impl 'python conformance/adapter.py'``) writes one JSON
 request per line to standard input; this program answers each with one JSON line on standard output,
@@ -90,7 +90,7 @@ OPTIONS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
     "destination": _option("destination"),
     "channel": _option("channel"),
     "revoked": _option("revoked"),
-    # test-vectors/status.json (spec 8A, step 19a)
+    # test-vectors/status.json (spec 17, step 19a)
     "statusLists": _status_lists,
     "statusMaxAge": _option("status_max_age"),
     "statusGrace": _option("status_grace"),
@@ -210,7 +210,7 @@ def refuse_key(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
     return {"verdict": "accepted"}
 
 
-# What each list of cases asks (the request's "list", spec 14A).
+# What each list of cases asks (the request's "list", spec 15).
 LISTS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
     "issuerTests": refuse_issuance,
     "refusedKeys": refuse_key,

@@ -46,7 +46,7 @@ def _json(value: Any) -> str:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("conformance", help="run every conformance vector against another implementation (spec 14A)")
+    p = sub.add_parser("conformance", help="run every conformance vector against another implementation (spec 15)")
     p.add_argument("--impl", required=True, metavar="COMMAND", help="the adapter program, e.g. 'node adapter.js' (split like a shell, run without one)")
     p.add_argument("--vectors", action="append", default=[], metavar="PATH", help="a vector file or a folder of them (default: this repository's test-vectors)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per vector (default 10)")

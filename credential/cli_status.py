@@ -1,4 +1,4 @@
-"""``credential status``: status lists from the command line (spec 8A), and the status options of ``verify``.
+"""``credential status``: status lists from the command line (spec 17), and the status options of ``verify``.
 
 The issuer's side works on its SQLite database (``--db``): ``create`` a list, ``allocate`` an index
 for a new credential, ``revoke`` (or ``--suspend``, ``--reinstate``) an entry with its reason, and
@@ -23,7 +23,7 @@ from . import cli_common as common, limits, status_list
 from .cli_common import EXIT_OK, UsageError
 from .errors import VerificationError
 
-DEFAULT_LIFETIME = 2 * 86400  # a published list is usable for two days: one missed daily publication (spec 8A.6)
+DEFAULT_LIFETIME = 2 * 86400  # a published list is usable for two days: one missed daily publication (spec 17.6)
 _ACTIONS = {"revoke": status_list.REVOKED, "suspend": status_list.SUSPENDED, "reinstate": status_list.VALID}
 
 

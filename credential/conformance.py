@@ -1,4 +1,4 @@
-"""The conformance runner (spec section 14A): every vector of every vector file, through another
+"""The conformance runner (spec section 15): every vector of every vector file, through another
 implementation's adapter program, one JSON request and one JSON answer per line.
 
 The runner knows nothing of what a vector file configures: it passes each file's shared members and
@@ -30,7 +30,7 @@ MAX_ANSWER_BYTES = 1 << 20  # one answer line; claims are at most a few KiB
 # Members of a vector file that are not passed to the adapter: the cases (sent one by one) and
 # documentation.
 _NOT_SHARED = frozenset({"tests", "notes", "schema", "numberOfTests"})
-# The lists of cases a vector file may hold (spec 14A), with what each case expects: "tests" are
+# The lists of cases a vector file may hold (spec 15), with what each case expects: "tests" are
 # verified and judged by their result; the others must be refused (14.5): an issuance the issuer must
 # refuse, a public key the verifier's configuration must refuse.
 CASE_LISTS = {"tests": None, "issuerTests": "refused", "refusedKeys": "refused"}
@@ -133,7 +133,7 @@ def load(paths: Iterable[Path]) -> list[VectorFile]:
 
 
 def request(vectors: VectorFile, test: dict[str, Any], listed: str = "tests") -> dict[str, Any]:
-    """The request for one case (spec 14A)."""
+    """The request for one case (spec 15)."""
     ident = f"{vectors.name}#{test['tcId']}" if listed == "tests" else f"{vectors.name}#{listed}:{test['tcId']}"
     return {"protocol": PROTOCOL, "id": ident, "file": vectors.name, "list": listed, "shared": vectors.shared, "test": test}
 

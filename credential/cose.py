@@ -78,7 +78,7 @@ def structure(outer: Any) -> tuple[bytes, bytes, bytes]:
     if not isinstance(unprotected, dict):
         raise _error("unprotected header is not a map")
     if unprotected:
-        raise _error(f"unprotected header is not empty (labels {sorted(map(str, unprotected))}); nothing there is signed")
+        raise _error(f"unprotected header is not empty (labels {sorted(map(repr, unprotected))}); nothing there is signed")
     if not isinstance(payload, bytes):
         raise _error("payload is not a byte string (detached payloads are not used)")
     if not isinstance(signature, bytes):
@@ -99,7 +99,7 @@ def header_fields(header: Any) -> tuple[object, bytes]:
     """Step 9 on the decoded protected header: (alg, kid), or COSE."""
     if not isinstance(header, dict):
         raise _error("protected header is not a map")
-    extra = sorted(str(label) for label in header if label not in (HEADER_ALG, HEADER_KID))
+    extra = sorted(repr(label) for label in header if label not in (HEADER_ALG, HEADER_KID))  # repr: never raw input in a message
     if extra:
         raise _error(f"protected header has labels other than alg and kid: {', '.join(extra)}")
     alg, kid = header.get(HEADER_ALG), header.get(HEADER_KID)

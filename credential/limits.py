@@ -16,7 +16,7 @@ MAX_PROTECTED_BYTES = 64
 MAX_RECIPIENTS = 4
 # The padded plaintext: a face template of 512 bytes and two fingerprint templates of 60 minutiae fit.
 MAX_TEMPLATE_PLAINTEXT = 1024
-# Status lists (spec 8A): the inflated bit array, and the signed token that carries it compressed.
+# Status lists (spec 17): the inflated bit array, and the signed token that carries it compressed.
 # 16 MiB holds 134 million 1-bit entries; a decompression bomb costs at most this much memory.
 MAX_STATUS_BYTES = 16 * 1024 * 1024
 # The inflated cap plus room for zlib's worst-case growth on random data, the claims and the signature.

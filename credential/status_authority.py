@@ -1,4 +1,4 @@
-"""An issuing authority's status list state (spec 8A.6), kept in SQLite.
+"""An issuing authority's status list state (spec 17.6), kept in SQLite.
 
 Every change (a list created, an index allocated, a status set, a version published) is one
 transaction, committed before the call returns: a process killed at any point afterwards loses
@@ -6,7 +6,7 @@ nothing, and one killed inside a change leaves no half of it. A list's published
 from the database alone, so the next publication after a crash carries every status set before it.
 
 Indices are drawn uniformly at random from the unused indices of the list, never in sequence, so that
-neighbouring indices say nothing about when or to whom credentials were issued (spec 8A.6).
+neighbouring indices say nothing about when or to whom credentials were issued (spec 17.6).
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ class StatusAuthority:
     # --- publication ---------------------------------------------------------------------------
 
     def bit_array(self, list_id: str) -> bytes:
-        """The list's entries as they stand, packed (spec 8A.3)."""
+        """The list's entries as they stand, packed (spec 17.3)."""
         size, bits = self._shape(list_id)
         rows = self._db.execute("SELECT idx, status FROM entries WHERE list_id = ? AND status != 0", (list_id,))
         return status_list.pack(rows, size, bits)

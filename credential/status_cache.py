@@ -1,4 +1,4 @@
-"""A gate's cache of status list tokens (spec 8A.5), kept in SQLite so that every process of a gate
+"""A gate's cache of status list tokens (spec 17.5), kept in SQLite so that every process of a gate
 shares one copy and a restart keeps what was fetched.
 
 The cache files each token under the issuer and list identifier it was fetched as, with the time it

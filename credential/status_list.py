@@ -1,4 +1,4 @@
-"""Status lists (spec section 8A): a signed, compressed array of 1- or 2-bit entries, one per credential.
+"""Status lists (spec section 17): a signed, compressed array of 1- or 2-bit entries, one per credential.
 
 A status list token is a COSE_Sign1 message of the credential's own profile (section 4) whose payload
 is the status list claims:
@@ -186,7 +186,7 @@ def _time(claims_map: dict[Any, Any], key: int, name: str) -> int:
 
 
 def _claims(payload: bytes) -> tuple[str, str, int, int, int | None, int, bytes]:
-    """Check the status list claims (spec 8A.2): (iss, list, iat, exp, ttl, bits, compressed lst)."""
+    """Check the status list claims (spec 17.2): (iss, list, iat, exp, ttl, bits, compressed lst)."""
     try:
         value = cbor.decode(payload)
     except VerificationError as err:
@@ -225,7 +225,7 @@ def _claims(payload: bytes) -> tuple[str, str, int, int, int | None, int, bytes]
 
 
 def read_token(token: bytes, trust: TrustedKeys) -> StatusList:
-    """Check a status list token completely (spec 8A.4, checks 1 to 6); raise STATUS_LIST_INVALID.
+    """Check a status list token completely (spec 17.4, checks 1 to 6); raise STATUS_LIST_INVALID.
 
     The checks that involve the credential and the time (its issuer and list, freshness, the index)
     are the verifier's (step 19a)."""

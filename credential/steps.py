@@ -86,7 +86,7 @@ STEPS: tuple[Step, ...] = (
         "19a",
         "the status list entry the credential names is 0, in a held list that is valid and fresh",
         (E.NO_STATUS, E.STATUS_UNAVAILABLE, E.STATUS_LIST_INVALID, E.STATUS_STALE, E.STATUS_INDEX, E.REVOKED, E.SUSPENDED),
-        ("8A.5",),
+        ("17.5",),
         ("status",),
         always=False,
     ),

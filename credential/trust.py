@@ -598,7 +598,7 @@ class TrustStore:
         self._lists: dict[str, TrustList] = {}
         self._index: dict[bytes, TrustedKey] = {}
         # Changes whenever the keys change, so that checks made with the old keys (a status list's
-        # signature, say) are made again (spec 8A.4).
+        # signature, say) are made again (spec 17.4).
         self.generation = 0
         self.unusable: dict[str, TrustListError] = {}  # held lists that no longer verify, by authority
         for authority, signed in self._db.execute("SELECT authority, signed FROM trust_lists ORDER BY authority"):

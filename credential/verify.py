@@ -43,9 +43,9 @@ OPTIONAL_CHECKS = ("device", "revocation", "status", "destination", "channel", "
 # What a verified text was (spec 9.2 step 2): a credential itself, or a holder's presentation of one.
 FORMS = ("credential", "presentation")
 
-DEFAULT_STATUS_MAX_AGE = 86400  # seconds; see spec 8A.5 for why a day
-MAX_STATUS_AGE = 30 * 86400  # a month: older revocation data is not revocation data (spec 8A.5)
-# What a set entry of a status list means at step 19a; 0 is valid, 3 is undefined (spec 8A.3).
+DEFAULT_STATUS_MAX_AGE = 86400  # seconds; see spec 17.5 for why a day
+MAX_STATUS_AGE = 30 * 86400  # a month: older revocation data is not revocation data (spec 17.5)
+# What a set entry of a status list means at step 19a; 0 is valid, 3 is undefined (spec 17.3).
 _STATUS_CODES = {REVOKED: ErrorCode.REVOKED, SUSPENDED: ErrorCode.SUSPENDED}
 status_log = logging.getLogger("credential.status")
 
@@ -201,7 +201,7 @@ class Verifier:
     require_templates: frozenset[str] | None = None
     _optional: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
     # Each held list checked once against this configuration's trust: (issuer, list) -> ((digest, trust
-    # generation), result). A trust store's generation changes with every list it loads (8A.4: checked
+    # generation), result). A trust store's generation changes with every list it loads (17.4: checked
     # again whenever the token or the trusted keys change).
     _status_checked: dict[tuple[str, str], tuple[tuple[bytes, int], StatusList | VerificationError]] = field(
         init=False, repr=False, compare=False, default_factory=dict
@@ -325,7 +325,7 @@ class Verifier:
         if self.revoked is not None and cti in self.revoked:
             raise VerificationError(ErrorCode.REVOKED, f"credential {claims['cti']} is revoked")
 
-        # Step 19a: the status list the credential names (spec 8A.5).
+        # Step 19a: the status list the credential names (spec 17.5).
         if self.status is not None:
             self._check_status(claims, issuer, seconds)
 
@@ -451,7 +451,7 @@ class Verifier:
         return memo[1]
 
     def _check_status(self, claims: Mapping[str, Any], issuer: str, seconds: int) -> None:
-        """Step 19a after its first two checks: the held list, its freshness, the entry (spec 8A.5)."""
+        """Step 19a after its first two checks: the held list, its freshness, the entry (spec 17.5)."""
         reference = claims["xc"].get("status")
         if reference is None:
             raise _status_error(ErrorCode.NO_STATUS, "the credential names no status list, and this gate requires one")

@@ -1,4 +1,4 @@
-"""Generate the status list conformance vectors (spec 8A, step 19a of 9.2; format in spec 14.4).
+"""Generate the status list conformance vectors (spec 17, step 19a of 9.2; format in spec 14.4).
 
     python test-vectors/status_vectors.py          # rewrite test-vectors/status.json
     python test-vectors/status_vectors.py --check  # exit 1 if the file differs from what this code makes
@@ -37,7 +37,7 @@ SIZE = 1024  # entries per list: small enough to read in the file, large enough 
 
 
 def _index(label: str) -> int:
-    """A fixed index that looks drawn at random, as an issuer's allocation would be (spec 8A.6)."""
+    """A fixed index that looks drawn at random, as an issuer's allocation would be (spec 17.6)."""
     return int.from_bytes(hashlib.sha256(f"XC1 status index {label}".encode()).digest()[:4], "big") % SIZE
 
 
@@ -240,30 +240,30 @@ def cases() -> list[Case]:
 
 NOTES = {
     "Valid": "The credential passes every step, step 19a included unless the case configures no status lists.",
-    "OneBit": "A list of 1-bit entries (spec 8A.3). Catches bit order within a byte (least significant first).",
-    "TwoBits": "A list of 2-bit entries (spec 8A.3). Catches reading 2-bit entries as 1-bit ones.",
-    "PerIssuer": "Lists are named per issuer (8A.1, 8A.5): a list of one issuer never answers for the other's credentials. Catches lookups by list identifier alone.",
+    "OneBit": "A list of 1-bit entries (spec 17.3). Catches bit order within a byte (least significant first).",
+    "TwoBits": "A list of 2-bit entries (spec 17.3). Catches reading 2-bit entries as 1-bit ones.",
+    "PerIssuer": "Lists are named per issuer (17.1, 17.5): a list of one issuer never answers for the other's credentials. Catches lookups by list identifier alone.",
     "IndexBoundary": "The last entry of a list. Catches off-by-one errors in the entry count.",
-    "MaxAgeBoundary": "A list exactly the maximum age old is still used (8A.5: stale when now - iat exceeds it). Catches an off-by-one in the age check.",
-    "Grace": "The configured grace (8A.5): a stale list within it is used and logged, beyond it refused. Catches grace ignored or unbounded.",
-    "FutureBoundary": "A list issued up to the skew after now is used (8A.5 step 3). Catches skew not applied to a list's iat.",
+    "MaxAgeBoundary": "A list exactly the maximum age old is still used (17.5: stale when now - iat exceeds it). Catches an off-by-one in the age check.",
+    "Grace": "The configured grace (17.5): a stale list within it is used and logged, beyond it refused. Catches grace ignored or unbounded.",
+    "FutureBoundary": "A list issued up to the skew after now is used (17.5 step 3). Catches skew not applied to a list's iat.",
     "Skipped": "No status lists configured: step 19a is skipped and reported as skipped (9.2).",
-    "Revoked": "The entry is 1: REVOKED (8A.3).",
-    "Suspended": "The entry is 2: SUSPENDED (8A.3). Catches a 2-bit entry read as a boolean.",
-    "UndefinedValue": "The entry is 3, undefined in XC: STATUS_LIST_INVALID (8A.3). Catches verifiers that treat any nonzero value alike.",
-    "IndexRange": "The credential's index is not less than the list's entry count: STATUS_INDEX (8A.5 step 5). Catches reads past the end of the bit array.",
-    "NoStatus": "A credential without xc.status at a gate that checks status lists: NO_STATUS (8A.5). Catches fail-open handling of credentials without a reference.",
-    "ListMissing": "No list held under the credential's issuer and list identifier: STATUS_UNAVAILABLE (8A.5 step 2). Catches fail-open gates.",
-    "ListTooOld": "The list is older than the maximum age beyond the grace: STATUS_STALE (8A.5 step 4). Catches age counted from the fetch time or not at all.",
-    "ListExpired": "The list is past its exp plus the skew: STATUS_STALE (8A.5 step 4). Catches exp ignored when the maximum age is longer.",
-    "ListUntrustedKey": "The list is signed by a key not trusted for its issuer: STATUS_LIST_INVALID (8A.4 checks 3 and 5). Catches lists accepted from any trusted key.",
-    "ListNameMismatch": "The token's iss or sub differs from the name it is held under: STATUS_LIST_INVALID (8A.5 step 3). Catches a gate that trusts its filing over the signed content.",
-    "ListFuture": "The list's iat is after now plus the skew: STATUS_LIST_INVALID (8A.5 step 3).",
-    "ListMalformed": "The token breaks 8A.2 or 8A.4 (truncated, bad signature, unknown claim, missing exp, bits 4): STATUS_LIST_INVALID.",
-    "ListCompression": "lst must be the zlib format (RFC 1950), not raw DEFLATE (8A.2). Catches a verifier that reuses the credential's raw inflater.",
-    "ListBomb": "lst inflates past 16777216 bytes: STATUS_LIST_INVALID, and a verifier stops inflating at the limit (8A.4 check 6, section 10). Catches unbounded decompression.",
-    "ListTyp": "The Token Status List's typ header is not allowed: the protected header holds alg and kid only (8A.7). Catches a second COSE profile for lists.",
-    "TypeConfusion": "A credential held as a list is not a list (8A.2). Catches a verifier that does not require the list claims.",
+    "Revoked": "The entry is 1: REVOKED (17.3).",
+    "Suspended": "The entry is 2: SUSPENDED (17.3). Catches a 2-bit entry read as a boolean.",
+    "UndefinedValue": "The entry is 3, undefined in XC: STATUS_LIST_INVALID (17.3). Catches verifiers that treat any nonzero value alike.",
+    "IndexRange": "The credential's index is not less than the list's entry count: STATUS_INDEX (17.5 step 5). Catches reads past the end of the bit array.",
+    "NoStatus": "A credential without xc.status at a gate that checks status lists: NO_STATUS (17.5). Catches fail-open handling of credentials without a reference.",
+    "ListMissing": "No list held under the credential's issuer and list identifier: STATUS_UNAVAILABLE (17.5 step 2). Catches fail-open gates.",
+    "ListTooOld": "The list is older than the maximum age beyond the grace: STATUS_STALE (17.5 step 4). Catches age counted from the fetch time or not at all.",
+    "ListExpired": "The list is past its exp plus the skew: STATUS_STALE (17.5 step 4). Catches exp ignored when the maximum age is longer.",
+    "ListUntrustedKey": "The list is signed by a key not trusted for its issuer: STATUS_LIST_INVALID (17.4 checks 3 and 5). Catches lists accepted from any trusted key.",
+    "ListNameMismatch": "The token's iss or sub differs from the name it is held under: STATUS_LIST_INVALID (17.5 step 3). Catches a gate that trusts its filing over the signed content.",
+    "ListFuture": "The list's iat is after now plus the skew: STATUS_LIST_INVALID (17.5 step 3).",
+    "ListMalformed": "The token breaks 17.2 or 17.4 (truncated, bad signature, unknown claim, missing exp, bits 4): STATUS_LIST_INVALID.",
+    "ListCompression": "lst must be the zlib format (RFC 1950), not raw DEFLATE (17.2). Catches a verifier that reuses the credential's raw inflater.",
+    "ListBomb": "lst inflates past 16777216 bytes: STATUS_LIST_INVALID, and a verifier stops inflating at the limit (17.4 check 6, section 10). Catches unbounded decompression.",
+    "ListTyp": "The Token Status List's typ header is not allowed: the protected header holds alg and kid only (17.7). Catches a second COSE profile for lists.",
+    "TypeConfusion": "A credential held as a list is not a list (17.2). Catches a verifier that does not require the list claims.",
     "Precedence": "Two failures in one credential: the earlier step's code (9.2).",
 }
 

@@ -1,5 +1,5 @@
 """``credential status`` and ``verify --status-*``: the life of a status list driven from the command
-line, as an issuer and a gate operator would (spec 8A)."""
+line, as an issuer and a gate operator would (spec 17)."""
 
 from __future__ import annotations
 

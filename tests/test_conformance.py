@@ -154,4 +154,4 @@ def test_every_list_of_cases_goes_through_the_runner() -> None:
     """A vector file's list of cases (objects with a tcId) that the runner does not know would be left out silently."""
     for vectors in FILES:
         lists = {k for k, v in vectors.document.items() if isinstance(v, list) and v and isinstance(v[0], dict) and "tcId" in v[0]}
-        assert lists <= set(conformance.CASE_LISTS), f"{vectors.name}: add {sorted(lists - set(conformance.CASE_LISTS))} to conformance.CASE_LISTS and spec 14A"
+        assert lists <= set(conformance.CASE_LISTS), f"{vectors.name}: add {sorted(lists - set(conformance.CASE_LISTS))} to conformance.CASE_LISTS and spec 15"

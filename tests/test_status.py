@@ -1,4 +1,4 @@
-"""Status lists (spec 8A): the token, the gate's cache, step 19a, and the authority's durable state."""
+"""Status lists (spec 17): the token, the gate's cache, step 19a, and the authority's durable state."""
 
 from __future__ import annotations
 

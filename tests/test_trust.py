@@ -220,7 +220,7 @@ def test_trusted_until_is_next_update_plus_grace() -> None:
 
 def test_a_status_list_signed_by_a_withdrawn_key_after_its_compromise_is_refused() -> None:
     """The lookup the status list check shares with step 16a: a withdrawn key's token after the
-    compromise is STATUS_LIST_INVALID (spec 8A.4 check 5); one from before it reads."""
+    compromise is STATUS_LIST_INVALID (spec 17.4 check 5); one from before it reads."""
     from credential import status_list
 
     store = credential.TrustStore(PINS)

@@ -216,3 +216,17 @@ def test_templates_are_checked_as_configuration() -> None:
         credential.verify(TEXT, TRUST, now=NOW, templates={"face": b""})
     with pytest.raises(TypeError, match="mapping"):
         credential.verify(TEXT, TRUST, now=NOW, templates=[("face", b"x")])  # type: ignore[arg-type]
+
+
+def test_error_details_never_carry_raw_header_text() -> None:
+    # Header labels come from unauthenticated input: a library caller printing err.detail must not
+    # pass terminal control sequences through.
+    from credential import base45, cbor, cose
+
+    hostile = "\x1b[2J\x07\u202e"
+    protected = cbor.encode({1: -8, 4: bytes(8), hostile: 0})
+    for message in (cose.build(protected, b"\xa0", bytes(64)), cose.build(cose.protected_header(-8, bytes(8)), b"\xa0", bytes(64)).replace(b"\xa0", cbor.encode({hostile: 1}), 1)):
+        with pytest.raises(credential.VerificationError) as caught:
+            credential.verify("XC1:" + base45.encode(message), TRUST, now=NOW)
+        assert caught.value.code is ErrorCode.COSE
+        assert not any(c in caught.value.detail for c in "\x1b\x07\u202e"), caught.value.detail
