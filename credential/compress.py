@@ -23,12 +23,16 @@ def deflate(data: bytes) -> bytes:
     return zlib.compress(data, 9, _RAW)
 
 
-def inflate(data: bytes, cap: int = limits.MAX_INFLATED_BYTES) -> bytes:
-    """Inflate one raw DEFLATE stream, never producing more than ``cap`` bytes.
+ZLIB = 15  # wbits for the zlib format (RFC 1950), which status lists carry (spec section 17)
+
+
+def inflate(data: bytes, cap: int = limits.MAX_INFLATED_BYTES, wbits: int = _RAW) -> bytes:
+    """Inflate one complete stream (raw DEFLATE unless ``wbits`` says otherwise), never producing more
+    than ``cap`` bytes: InflateLimitError past the cap, InflateError for anything else wrong.
 
     zlib enforces exactly the validity rules of spec section 6 (at most 30 distance codes, complete
     Huffman codes but for a single one-bit code, and the rest), so nothing is checked here besides."""
-    inflater = zlib.decompressobj(_RAW)
+    inflater = zlib.decompressobj(wbits)
     try:
         out = inflater.decompress(data, cap)
         # Output stopped at the cap: one byte more tells a bomb from a stream that ends exactly there.

@@ -94,14 +94,6 @@ class Publication:
     token: bytes
 
 
-def _time(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} is whole epoch seconds, not {type(value).__name__}")
-    if not 0 <= value <= 0xFFFFFFFF:
-        raise ValueError(f"{name} {value} is outside 0..4294967295")
-    return value
-
-
 def _cti(value: bytes | str | None) -> bytes | None:
     if value is None:
         return None
@@ -164,7 +156,7 @@ class StatusAuthority:
             if self._db.execute("SELECT 1 FROM lists WHERE list_id = ?", (list_id,)).fetchone():
                 raise ValueError(f"list {list_id} exists already")
             self._db.execute(
-                "INSERT INTO lists (list_id, size, bits, created_at) VALUES (?, ?, ?, ?)", (list_id, size, bits, _time(now, "now"))
+                "INSERT INTO lists (list_id, size, bits, created_at) VALUES (?, ?, ?, ?)", (list_id, size, bits, status_list.epoch_time(now, "now"))
             )
 
     def _shape(self, list_id: str) -> tuple[int, int]:
@@ -187,7 +179,7 @@ class StatusAuthority:
     def allocate(self, list_id: str, *, cti: bytes | str | None = None, now: int) -> int:
         """A random unused index of the list for a new credential (with its ``cti``, to revoke it by)."""
         cti_bytes = _cti(cti)
-        _time(now, "now")
+        status_list.epoch_time(now, "now")
         with self._transaction():
             size, _ = self._shape(list_id)
             used = self._db.execute("SELECT allocated FROM lists WHERE list_id = ?", (list_id,)).fetchone()[0]
@@ -226,7 +218,7 @@ class StatusAuthority:
             raise ValueError(f"status is one of {sorted(STATUS_NAMES)}, not {status!r}")
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError("a status change records its reason")
-        _time(now, "now")
+        status_list.epoch_time(now, "now")
         with self._transaction():
             size, bits = self._shape(list_id)
             if status == SUSPENDED and bits < 2:
@@ -275,7 +267,7 @@ class StatusAuthority:
 
     def publish(self, list_id: str, key: PrivateKey, *, now: int, lifetime: int, ttl: int | None = None) -> Publication:
         """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version."""
-        _time(now, "now")
+        status_list.epoch_time(now, "now")
         if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
             raise ValueError("lifetime is a positive number of seconds")
         with self._transaction():

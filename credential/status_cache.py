@@ -43,14 +43,6 @@ class Held:
     fetched_at: int
 
 
-def _time(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} is whole epoch seconds, not {type(value).__name__}")
-    if not 0 <= value <= 0xFFFFFFFF:
-        raise ValueError(f"{name} {value} is outside 0..4294967295")
-    return value
-
-
 class StatusCache:
     """The status list tokens a gate holds, in the SQLite database at ``path`` (":memory:" for one process)."""
 
@@ -84,7 +76,7 @@ class StatusCache:
             issued_at = 0  # unreadable: kept as fetched, and refused when used
         self._db.execute(
             "INSERT OR REPLACE INTO held VALUES (?, ?, ?, ?, ?, ?)",
-            (issuer, list_id, token, hashlib.sha256(token).digest(), issued_at, _time(fetched_at, "fetched_at")),
+            (issuer, list_id, token, hashlib.sha256(token).digest(), issued_at, status_list.epoch_time(fetched_at, "fetched_at")),
         )
 
     def add(self, token: bytes, *, fetched_at: int, trust: TrustedKeys) -> StatusList:
@@ -93,7 +85,7 @@ class StatusCache:
         Raises VerificationError (STATUS_LIST_INVALID) for a token that fails its checks, and
         ValueError for one older than the list already held (a rollback): the held list stays."""
         checked = status_list.read_token(token, trust)
-        _time(fetched_at, "fetched_at")
+        status_list.epoch_time(fetched_at, "fetched_at")
         self._db.execute("BEGIN IMMEDIATE")
         try:
             row = self._db.execute(

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 
-from . import cbor, cose, limits
+from . import cbor, compress, cose, limits
 from .errors import ErrorCode, VerificationError
 from .keys import BY_COSE_ID, Algorithm, PrivateKey, PublicKey, algorithm_for, kid_of
 
@@ -34,7 +34,6 @@ STATUS_NAMES = {VALID: "valid", REVOKED: "revoked", SUSPENDED: "suspended"}
 LIST_ID = re.compile(r"[A-Za-z0-9._~:/-]{1,64}")
 _REGION = re.compile(r"[A-Z]{2}")
 _MAX_TIME = 0xFFFFFFFF
-_ZLIB = 15  # wbits: the zlib format (RFC 1950) the Token Status List uses, 32 KiB window
 _MASK = {1: 0x01, 2: 0x03}
 
 
@@ -158,21 +157,21 @@ def build_token(
     return token
 
 
+def epoch_time(value: object, name: str) -> int:
+    """A caller's time for the authority's and the gate's state: whole epoch seconds a claims time can hold."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} is whole epoch seconds, not {type(value).__name__}")
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"{name} {value} is outside 0..4294967295")
+    return value
+
+
 def _inflate(data: bytes) -> bytes:
     """Inflate one zlib stream to at most MAX_STATUS_BYTES; anything else is an invalid list."""
-    cap = limits.MAX_STATUS_BYTES
-    inflater = zlib.decompressobj(_ZLIB)
     try:
-        out = inflater.decompress(data, cap)
-        # Output stopped at the cap: one byte more tells a decompression bomb from a list of exactly cap bytes.
-        if len(out) == cap and inflater.decompress(inflater.unconsumed_tail, 1):
-            raise _invalid(f"lst inflates to more than {cap} bytes")
-    except zlib.error as err:
-        raise _invalid(f"lst is not zlib data ({err})") from None
-    if not inflater.eof:
-        raise _invalid("lst is a truncated zlib stream")
-    if inflater.unused_data:
-        raise _invalid(f"{len(inflater.unused_data)} bytes after the end of the zlib stream in lst")
+        out = compress.inflate(data, limits.MAX_STATUS_BYTES, compress.ZLIB)
+    except compress.InflateError as err:
+        raise _invalid(f"lst: {err}") from None
     if not out:
         raise _invalid("lst inflates to nothing")
     return out
