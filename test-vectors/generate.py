@@ -1387,25 +1387,32 @@ def serialize(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def write_or_check(argv: list[str] | None, path: Path, document: dict[str, Any], images: dict[str, bytes] | None = None, image_prefix: str = "") -> int:
+    """The command line every vector generator shares: write the file (and its QR images, named
+    qr/<image_prefix>*.png), or with --check exit 1 when the committed file differs."""
+    parser = argparse.ArgumentParser(description=f"Generate {path.name}, or check it is up to date.")
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     args = parser.parse_args(argv)
-    document, images = build_document()
     text = serialize(document)
     if args.check:
-        same = VECTORS.read_text(encoding="utf-8") == text
-        print("vectors up to date" if same else "vectors differ from the generator: run make vectors")
+        same = path.exists() and path.read_text(encoding="utf-8") == text
+        print(f"{path.name} up to date" if same else f"{path.name} differs from its generator: run make vectors")
         return 0 if same else 1
-    VECTORS.write_text(text, encoding="utf-8")
-    QR_DIR.mkdir(exist_ok=True)
-    for old in QR_DIR.glob("tc*.png"):  # qr/xp*.png belong to presentations.py
-        if f"qr/{old.name}" not in images:
-            old.unlink()
-    for name, png in images.items():
-        (HERE / name).write_bytes(png)
-    print(f"wrote {len(document['tests'])} vectors to {VECTORS.relative_to(Path.cwd()) if VECTORS.is_relative_to(Path.cwd()) else VECTORS}")
+    path.write_text(text, encoding="utf-8")
+    if images is not None:
+        QR_DIR.mkdir(exist_ok=True)
+        for old in QR_DIR.glob(f"{image_prefix}*.png"):  # each generator owns its own prefix
+            if f"qr/{old.name}" not in images:
+                old.unlink()
+        for name, png in images.items():
+            (HERE / name).write_bytes(png)
+    print(f"wrote {len(document['tests'])} vectors to {path.name}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    document, images = build_document()
+    return write_or_check(argv, VECTORS, document, images, "tc")
 
 
 if __name__ == "__main__":

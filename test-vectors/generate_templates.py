@@ -11,7 +11,6 @@ credential.samples, never biometric data.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import hashlib
 import sys
@@ -338,17 +337,7 @@ def build_document() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare instead of writing")
-    args = parser.parse_args(argv)
-    text = core.serialize(build_document())
-    if args.check:
-        same = VECTORS.read_text(encoding="utf-8") == text
-        print("template vectors up to date" if same else "template vectors differ from the generator: run make vectors")
-        return 0 if same else 1
-    VECTORS.write_text(text, encoding="utf-8")
-    print(f"wrote {len(build_document()['tests'])} vectors to {VECTORS.name}")
-    return 0
+    return core.write_or_check(argv, VECTORS, build_document())
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ output is the same on every run. Helpers shared with the core vectors come from 
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import sys
@@ -480,18 +479,7 @@ def serialize(document: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare instead of writing")
-    args = parser.parse_args(argv)
-    text = serialize(build_document())
-    if args.check:
-        same = VECTORS.read_text(encoding="utf-8") == text
-        print("trust vectors up to date" if same else "trust vectors differ from the generator: run make vectors")
-        return 0 if same else 1
-    VECTORS.write_text(text, encoding="utf-8")
-    count = text.count('"tcId"')
-    print(f"wrote {count} trust vectors to {VECTORS.name}")
-    return 0
+    return core.write_or_check(argv, VECTORS, build_document())
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Issuer keys, templates and sample claims come from generate.py.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import dataclass, field
@@ -472,24 +471,8 @@ def serialize(document: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare instead of writing")
-    args = parser.parse_args(argv)
     document, images = build_document()
-    text = serialize(document)
-    if args.check:
-        same = VECTORS.read_text(encoding="utf-8") == text
-        print("presentation vectors up to date" if same else "presentation vectors differ from the generator: run make vectors")
-        return 0 if same else 1
-    VECTORS.write_text(text, encoding="utf-8")
-    QR_DIR.mkdir(exist_ok=True)
-    for old in QR_DIR.glob("xp*.png"):
-        if f"qr/{old.name}" not in images:
-            old.unlink()
-    for name, png in images.items():
-        (HERE / name).write_bytes(png)
-    print(f"wrote {len(document['tests'])} presentation vectors to {VECTORS.name}")
-    return 0
+    return g.write_or_check(argv, VECTORS, document, images, "xp")
 
 
 if __name__ == "__main__":

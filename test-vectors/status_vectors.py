@@ -10,7 +10,6 @@ fixed, so the output is the same on every run.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import sys
 import zlib
@@ -325,18 +324,7 @@ def _list_entry(spec: ListSpec) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare instead of writing")
-    args = parser.parse_args(argv)
-    document = build_document()
-    text = core.serialize(document)
-    if args.check:
-        same = VECTORS.exists() and VECTORS.read_text(encoding="utf-8") == text
-        print("status vectors up to date" if same else "status vectors differ from the generator: run make vectors")
-        return 0 if same else 1
-    VECTORS.write_text(text, encoding="utf-8")
-    print(f"wrote {len(document['tests'])} status vectors to {VECTORS.name}")
-    return 0
+    return core.write_or_check(argv, VECTORS, build_document())
 
 
 if __name__ == "__main__":
