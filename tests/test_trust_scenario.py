@@ -1,10 +1,8 @@
 """The life of two authorities' trust, end to end (spec 16), once through the library and once through
 the command line: each authority creates its keys and signs its trust list; each issues; each gate
-verifies the other's credentials; HK rotates a key; MO withdraws a compromised one; a stale list, a
-rolled-back list and a list signed by the wrong authority are refused, each with the spec's code.
-
-Revocation by status list (the other half of issue 9) joins this story where marked: it needs only
-the issuer-key lookup shown here (TrustStore.get and TrustedKey.check_signed_at)."""
+verifies the other's credentials; HK revokes one by status list; HK rotates a key; MO withdraws a
+compromised one; a stale list, a rolled-back list and a list signed by the wrong authority are refused,
+each with the spec's code."""
 
 from __future__ import annotations
 
@@ -72,6 +70,24 @@ def test_library_scenario(tmp_path: Path) -> None:
     assert at_hk.verify(mo_cred, now=T0 + 3600).issuer == "MO"
     refused("NOT_ENTITLED", lambda: at_hk.verify(hk_cred, now=T0 + 3600))  # HK's own gate: not a destination
 
+    # HK revokes one credential by status list (spec 17): the next list it publishes refuses it at an
+    # MO gate that checks status, through the key HK's trust list vouches for.
+    authority = credential.StatusAuthority(tmp_path / "hk-status.sqlite", "HK")
+    authority.create_list("hk-1", 1024, now=T0)
+    revocable = claims("HK", T0 + 60)
+    revocable["cti"] = "00112233445566778899"
+    index = authority.allocate("hk-1", cti=revocable["cti"], now=T0 + 60)
+    revocable["xc"]["status"] = {"list": "hk-1", "index": index}
+    held = credential.issue(revocable, hk_a, templates=TEMPLATES, birth_date=samples.BIRTH_DATE)
+    cache = credential.StatusCache(tmp_path / "mo-status.sqlite")
+    cache.add(authority.publish("hk-1", hk_a, now=T0 + 120, lifetime=2 * DAY).token, fetched_at=T0 + 130, trust=at_mo.trust)
+    checks_status = credential.Verifier(at_mo.trust, destination="MO", status=cache)
+    assert "status" in checks_status.verify(held, now=T0 + 3600).checked
+    authority.revoke("hk-1", index, now=T0 + 4000, reason="document reported stolen")
+    cache.add(authority.publish("hk-1", hk_a, now=T0 + 4100, lifetime=2 * DAY).token, fetched_at=T0 + 4200, trust=at_mo.trust)
+    refused("REVOKED", lambda: checks_status.verify(held, now=T0 + 4300))
+    refused("NO_STATUS", lambda: checks_status.verify(hk_cred, now=T0 + 4300))  # a gate checking status needs a reference
+
     # HK rotates: A retired at ROTATED, B active from then.
     hk_b = credential.generate_key("Ed25519")
     hk_2 = trust.sign(
@@ -102,7 +118,6 @@ def test_library_scenario(tmp_path: Path) -> None:
     assert at_hk.verify(mo_cred, now=later).issuer == "MO"
     forged = credential.issue(claims("MO", COMPROMISED), mo_m, templates=TEMPLATES, birth_date=samples.BIRTH_DATE)
     refused("KEY_WITHDRAWN", lambda: at_hk.verify(forged, now=later))
-    # Revocation of one credential by status list is checked here, at step 19a (issue 9, status lists).
 
     # Stale: no new HK list after its next update, so the MO gate refuses HK credentials, while MO's
     # newer list keeps MO's credentials verifying at the HK gate.
