@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import unicodedata
-from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from credential import claims, name_characters
 
-from .vectors import ROOT
+from .vectors import ROOT, load_generator
 
 TABLE = ROOT / "spec" / "name-characters.txt"
 PINNED = unicodedata.unidata_version == name_characters.UNICODE_VERSION
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("xc_name_characters", ROOT / "test-vectors" / "name_characters.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[spec.name] = module  # type: ignore[union-attr]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+def _generator() -> Any:
+    return load_generator("name_characters.py")
 
 
 GENERATOR = _generator()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from functools import cache
 from typing import Any
 
@@ -14,7 +12,7 @@ import pytest
 import credential
 from credential import qr
 
-from .vectors import ROOT, document as core_document
+from .vectors import ROOT, document as core_document, load_generator
 
 FILE = ROOT / "test-vectors" / "presentations.json"
 
@@ -30,13 +28,8 @@ SCANS = [(t, i) for t in TESTS for i in range(len(t["scans"]))]
 SCAN_IDS = [f"presentations.json#{t['tcId']}.{i + 1}" for t, i in SCANS]
 
 
-def _generator():  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(ROOT / "test-vectors"))
-    spec = importlib.util.spec_from_file_location("xp_generate", ROOT / "test-vectors" / "presentations.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[spec.name] = module  # type: ignore[union-attr]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+def _generator() -> Any:
+    return load_generator("presentations.py")
 
 
 def _gate(test: dict[str, Any]) -> credential.Verifier:

@@ -3,9 +3,7 @@ reference verifier, and their tokens reproducible from what they were made of.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from functools import cache
 from typing import Any
 
@@ -18,7 +16,7 @@ from credential import status_list
 from credential.errors import ErrorCode
 from credential.status_cache import StatusCache
 
-from .vectors import ROOT
+from .vectors import ROOT, load_generator
 
 FILE = ROOT / "test-vectors" / "status.json"
 STEP_19A = {"NO_STATUS", "STATUS_UNAVAILABLE", "STATUS_LIST_INVALID", "STATUS_STALE", "STATUS_INDEX", "SUSPENDED", "REVOKED"}
@@ -33,11 +31,7 @@ TESTS = document()["tests"]
 
 
 def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("xc_status_vectors", ROOT / "test-vectors" / "status_vectors.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[spec.name] = module  # type: ignore[union-attr]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_generator("status_vectors.py")
 
 
 def test_file_matches_its_schema() -> None:

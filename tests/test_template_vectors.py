@@ -4,9 +4,7 @@ the reference implementation, and every issuance reproducible byte for byte from
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
-import sys
 from typing import Any
 
 import jsonschema
@@ -16,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, x25519
 import credential
 from credential import templates as sealing
 
-from .vectors import ROOT
+from .vectors import ROOT, load_generator
 
 FILE = ROOT / "test-vectors" / "templates.json"
 DOCUMENT: dict[str, Any] = json.loads(FILE.read_text(encoding="utf-8"))
@@ -27,13 +25,8 @@ def _id(test: dict[str, Any]) -> str:
     return f"templates.json#{test['tcId']}"
 
 
-def _generator():  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(ROOT / "test-vectors"))
-    spec = importlib.util.spec_from_file_location("xc_generate_templates", ROOT / "test-vectors" / "generate_templates.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[spec.name] = module  # type: ignore[union-attr]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+def _generator() -> Any:
+    return load_generator("generate_templates.py")
 
 
 def _template_set(name: str) -> dict[str, sealing.Template]:

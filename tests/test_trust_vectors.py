@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+from typing import Any
+
 import json
-import sys
 from collections import Counter
 from functools import cache
 
@@ -17,18 +17,14 @@ import credential
 from credential import trust
 
 from .trust_vectors import TrustVector, document, signed_list, trust_vectors
-from .vectors import ROOT
+from .vectors import ROOT, load_generator
 
 VECTORS = trust_vectors()
 NEW_CREDENTIAL_CODES = {"TRUST_STALE", "ISSUER_NOT_AUTHORIZED", "KEY_WITHDRAWN", "SIGNING_PERIOD", "UNKNOWN_KID"}
 
 
-def _generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("xc_generate_trust", ROOT / "test-vectors" / "generate_trust.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[spec.name] = module  # type: ignore[union-attr]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+def _generator() -> Any:
+    return load_generator("generate_trust.py")
 
 
 @cache

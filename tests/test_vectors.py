@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+from typing import Any
+
 import json
-import sys
 
 import jsonschema
 import pytest
@@ -12,18 +12,14 @@ import pytest
 import credential
 from credential import qr
 
-from .vectors import ROOT, Vector, document, negative_counts, vectors
+from .vectors import ROOT, Vector, document, negative_counts, vectors, load_generator
 
 VECTORS = vectors()
 IDS = [v.id for v in VECTORS]
 
 
-def _generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("xc_generate", ROOT / "test-vectors" / "generate.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[spec.name] = module  # type: ignore[union-attr]  # dataclasses look their module up there
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+def _generator() -> Any:
+    return load_generator("generate.py")
 
 
 def test_file_matches_its_schema() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import credential
@@ -76,3 +79,19 @@ def negative_counts() -> dict[str, int]:
             if test["result"] == "invalid":
                 counts[test["error"]] = counts.get(test["error"], 0) + 1
     return counts
+
+
+def load_generator(filename: str) -> ModuleType:
+    """A vector generator from test-vectors/, loaded as a module (the folder is not a package).
+
+    The generators import their shared helpers (``import generate``) from that folder, and
+    dataclasses look their module up in ``sys.modules``, so both are set up first."""
+    folder = str(ROOT / "test-vectors")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(f"xc_vectors_{Path(filename).stem}", ROOT / "test-vectors" / filename)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
