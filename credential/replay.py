@@ -21,6 +21,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from .sqlite import open_shared
+
 DEFAULT_CAPACITY = 100_000
 MAX_CAPACITY = 10_000_000
 
@@ -119,10 +121,9 @@ class SqliteReplayCache(ReplayCache):
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None or self._pid != os.getpid():
-            connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             # WAL lets readers and one writer proceed together; a committed entry survives a process
             # that dies afterwards (synchronous NORMAL loses at most the last entries on power loss).
-            connection.execute("PRAGMA journal_mode=WAL")
+            connection = open_shared(self.path, self.timeout, check_same_thread=False)
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("BEGIN IMMEDIATE")
             for statement in _SCHEMA:

@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from . import cbor, cose
+from .sqlite import open_shared
 from .errors import VerificationError
 from .keys import (
     BY_COSE_ID,
@@ -569,6 +570,10 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS trust_lists (
 )"""
 
 
+# How long a gate process waits for another one that holds the shared trust file (SQLite's default).
+_OPEN_TIMEOUT = 5.0
+
+
 class TrustStore:
     """A gate's trust: the pinned list-signing keys, the lists loaded under them, and the issuer
     keys those lists vouch for, found by kid (the lookup ``Verifier`` uses, like a ``KeySet``).
@@ -591,8 +596,10 @@ class TrustStore:
         self.grace = _grace(grace)
         if path is not None and not isinstance(path, (str, Path)):
             raise TypeError(f"path is a file name, not {type(path).__name__}")
-        self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL" if path is not None else "PRAGMA journal_mode=MEMORY")
+        if path is None:
+            self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        else:
+            self._db = open_shared(path, _OPEN_TIMEOUT, check_same_thread=False)
         self._db.execute(_SCHEMA)
         self._lock = threading.Lock()  # one connection: one load at a time per store (processes: BEGIN IMMEDIATE)
         self._lists: dict[str, TrustList] = {}
