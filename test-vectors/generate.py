@@ -866,6 +866,7 @@ def _largest(size: Callable[[int], int], limit: int) -> int:
 # --- readings two implementers could differ on (issue 8): each pinned by the spec ---------------
 
 ED25519_IDENTITY = bytes.fromhex("01" + "00" * 31)
+ED25519_BASE_POINT = bytes.fromhex("58" + "66" * 31)  # B of RFC 8032, canonical and of prime order
 ED25519_ORDER_2 = bytes.fromhex("ec" + "ff" * 30 + "7f")
 ED25519_ORDER_8 = bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")
 ED25519_IDENTITY_Y_PLUS_P = bytes.fromhex("ee" + "ff" * 30 + "7f")  # y = p + 1: the identity again
@@ -1138,7 +1139,8 @@ def issuer_refusals() -> list[dict[str, Any]]:
 
 def refused_keys() -> list[dict[str, Any]]:
     """Ed25519 public keys a key set refuses (spec 4.2), with a forgery that shows why where one is
-    independent of the verification equation: under the identity, R = identity and S = 0 verify."""
+    passes every check on a signature (spec 4.2, 14.5): under the identity, R = B and S = 1 verify with
+    the cofactorless equation for every message ([1]B = B + [k]A when A is the identity)."""
     import base64
 
     rows = [(point, "a point of small order", ["Ed25519SmallOrderKey"]) for point in sorted(keys.ED25519_SMALL_ORDER)]
@@ -1157,7 +1159,7 @@ def refused_keys() -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"tcId": number, "comment": f"Ed25519 public key {point.hex()}: {what}", "flags": flags, "alg": "Ed25519", "publicKey": point.hex(), "publicKeyPem": pem}
         if point in (ED25519_IDENTITY, ED25519_IDENTITY_Y_PLUS_P, ED25519_IDENTITY_SIGNED_ZERO):
             protected = cose.protected_header(-8, hashlib.sha256(spki).digest()[: keys.KID_BYTES])
-            entry["forgery"] = plain(cose.build(protected, _sample_payload(), ED25519_IDENTITY + bytes(32)))
+            entry["forgery"] = plain(cose.build(protected, _sample_payload(), ED25519_BASE_POINT + (1).to_bytes(32, "little")))
         out.append(entry)
     return out
 

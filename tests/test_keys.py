@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any
 
@@ -103,13 +104,29 @@ def test_key_set_refuses_weak_ed25519_keys(entry: dict[str, Any]) -> None:
         credential.TrustedKey(public, frozenset({"HK", "MO"}))
 
 
-@pytest.mark.parametrize("entry", [e for e in REFUSED if "forgery" in e], ids=lambda e: f"refusedKeys#{e['tcId']}")
+FORGED = [e for e in REFUSED if "forgery" in e]
+ED25519_L = 2**252 + 27742317777372353535851937790883648493  # the order of the base point (RFC 8032)
+
+
+def test_the_forgeries_are_under_the_encodings_of_the_identity() -> None:
+    """Spec 14.5: the keys with a forgery are the identity, its sign-bit twin and y = p + 1."""
+    assert sorted(e["publicKey"] for e in FORGED) == sorted(["01" + "00" * 31, "01" + "00" * 30 + "80", "ee" + "ff" * 30 + "7f"])
+
+
+@pytest.mark.parametrize("entry", FORGED, ids=lambda e: f"refusedKeys#{e['tcId']}")
 def test_the_forgeries_verify_under_the_raw_library(entry: dict[str, Any]) -> None:
-    """Why the key set refuses them: the library loads these keys and accepts a signature by no one."""
-    public = ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(entry["publicKey"]))
+    """Why the key set refuses them (spec 14.5): R = B and S = 1, a signature every check of 4.2 on R and S
+    passes, verifies under the key with OpenSSL's cofactorless equation, for a message no one signed."""
     layers = credential.decode(entry["forgery"])
-    assert layers.signature == bytes.fromhex("01" + "00" * 63)
+    r, s = layers.signature[:32], layers.signature[32:]
+    assert r == bytes.fromhex("58" + "66" * 31)  # the base point: canonical, not of small order
+    assert keys.ed25519_point_defect(r) is None
+    assert int.from_bytes(s, "little") == 1 < ED25519_L
+    public = ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(entry["publicKey"]))
     public.verify(layers.signature, layers.to_be_signed)
+    assert layers.kid == hashlib.sha256(base64.b64decode("".join(entry["publicKeyPem"].splitlines()[1:-1]))).digest()[:8]
+    with pytest.raises(ValueError, match="Ed25519 public key is"):
+        credential.KeySet([credential.TrustedKey(entry["publicKeyPem"], frozenset({"HK"}))])
 
 
 def test_point_defects_are_byte_tests() -> None:
