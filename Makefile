@@ -40,9 +40,12 @@ vectors: $(RUN_STAMP)
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
 
-# Coverage-guided fuzzing of decode and verify: make fuzz FUZZ_SECONDS=3600 for an hour.
-# New inputs go to fuzz/corpus-run/, findings to fuzz/artifacts/ (both ignored by git).
+# Coverage-guided fuzzing of every reader of outside input (fuzz/README.md): make fuzz runs the
+# verifier's harness for 60 s; make fuzz FUZZ_TARGET=trust FUZZ_SECONDS=1800 another for 30 minutes.
+# Targets: verify presentation status trust templates conformance.
+# New inputs go to fuzz/corpus-run/<target>/, findings to fuzz/artifacts/<target>/ (both ignored by git).
 FUZZ_SECONDS ?= 60
+FUZZ_TARGET ?= verify
 FUZZ_STAMP := $(VENV)/.installed-fuzz
 
 $(FUZZ_STAMP): $(TEST_STAMP)
@@ -50,9 +53,10 @@ $(FUZZ_STAMP): $(TEST_STAMP)
 	touch $@
 
 fuzz: $(FUZZ_STAMP)
-	mkdir -p fuzz/corpus-run fuzz/artifacts
-	$(PY) fuzz/fuzz_verify.py fuzz/corpus-run fuzz/seeds -max_total_time=$(FUZZ_SECONDS) \
-		-timeout=10 -rss_limit_mb=2048 -max_len=4500 -print_final_stats=1 -artifact_prefix=fuzz/artifacts/
+	mkdir -p fuzz/corpus-run/$(FUZZ_TARGET) fuzz/artifacts/$(FUZZ_TARGET)
+	$(PY) fuzz/fuzz_$(FUZZ_TARGET).py fuzz/corpus-run/$(FUZZ_TARGET) fuzz/seeds/$(FUZZ_TARGET) \
+		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=4500 -print_final_stats=1 \
+		-artifact_prefix=fuzz/artifacts/$(FUZZ_TARGET)/
 
 # Speed, sizes, batch throughput and scanning robustness, written to bench/results.md
 # (a few minutes on 2 cores; run it on an otherwise idle machine). make sizes prints the size table alone.
