@@ -109,7 +109,17 @@ def _lists() -> dict[str, ListSpec]:
     lists = {
         "hk-1": ListSpec("HK list of 1-bit entries, one revoked", "HK", "hk-1", "hk-ed25519", entries=ENTRIES_1),
         "hk-2": ListSpec("HK list of 2-bit entries, one revoked and one suspended, signed with ES256", "HK", "hk-2", "hk-es256", bits=2, entries=ENTRIES_2),
-        "hk-2-undefined": ListSpec("HK list of 2-bit entries with the undefined value 3 at one index", "HK", "hk-2", "hk-ed25519", bits=2, entries={UNDEFINED_AT: 3}),
+        # Built with the token encoding of 17.2 and signed by the issuer key, but with a value no issuer
+        # may set (17.3): not made by the authority's procedure, so the vector gives its bytes, no `made`.
+        "hk-2-undefined": ListSpec(
+            "HK list of 2-bit entries with the undefined value 3 at one index: the token encoding of 17.2, "
+            "signed by the issuer key, with a value no issuer may set (17.3)",
+            "HK", "hk-2", "hk-ed25519",
+            token=status_list.build_token(
+                core.KEYS["hk-ed25519"], "HK", "hk-2", issued_at=LISTED_AT, expires=LISTED_AT + 2 * DAY, bits=2,
+                bit_array=status_list.pack({UNDEFINED_AT: 3}.items(), SIZE, 2), ttl=3600,
+            ),
+        ),
         "mo-1": ListSpec("MO list of 1-bit entries, one revoked", "MO", "mo-1", "mo-ed25519", entries=ENTRIES_1),
         "mo-2": ListSpec("MO list of 2-bit entries, the first one suspended", "MO", "mo-2", "mo-es256", bits=2, entries={0: SUSPENDED}),
         "hk-1-old": ListSpec("HK list issued two days before verification, valid for three", "HK", "hk-1", "hk-ed25519", issued_at=NOW - 2 * DAY, lifetime=3 * DAY),

@@ -294,6 +294,8 @@ def test_suspension_is_reversible(tmp_path: Path) -> None:
     authority = StatusAuthority(tmp_path / "hk.sqlite", "HK")
     authority.create_list("hk-2", 100, bits=2, now=T0)
     index = authority.allocate("hk-2", now=T0)
+    with pytest.raises(ValueError, match="status is one of"):
+        authority.set_status("hk-2", index, 3, now=T0 + 1, reason="undefined")  # spec 17.3: no issuer sets 3
     authority.set_status("hk-2", index, SUSPENDED, now=T0 + 1, reason="inquiry")
     first = authority.publish("hk-2", KEY, now=T0 + 2, lifetime=DAY)
     authority.set_status("hk-2", index, VALID, now=T0 + 3, reason="inquiry closed")
