@@ -1305,6 +1305,21 @@ NOTES = {
 }
 
 
+def returned(text: str) -> dict[str, Any]:
+    """What a verifier returns with a valid credential besides its claims (spec 9.2, 14.2): the name of
+    the algorithm (4.2), the kid of the key that verified it (its protected header's) and the form."""
+    layers = credential.decode(text)
+    return {"alg": keys.BY_COSE_ID[layers.alg].name, "kid": layers.kid.hex(), "form": "credential"}  # type: ignore[index]
+
+
+def verified_members(verified: credential.VerifiedCredential) -> dict[str, Any]:
+    """The same members from a verification result, with the time step of a presentation."""
+    out: dict[str, Any] = {"claims": verified.claims, "alg": verified.alg, "kid": verified.kid.hex(), "form": verified.form}
+    if verified.step is not None:
+        out["step"] = verified.step
+    return out
+
+
 def key_entry(name: str) -> dict[str, Any]:
     key = KEYS[name]
     alg, issuers, trusted = KEY_TABLE[name]
@@ -1368,8 +1383,7 @@ def build_document() -> tuple[dict[str, Any], dict[str, bytes]]:
             layers_decoded = credential.decode(case.text)
             entry["claims"] = layers_decoded.claims
             # What the verifier reports besides the claims (spec 9.2): the algorithm's name of 4.2, the kid.
-            entry["alg"] = keys.BY_COSE_ID[layers_decoded.alg].name  # type: ignore[index]
-            entry["kid"] = layers_decoded.kid.hex()
+            entry.update(returned(case.text))
         if case.qr:
             name = f"qr/tc{number:04d}.png"
             images[name] = qr.render(case.text, box=4)

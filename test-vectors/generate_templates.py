@@ -320,6 +320,7 @@ def build_document() -> dict[str, Any]:
             keys = [RECIPIENTS[k] for k in case.decryption_keys] if case.decryption_keys is not None else None
             trusted = [credential.TrustedKey(core.KEYS["hk-ed25519"].public_key(), frozenset({"HK"}))]
             verified = credential.verify(case.text, trusted, now=core.NOW, decryption_keys=keys, require_templates=case.require)
+            entry.update({k: v for k, v in core.verified_members(verified).items() if k != "claims"})
             entry["decrypted"] = (
                 {m: {"format": t.format, "data": t.data.hex()} for m, t in verified.templates.items()} if verified.templates is not None else None
             )

@@ -457,6 +457,7 @@ def build_document() -> dict[str, Any]:
             entry["result"] = "valid"
             if case.credential is not None:
                 entry["claims"] = credential.decode(case.credential["text"]).claims
+                entry.update(core.returned(case.credential["text"]))
             else:  # the JSON view of the list as loaded (spec 15, 16.7)
                 assert case.load is not None
                 entry["claims"] = lists[case.load["list"]]["view"]

@@ -412,13 +412,15 @@ def build_document() -> tuple[dict[str, Any], dict[str, bytes]]:
         scans = [_scan_entry(scan) for scan in case.scans]
         last = scans[-1]
         entry: dict[str, Any] = {"tcId": number, "comment": case.comment, "flags": case.flags, "verifier": verifier, "scans": scans}
+        for index, scan in enumerate(scans):  # what the gate returns with every valid scan (spec 14.7)
+            if scan["result"] == "valid":
+                scan.update(g.verified_members(verify_scan(entry, index)))
         entry["result"] = last["result"]
         if "error" in last:
             entry["error"] = last["error"]
         else:
-            verified = verify_scan(entry, len(scans) - 1)
-            entry["form"] = verified.form
-            entry["claims"] = verified.claims
+            entry["form"] = last["form"]
+            entry["claims"] = last["claims"]
         if case.qr:
             name = f"qr/xp{number:04d}.png"
             images[name] = qr.render(case.scans[-1].text, box=4)

@@ -312,6 +312,7 @@ def build_document() -> dict[str, Any]:
         entry["issuance"] = case.issuance
         if case.error is None:
             entry["claims"] = credential.decode(case.text).claims
+            entry.update(core.returned(case.text))
         tests.append(entry)
     flags = {flag for case in built for flag in case.flags}
     assert flags == set(NOTES), flags ^ set(NOTES)
