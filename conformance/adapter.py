@@ -8,12 +8,18 @@ the same three things with that implementation's API:
 
 1. Build the verifier's configuration from ``test.verifier`` and the file's ``shared`` members (the
    test keys and templates), and verify ``test.text`` at ``test.verifier.now``.
-   A case with ``test.scans`` (``presentations.json``, spec 14.6) is one gate reading several texts in
+   A case with ``test.scans`` (``presentations.json``, spec 14.7) is one gate reading several texts in
    order, each at its own ``now``: verify them all with one verifier (one replay cache), and answer
-   with the outcome of the last.
-2. Answer ``valid`` with the claims (JSON view), or ``invalid`` with the error code.
+   with the outcome of every scan as ``scans``, the last one's members repeated at the top.
+2. Answer ``valid`` with what the verifier returns: the claims (JSON view), ``alg``, ``kid`` and
+   ``form``, for a presentation its ``step``, and for a gate with decryption keys the ``templates``
+   it decrypted (null when step 21a did not run); or ``invalid`` with the error code.
 3. For a case with ``test.issuance``, issue its claims with the named private key and return the
-   text as ``issued``.
+   text as ``issued``; for a scan with ``made``, present the named credential with the named device
+   key as the holder and return the text as that scan's ``presented``.
+
+The request's ``spec`` names the folder of the specification files (``name-characters.txt``, the
+schemas), for an implementation that reads them at run time; this one carries its own copy.
 
 Anything the implementation does not support (a verifier option it has no input for, a vector file
 of a feature it lacks) is answered ``unsupported``, never guessed: the runner counts it as skipped.
@@ -119,11 +125,28 @@ def configuration(shared: dict[str, Any], test: dict[str, Any]) -> tuple[credent
 
 
 def _outcome(verifier: credential.Verifier, text: str, now: int, templates: dict[str, bytes] | None) -> dict[str, Any]:
+    """The verdict, and with valid what the verifier returns (spec 9.2, 15): claims, alg, kid, form, the
+    step of a presentation and, when the gate decrypts, the templates step 21a returned."""
     try:
         verified = verifier.verify(text, now=now, templates=templates)
     except credential.VerificationError as err:
         return {"verdict": "invalid", "error": err.code.value, "detail": err.detail}
-    return {"verdict": "valid", "claims": verified.claims}
+    out = {"verdict": "valid", "claims": verified.claims, "alg": verified.alg, "kid": verified.kid.hex(), "form": verified.form}
+    if verified.step is not None:
+        out["step"] = verified.step
+    if verifier.decryption_keys is not None:
+        decrypted = verified.templates
+        out["templates"] = None if decrypted is None else {m: {"format": t.format, "data": t.data.hex()} for m, t in decrypted.items()}
+    return out
+
+
+def present(shared: dict[str, Any], made: dict[str, Any]) -> str:
+    """The holder's side of a scan with ``made`` (spec 9.6, 14.7): present the named credential."""
+    device_key = credential.load_private_key(shared["deviceKeys"][made["deviceKey"]]["privateKeyPem"])
+    return credential.present(
+        shared["credentials"][made["credential"]]["text"], device_key,
+        now=made["now"], destination=made["destination"], deflate=made["deflate"],
+    )
 
 
 def load_list(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
@@ -140,11 +163,15 @@ def verify(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
     if test.get("kind") == "list":
         return load_list(shared, test)
     verifier, now, templates = configuration(shared, test)
-    if "scans" in test:  # one gate, several readings in order: the last one is the answer
-        outcome: dict[str, Any] = {}
+    if "scans" in test:  # one gate, several readings in order: every outcome, and the last one repeated
+        scans = []
         for scan in test["scans"]:
             outcome = _outcome(verifier, scan["text"], scan["now"], templates)
-        return outcome
+            if "made" in scan:
+                outcome["presented"] = present(shared, scan["made"])
+            scans.append(outcome)
+        last = {name: value for name, value in scans[-1].items() if name != "presented"}
+        return {"scans": scans, **last}
     if now is None:
         raise Unsupported("the case gives no verification time")
     return _outcome(verifier, test["text"], now, templates)

@@ -16,15 +16,22 @@ from .common import EXIT_INVALID, UsageError
 def cmd_conformance(args: argparse.Namespace) -> int:
     from ..tools import conformance, published
 
+    # The operator's mistakes, refused before the adapter starts (spec 15, "The runner").
+    try:
+        conformance.check_timeout(args.timeout)
+    except ValueError:
+        raise UsageError(f"--timeout {args.timeout}: give a positive finite number of seconds") from None
+    try:
+        spec = conformance.spec_folder(Path(args.spec) if args.spec else None)
+    except ValueError as err:
+        raise UsageError(f"--spec: {err}") from None
     try:
         paths = [Path(p) for p in args.vectors] or [published.folder("vectors")]
-        files = conformance.load(paths)
+        files = conformance.load(paths, spec)
     except (OSError, ValueError) as err:
         raise UsageError(f"--vectors: {err}") from None
-    if not args.timeout > 0:
-        raise UsageError(f"--timeout {args.timeout}: give a positive number of seconds")
     try:
-        summary = conformance.run(args.impl, files, timeout=args.timeout)
+        summary = conformance.run(args.impl, files, timeout=args.timeout, spec=spec)
     except (OSError, ValueError) as err:
         raise UsageError(f"--impl {args.impl!r}: {err}") from None
     print(conformance.table(summary))
@@ -41,11 +48,28 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
+def _shipped(name: str) -> str:
+    """Which copy of the published ``name`` this package ships with, for the help text."""
+    from ..tools import published
+
+    try:
+        return str(published.folder(name))
+    except FileNotFoundError:
+        return "none found: give the option"
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("conformance", help="run every conformance vector against another implementation (spec 15)")
     p.add_argument("--impl", required=True, metavar="COMMAND", help="the adapter program, e.g. 'node adapter.js' (split like a shell, run without one)")
-    p.add_argument("--vectors", action="append", default=[], metavar="PATH", help="a vector file or a folder of them (default: the vectors published with this package)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per vector (default 10)")
+    p.add_argument(
+        "--vectors", action="append", default=[], metavar="PATH",
+        help=f"a vector file or a folder of them; repeat for more (default: the vector files that ship with this package, {_shipped('vectors')})",
+    )
+    p.add_argument(
+        "--spec", metavar="PATH",
+        help=f"the specification folder the vectors go with, named to the adapter and holding the vector schemas (default: the copy that ships with this package, {_shipped('spec')})",
+    )
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per vector, a positive finite number (default 10)")
     p.add_argument("--json", metavar="FILE", help="write the full report as JSON")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
     p.set_defaults(run=cmd_conformance)
