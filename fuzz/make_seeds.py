@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 SEEDS = HERE / "seeds"
 VECTORS = HERE.parent / "test-vectors"
 MAX_SEED = 1500  # bytes; the fuzzer grows inputs up to its -max_len by itself
+MAX_CONFORMANCE_SEED = 4400  # an answer with its claims; the longest (many scans) are left out
 
 sys.path.insert(0, str(HERE.parent))
 from credential.cose import sign1 as cose  # noqa: E402
@@ -124,12 +125,32 @@ def templates_seeds() -> Iterator[bytes]:
             yield b"\x02" + bytes.fromhex(layers["payload"])
 
 
+def conformance_seeds() -> Iterator[bytes]:
+    """The reference adapter's answer to every case, and a few broken ones (fuzz_conformance.py)."""
+    from credential.tools import conformance
+
+    sys.path.insert(0, str(HERE.parent / "conformance"))
+    import adapter
+
+    cases = [(vectors, listed, case) for vectors in conformance.load([VECTORS]) for listed, case in vectors.cases()]
+    for number, (vectors, listed, case) in enumerate(cases):
+        index = number.to_bytes(2, "big")
+        answer = adapter.answer(conformance.request(vectors, case, listed))
+        line = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        if len(line) <= MAX_CONFORMANCE_SEED:
+            yield index + line
+        if number % 50 == 0:
+            yield index + json.dumps({"id": answer["id"], "verdict": "invalid", "error": "CBOR", "detail": "\x1b[2J"}).encode()
+            yield index + b"not json"
+
+
 HARNESSES: dict[str, Callable[[], Iterator[bytes]]] = {
     "verify": verify_seeds,
     "presentation": presentation_seeds,
     "status": status_seeds,
     "trust": trust_seeds,
     "templates": templates_seeds,
+    "conformance": conformance_seeds,
 }
 
 
@@ -137,7 +158,7 @@ def write(name: str, found: set[bytes]) -> None:
     folder = SEEDS / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    kept = {seed for seed in found if len(seed) <= MAX_SEED}
+    kept = {seed for seed in found if len(seed) <= (MAX_CONFORMANCE_SEED + 2 if name == "conformance" else MAX_SEED)}
     for seed in kept:
         (folder / hashlib.sha1(seed).hexdigest()).write_bytes(seed)
     print(f"{name}: wrote {len(kept)} seeds, {sum(map(len, kept))} bytes, to {folder}")

@@ -469,10 +469,8 @@ class Adapter:
             if problem is None or (failed_write and problem.startswith("the adapter exited")):
                 problem = "the adapter exited before reading the request"
             return None, problem, self._stderr_text()
-        try:
-            return json.loads(line), None, self._stderr_text()
-        except (ValueError, UnicodeDecodeError) as err:
-            return None, f"the answer is not JSON ({err})", self._stderr_text()
+        answer, problem = read_answer(line)
+        return answer, problem, self._stderr_text()
 
     def _stderr_text(self) -> str | None:
         return escaped(self.stderr.decode("utf-8", errors="replace"), lines=True) if self.stderr else None
@@ -512,6 +510,17 @@ class Adapter:
                     self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
         return line, None
+
+
+def read_answer(line: bytes) -> tuple[Any, str | None]:
+    """(the answer line as JSON, None), or (None, why it is not JSON): not UTF-8, not JSON, or nested
+    deeper than the reader goes."""
+    try:
+        return json.loads(line), None
+    except (ValueError, UnicodeDecodeError) as err:
+        return None, escaped(f"the answer is not JSON ({err})")
+    except RecursionError:
+        return None, "the answer is not JSON this runner can read: it is nested too deeply"
 
 
 def check_timeout(timeout: object) -> float:
