@@ -305,3 +305,47 @@ def test_threads_loading_into_one_store_keep_the_highest_sequence() -> None:
     with ThreadPoolExecutor(4) as pool:
         outcomes = set(pool.map(load, lists))
     assert outcomes <= {"loaded", "LIST_ROLLBACK"} and store.sequence("HK") == 2 and store.lists()["HK"].sequence == 2
+
+
+def test_a_list_used_within_its_grace_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """Spec 16.5, 16.8: a list past its next update is used only within the grace, and every use says so:
+    the load that passes check 6 only by the grace, and each verification with a key of that list."""
+    case = document()["tests"][0]  # HK's active key, verified at an MO gate
+    store = credential.TrustStore(PINS, grace=3600)
+    listed = store.load(signed_list("hk-1"), now=_issued("hk-1"))
+    verifier = credential.Verifier(store, destination="MO")
+    with caplog.at_level("WARNING", logger="credential.trust"):
+        verifier.verify(case["text"], now=listed.next_update - 1)
+    assert not caplog.records  # before the next update: nothing to say
+    with caplog.at_level("WARNING", logger="credential.trust"):
+        verified = verifier.verify(case["text"], now=listed.next_update + 10)
+    assert verified.claims == case["claims"]
+    [record] = caplog.records
+    assert record.name == "credential.trust" and "HK list 1" in record.getMessage()
+    assert "10 s past its next update" in record.getMessage() and "grace of 3600 s" in record.getMessage()
+    caplog.clear()
+    with pytest.raises(credential.VerificationError) as refused:
+        verifier.verify(case["text"], now=listed.next_update + 3600)  # the grace is over: refused, not logged
+    assert refused.value.code is credential.ErrorCode.TRUST_STALE and not caplog.records
+
+    late = credential.TrustStore(PINS, grace=3600)
+    with caplog.at_level("WARNING", logger="credential.trust"):
+        late.load(signed_list("hk-1"), now=_issued("hk-1"))
+        assert not caplog.records
+        late.load(signed_list("mo-7"), now=late_time(late, "mo-7"))
+    [loaded] = caplog.records
+    assert "trust list MO list" in loaded.getMessage() and "loaded 5 s past its next update" in loaded.getMessage()
+
+
+def late_time(store: credential.TrustStore, name: str) -> int:
+    """Five seconds after the next update of the vectors' list ``name``."""
+    return trust.parse(signed_list(name)).document.next_update + 5  # type: ignore[union-attr]
+
+
+def test_a_trusted_key_s_list_due_is_checked() -> None:
+    public = _pem("hk-2027")
+    with pytest.raises(ValueError, match="list_due"):
+        TrustedKey(public, frozenset({"HK"}), trusted_until=100, list_due=200)
+    with pytest.raises(ValueError, match="list_due"):
+        TrustedKey(public, frozenset({"HK"}), list_due=200)
+    assert TrustedKey(public, frozenset({"HK"}), trusted_until=200, list_due=100, listed_by="HK list 1").list_due == 100

@@ -266,7 +266,9 @@ class TrustedKey:
     for a key from a trust list (spec 16): the destinations and profiles it may sign for, its signing
     period (``not_before`` to ``not_after``, both included, compared with ``iat``), its state, the
     compromise time of a withdrawn key, and ``trusted_until``, the first second at which the trust
-    list that holds it is stale.
+    list that holds it is stale. ``list_due`` is that list's next update, from which on the key is
+    used only within the gate's grace and every use is logged (16.5, 16.8), and ``listed_by`` names
+    the list (authority and sequence) for that log.
     """
 
     key: PublicKey
@@ -278,6 +280,8 @@ class TrustedKey:
     state: str = "active"
     compromised: int | None = None
     trusted_until: int | None = None
+    list_due: int | None = None
+    listed_by: str | None = None
     kid: bytes = field(init=False)
     algorithm: Algorithm = field(init=False)
 
@@ -299,6 +303,10 @@ class TrustedKey:
         check_lifecycle(self.not_before, self.not_after, self.state, self.compromised)
         if self.trusted_until is not None:
             check_time(self.trusted_until, "trusted_until")
+        if self.list_due is not None:
+            check_time(self.list_due, "list_due")
+            if self.trusted_until is None or self.list_due > self.trusted_until:
+                raise ValueError("list_due is a trust list's next update, at or before trusted_until")
 
     def check_authorized(self, issuer: str, destinations: Iterable[str], profile: str) -> None:
         """Step 16: the key vouches for this issuer, every destination and this profile; raise

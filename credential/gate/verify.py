@@ -47,6 +47,7 @@ MAX_STATUS_AGE = 30 * 86400  # a month: older revocation data is not revocation 
 # What a set entry of a status list means at step 19a; 0 is valid, 3 is undefined (spec 17.3).
 _STATUS_CODES = {REVOKED: ErrorCode.REVOKED, SUSPENDED: ErrorCode.SUSPENDED}
 status_log = logging.getLogger("credential.status")
+trust_log = logging.getLogger("credential.trust")  # the logger of credential.lists.trust, by its name
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,11 @@ class Verifier:
         if trusted.trusted_until is not None and seconds >= trusted.trusted_until:
             raise VerificationError(
                 ErrorCode.TRUST_STALE, f"the trust list holding key {sign1.kid.hex()} is stale since {trusted.trusted_until}; now is {seconds}"
+            )
+        if trusted.list_due is not None and seconds >= trusted.list_due:  # within the grace: logged (16.5, 16.8)
+            trust_log.warning(
+                "trust list %s is %d s past its next update (due at %d); key %s used within the grace of %d s",
+                trusted.listed_by, seconds - trusted.list_due, trusted.list_due, sign1.kid.hex(), trusted.trusted_until - trusted.list_due,  # type: ignore[operator]
             )
         if trusted.algorithm is not alg:
             raise VerificationError(ErrorCode.ALG, f"alg {alg.name} does not match the {trusted.algorithm.name} key {sign1.kid.hex()}")

@@ -15,6 +15,7 @@ load, so that the highest sequence number seen per authority survives a restart 
 from __future__ import annotations
 
 import enum
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -68,6 +69,10 @@ COSE_KEY_SHAPE = {
 }
 PROFILE_VALUES = {name: value for value, name in enumerate(PROFILES, start=1)}
 STATE_VALUES = {name: value for value, name in enumerate(STATES, start=1)}
+
+
+# Every use of a list past its next update, within the gate's grace (spec 16.5, 16.8).
+trust_log = logging.getLogger("credential.trust")
 
 
 class ListError(str, enum.Enum):
@@ -134,7 +139,7 @@ class ListedKey:
     def kid(self) -> bytes:
         return kid_of(self.key)
 
-    def trusted(self, trusted_until: int | None) -> TrustedKey:
+    def trusted(self, trusted_until: int | None, list_due: int | None = None, listed_by: str | None = None) -> TrustedKey:
         return TrustedKey(
             self.key,
             frozenset({self.authority}),
@@ -145,6 +150,8 @@ class ListedKey:
             state=self.state,
             compromised=self.compromised,
             trusted_until=trusted_until,
+            list_due=list_due,
+            listed_by=listed_by,
         )
 
 
@@ -618,7 +625,9 @@ class TrustStore:
         index: dict[bytes, TrustedKey] = {}
         for document in self._lists.values():
             for listed in document.keys:
-                index[listed.kid] = listed.trusted(document.next_update + self.grace)
+                index[listed.kid] = listed.trusted(
+                    document.next_update + self.grace, document.next_update, f"{document.authority} list {document.sequence}"
+                )
         self._index = index  # replaced whole, so a concurrent lookup sees the old or the new index
         self.generation += 1
 
@@ -629,7 +638,13 @@ class TrustStore:
         seconds = _seconds(now)
         document = verify_list(signed, self._pins)
         with self._lock:
-            return self._hold(document, bytes(signed), seconds)
+            held = self._hold(document, bytes(signed), seconds)
+        if held.next_update <= seconds:  # check 6 passed only by the grace: logged (16.5, 16.8)
+            trust_log.warning(
+                "trust list %s list %d loaded %d s past its next update (due at %d); within the grace of %d s",
+                held.authority, held.sequence, seconds - held.next_update, held.next_update, self.grace,
+            )
+        return held
 
     def _hold(self, document: TrustList, signed: bytes, seconds: int) -> TrustList:
         for listed in document.keys:
