@@ -266,9 +266,11 @@ def test_an_independent_cose_library_decrypts_a_p256_recipient() -> None:
     sealed = cbor.decode(sealing.seal(TEMPLATES, [HK_GATE.public_key()], cti))
     # pycose reads only uncompressed points: give it the same ephemeral key as x and y (the
     # recipient's unprotected header is outside the associated data, so nothing else changes).
+    # This is the first of the two gaps spec 8.5.1 names; the point is decompressed with the COSE key's
+    # own x and sign bit, nothing of this package.
     ephemeral = sealed[3][0][1][-1]
-    point = sealing._ephemeral_public(ephemeral).public_numbers()  # type: ignore[union-attr]
-    ephemeral[-3] = point.y.to_bytes(32, "big")
+    point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), (b"\x03" if ephemeral[-3] else b"\x02") + ephemeral[-2])
+    ephemeral[-3] = point.public_numbers().y.to_bytes(32, "big")
     message = EncMessage.from_cose_obj(cbor2.loads(cbor.encode(sealed)), allow_unknown_attributes=False)
     message.external_aad = cti
     numbers = HK_GATE.private_numbers()  # type: ignore[union-attr]
@@ -280,7 +282,40 @@ def test_an_independent_cose_library_decrypts_a_p256_recipient() -> None:
         y=numbers.public_numbers.y.to_bytes(32, "big"),
     )
     padded = message.decrypt(recipient)
-    assert sealing.read_plaintext(sealing._unpad(padded)) == TEMPLATES
+    assert sealing.read_padded(padded) == TEMPLATES
+
+
+def test_an_independent_cose_library_decrypts_an_x25519_recipient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spec 8.5.1's second gap: a general COSE library (pycose 1.1) lacks ECDH-ES with OKP X25519 keys.
+    With X25519 key agreement supplied, and nothing else changed, it decrypts key 24 as sealed."""
+    pytest.importorskip("pycose")
+    import cbor2
+    from cryptography.hazmat.primitives import serialization
+    from pycose import algorithms
+    from pycose.keys import OKPKey
+    from pycose.keys.curves import X25519
+    from pycose.messages import EncMessage
+
+    original = algorithms._EcdhHkdf._ecdh.__func__  # type: ignore[attr-defined]
+
+    def _ecdh(cls: Any, curve: Any, private_key: Any, public_key: Any) -> bytes:
+        if curve is X25519:
+            return x25519.X25519PrivateKey.from_private_bytes(private_key.d).exchange(x25519.X25519PublicKey.from_public_bytes(public_key.x))
+        return original(cls, curve, private_key, public_key)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(algorithms._EcdhHkdf, "_ecdh", classmethod(_ecdh))
+    cti = bytes.fromhex(samples.minimal()["cti"])
+    sealed = sealing.seal(TEMPLATES, [MO_GATE.public_key()], cti)
+    message = EncMessage.from_cose_obj(cbor2.loads(sealed), allow_unknown_attributes=False)
+    message.external_aad = cti
+    recipient = message.recipients[0]
+    raw = serialization.Encoding.Raw
+    recipient.key = OKPKey(
+        crv=X25519,
+        d=MO_GATE.private_bytes(raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()),
+        x=MO_GATE.public_key().public_bytes(raw, serialization.PublicFormat.Raw),
+    )
+    assert sealing.read_padded(message.decrypt(recipient)) == TEMPLATES
 
 
 def test_configuration_mistakes_fail_when_the_verifier_is_built() -> None:

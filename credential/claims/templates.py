@@ -439,6 +439,12 @@ def open_sealed(sealed: Sealed, keys: DecryptionKeys, cti: bytes) -> dict[str, T
         padded = AESGCM(cek).decrypt(sealed.iv, sealed.ciphertext, _enc_structure(cti))
     except (ValueError, InvalidUnwrap, InvalidTag):
         raise TemplatesError(ErrorCode.DECRYPTION, f"the templates do not decrypt with key {recipient.kid.hex()}") from None
+    return read_padded(padded)
+
+
+def read_padded(padded: bytes) -> dict[str, Template]:
+    """The templates of a decrypted plaintext, padding and all (8.5.4): what any COSE library's
+    decryption of key 24 gives, read. CLAIMS for a plaintext that is not padded or not templates."""
     return read_plaintext(_unpad(padded))
 
 
