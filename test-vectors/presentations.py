@@ -240,6 +240,13 @@ def cases() -> list[Case]:
         ["WrongDestination", "Precedence"], fail(good.text, "DESTINATION_MISMATCH"), destination="HK")
     add("presented for HK at a gate with no destination configured: not checked", ["Valid", "WrongDestination"], made(destination="HK"))
     add("a Macau credential presented for HK at an HK gate", ["Valid", "ES256"], made("bound-mo", "device-other", destination="HK"), destination="HK")
+    # XX is no region of the table (3.3): present() refuses it, so these are signed by the device key directly.
+    add("presented for XX, a code of two capitals outside the region table, at a gate with no destination configured: not checked (9.6)",
+        ["Valid", "WrongDestination"], Scan(text_of(signed(message_of("bound-full"), destination="XX"))))
+    add("presented for XX, a code outside the region table, at an MO gate", ["WrongDestination"],
+        fail(text_of(signed(message_of("bound-full"), destination="XX")), "DESTINATION_MISMATCH"), destination="MO")
+    add("a device signature of 65 bytes", ["DeviceSignatureLength"], fail(assembled(good_payload, good_signature + b"\x00"), "DEVICE_SIGNATURE"))
+    add("an empty device signature", ["DeviceSignatureLength"], fail(assembled(good_payload, b""), "DEVICE_SIGNATURE"))
 
     # The inner credential's own steps run first.
     add("the credential inside has expired", ["InnerCredential"], fail(text_of(signed(message_of("bound-expired"))), "EXPIRED"))
