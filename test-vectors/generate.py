@@ -1123,6 +1123,13 @@ def issuer_refusals() -> list[dict[str, Any]]:
         ("a birth date after the day of issue", ["IssuerClaims", "Plausibility"], claims("full", birth_date="2027-01-02"), "enrolled", None),
         ("a destination outside the region table", ["IssuerClaims", "RegionTable"], claims(destinations=["TW"]), "enrolled", None),
         ("a name with an invisible character", ["IssuerClaims", "NameInvisible"], claims("full", given_name="TAI\u3164MAN"), "enrolled", None),
+        # JSON null is not absence (3.6): an optional claim left out is left out, never given as null.
+        ("xc.family_name given as null", ["IssuerClaims", "JsonNull"], claims("full", family_name=None), "enrolled", None),
+        ("nbf given as null", ["IssuerClaims", "JsonNull"], {**claims(), "nbf": None}, "enrolled", None),
+        # Times in issuer input are epoch seconds (9.1, 3.6); a date-time text is not read as one.
+        ("exp given as ISO 8601 text", ["IssuerClaims", "JsonTime"], {**claims(), "exp": "2027-01-01T00:00:00Z"}, "enrolled", None),
+        ("iat given as text", ["IssuerClaims", "JsonTime"], {**claims(), "iat": "1798761600"}, "enrolled", None),
+        ("xc.birth_date given as a date and time with an offset", ["IssuerClaims", "JsonTime"], claims("full", birth_date="1990-05-17T00:00:00+08:00"), "enrolled", None),
     ]
     out = []
     for number, (comment, flags, c, templates, deflate) in enumerate(cases, start=1):
@@ -1302,6 +1309,8 @@ NOTES = {
     "IssuerBiometricsAndTemplates": "An issuer given both xc.biometrics and reference templates refuses (spec 9.1). Catches issuers that silently keep one of the two.",
     "IssuerLimits": "An issuer refuses what a verifier would refuse for a limit: the text length, the inflated size, the CBOR limits (spec 9.1 step 11, 10). Catches issuers that check the text length only.",
     "IssuerClaims": "An issuer refuses claims that break section 3 (spec 9.1 step 5).",
+    "JsonNull": "Issuer input with JSON null for an optional claim: null is not absence, and the issuer refuses it (spec 3.6, 9.1).",
+    "JsonTime": "Issuer input with a time as text (ISO 8601 or digits in a string): times are epoch seconds, and the issuer refuses anything else (spec 3.6, 9.1).",
 }
 
 

@@ -157,3 +157,13 @@ def test_issue_batch_reports_failures_on_stderr_and_reads_stdin(workdir: Path) -
 def test_issue_batch_refuses_template_option(workdir: Path) -> None:
     result = run("issue", "--batch", "batch.jsonl", "--key", "hk.pem", "--template", "face=face.bin", cwd=workdir)
     assert result.returncode == 2 and '"templates"' in result.stderr
+
+
+@pytest.mark.parametrize("field", ["exp", "iat"])
+def test_issue_says_a_time_in_json_is_epoch_seconds(workdir: Path, field: str) -> None:
+    """Spec 3.6, 9.1: JSON has no time type; an ISO 8601 text is refused with what a time is."""
+    claims = {**samples.minimal(), field: "2027-01-01T00:00:00Z"}
+    (workdir / "text-time.json").write_text(json.dumps(claims), encoding="utf-8")
+    result = run("issue", "text-time.json", "--key", "hk.pem", "--policy", "none", cwd=workdir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{field}: expected epoch seconds" in result.stderr

@@ -113,7 +113,11 @@ class Time(Codec):
     def load(self, value: Any, path: str) -> int:
         return _int(value, path, 0, MAX_TIME)
 
-    dump = load
+    def dump(self, value: Any, path: str) -> int:
+        # Issuer input is JSON, which has no time type: say what a time is there (spec 3.6, 9.1).
+        if isinstance(value, str) or value is None:
+            raise _Invalid(path, f"expected epoch seconds, a whole number such as 1798761600 (not text or null), got {type(value).__name__}")
+        return _int(value, path, 0, MAX_TIME)
 
 
 @dataclass(frozen=True)
