@@ -156,3 +156,20 @@ def test_small_order_r_is_refused_although_the_library_accepts_it() -> None:
     public.verify(signature, message)  # the library: valid
     with pytest.raises(InvalidSignature, match="small order"):
         keys.BY_NAME["Ed25519"].verify(public, signature, message)
+
+
+def test_the_kid_of_a_compressed_p256_key_is_that_of_its_uncompressed_form() -> None:
+    """Spec 4.3: the kid is over the SubjectPublicKeyInfo of the uncompressed point, however the key is given.
+    A P-256 key given as a compressed-point SPKI verifies a credential whose kid came from the other form."""
+    doc = document()
+    entry = doc["keys"]["hk-es256"]
+    public = credential.load_private_key(entry["privateKeyPem"]).public_key()
+    compressed = public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)  # type: ignore[union-attr]
+    spki = bytes.fromhex("3039301306072a8648ce3d020106082a8648ce3d030107032200") + compressed
+    pem = "-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(spki).decode() + "\n-----END PUBLIC KEY-----\n"
+    loaded = credential.load_public_key(pem)
+    assert credential.kid_of(loaded) == credential.kid_of(public) == bytes.fromhex(entry["kid"])
+    assert credential.kid_of(loaded) != hashlib.sha256(spki).digest()[:8]  # not a hash of the bytes as given
+    case = next(t for t in doc["tests"] if t["result"] == "valid" and t["alg"] == "ES256" and t["kid"] == entry["kid"])
+    verified = credential.verify(case["text"], [credential.TrustedKey(pem, frozenset({"HK"}))], now=case["verifier"]["now"])
+    assert verified.kid.hex() == entry["kid"]

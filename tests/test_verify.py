@@ -231,3 +231,20 @@ def test_error_details_never_carry_raw_header_text() -> None:
             credential.verify("XC1:" + base45.encode(message), TRUST, now=NOW)
         assert caught.value.code is ErrorCode.COSE
         assert not any(c in caught.value.detail for c in "\x1b\x07\u202e"), caught.value.detail
+
+
+def test_the_length_limit_counts_characters_of_text_and_bytes_of_bytes() -> None:
+    """Spec 1.4, 7.1: a text is measured in characters, bytes in bytes. At the limit of 3391 characters
+    a text with one non-ASCII character passes the length check (and fails at Base45); the same text as
+    UTF-8 is 3392 bytes, over the limit."""
+    from credential.base import limits
+
+    text = "XC1:" + "A" * 2 + "\u00e9" + "A" * (limits.MAX_TEXT_CHARS - 7)
+    assert len(text) == limits.MAX_TEXT_CHARS and len(text.encode("utf-8")) == limits.MAX_TEXT_CHARS + 1
+    keys = [credential.TrustedKey(credential.generate_key().public_key(), frozenset({"HK"}))]
+    with pytest.raises(credential.VerificationError) as as_text:
+        credential.verify(text, keys, now=samples.ISSUED_AT)
+    assert as_text.value.code is ErrorCode.BASE45
+    with pytest.raises(credential.VerificationError) as as_bytes:
+        credential.verify(text.encode("utf-8"), keys, now=samples.ISSUED_AT)
+    assert as_bytes.value.code is ErrorCode.LIMIT
