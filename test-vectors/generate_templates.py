@@ -213,6 +213,14 @@ def cases() -> list[Case]:
     tampered = _decoded(main)
     tampered[3][0][1][sealing.HEADER_EPHEMERAL][sealing.KEY_X] = bytes(32)
     add(signed_with(tampered), "ephemeral X25519 key of all zeros, a small-order point: the shared secret is zero", ["Tampered", "SmallOrderPoint"], "DECRYPTION")
+    # RFC 7748 masks the top bit of a u-coordinate: set (and re-signed) it changes nothing (8.5.2).
+    top_bit = _decoded(main)
+    u = bytearray(top_bit[3][0][1][sealing.HEADER_EPHEMERAL][sealing.KEY_X])
+    assert not u[31] & 0x80  # the issuer's encoding is canonical
+    u[31] |= 0x80
+    top_bit[3][0][1][sealing.HEADER_EPHEMERAL][sealing.KEY_X] = bytes(u)
+    add(signed_with(top_bit, plaintext=main.plaintext), "the X25519 ephemeral key with its unused top bit set: RFC 7748 masks it, the templates decrypt as sealed",
+        ["Valid", "Decrypted", "X25519", "NonCanonicalU"], keys=["mo-gate-x25519"], require=["face", "fingerprint"])
     tampered = _decoded(main)
     tampered[3][1][1][sealing.HEADER_EPHEMERAL][sealing.KEY_X] = _off_curve_x()
     add(signed_with(tampered), "ephemeral P-256 x-coordinate with no point on the curve", ["Tampered", "InvalidPoint"], "DECRYPTION", keys=["hk-gate-p256"])
@@ -225,6 +233,10 @@ def cases() -> list[Case]:
         ("order", _padded(cbor.encode([[2, 1, samples.synthetic_fingerprints(2)], [1, -1, samples.synthetic_face(128)]])), "decrypted templates out of modality order"),
         ("format", _padded(cbor.encode([[1, 1, samples.synthetic_face(128)]])), "a fingerprint format (1) used for a face template"),
         ("head", _padded(b"\x81\x83\x01\x20\x59\x00\x80" + samples.synthetic_face(128)), "decrypted CBOR with a non-shortest length head"),
+        # Formats 8.5.3 does not register: 0, positive values past the registered ones, and below -65536.
+        ("format-0", _padded(cbor.encode([[1, 0, samples.synthetic_face(128)]])), "a face template of format 0, which 8.5.3 does not register"),
+        ("format-4", _padded(cbor.encode([[1, 4, samples.synthetic_face(128)]])), "a face template of format 4, which 8.5.3 does not register"),
+        ("format-65537", _padded(cbor.encode([[1, -65537, samples.synthetic_face(128)]])), "a face template of format -65537, below the private range"),
     ):
         bound = "face-and-two-fingers" if label == "order" else "face-only"
         add(signed_with(encrypted(label, plaintext, ["mo-gate-x25519"]), bound, plaintext), comment, ["Plaintext"], "CLAIMS")
@@ -255,6 +267,7 @@ NOTES = {
     "Valid": "The credential is valid for the verifier described; with Decrypted, the decrypted templates are given.",
     "Decrypted": "Step 21a ran: the verifier MUST return exactly the templates of `decrypted`, each matched to its binding digest. Catches a gate that returns templates without checking them, or in another form.",
     "X25519": "The gate decrypts with an X25519 key (the default curve).",
+    "NonCanonicalU": "An X25519 ephemeral key with its top bit set, which RFC 7748 ignores: valid, the same templates. Catches a gate that refuses or misreads such a u-coordinate; issuers never produce one (8.5.6).",
     "P256": "The gate decrypts with a P-256 key; the ephemeral key is a compressed point. Catches mishandled point decompression or COSE_KDF_Context.",
     "TwoRecipients": "One content key wrapped for two authorities; each decrypts with its own key.",
     "SeveralGateKeys": "The gate holds keys the credential does not name: it picks the recipient by kid and tries nothing else.",

@@ -389,3 +389,25 @@ def test_json_view_round_trips_and_refuses_key_24_as_an_extension() -> None:
     claims["xc"]["templates"] = claims["xc"]["templates"][:-2]
     with pytest.raises(ValueError, match="xc.templates"):
         model.to_cbor(claims)
+
+
+def test_x25519_reads_a_u_coordinate_as_rfc_7748_does() -> None:
+    """Spec 8.5.2: a u of p or more, or with the top bit set, is reduced as RFC 7748 says: u = 9 + p and
+    u = 9 with the top bit set agree on the same secret as the base point u = 9."""
+    p = 2**255 - 19
+    gate = x25519.X25519PrivateKey.from_private_bytes(bytes(range(32)))
+    base = gate.exchange(x25519.X25519PublicKey.from_public_bytes((9).to_bytes(32, "little")))
+    assert gate.exchange(x25519.X25519PublicKey.from_public_bytes((9 + p).to_bytes(32, "little"))) == base
+    assert gate.exchange(x25519.X25519PublicKey.from_public_bytes((9 | 1 << 255).to_bytes(32, "little"))) == base
+
+
+def test_the_issuer_writes_canonical_ephemeral_keys() -> None:
+    """Spec 8.5.6: an issuer's X25519 ephemeral u is below p with the top bit clear; its P-256 x below the field."""
+    p, p256 = 2**255 - 19, 2**256 - 2**224 + 2**192 + 2**96 - 1
+    cti = bytes.fromhex(samples.minimal()["cti"])
+    for _ in range(20):
+        sealed = cbor.decode(sealing.seal(TEMPLATES, [MO_GATE.public_key(), HK_GATE.public_key()], cti))
+        u = sealed[3][0][1][sealing.HEADER_EPHEMERAL][sealing.KEY_X]
+        x = sealed[3][1][1][sealing.HEADER_EPHEMERAL][sealing.KEY_X]
+        assert int.from_bytes(u, "little") < p and not u[31] & 0x80
+        assert int.from_bytes(x, "big") < p256
