@@ -312,10 +312,9 @@ def test_a_slow_client_does_not_hold_the_server(port: int) -> None:
         assert status == 200
 
 
-def test_more_clients_than_slots_are_answered_busy(quick: serve.Server) -> None:
+def test_more_clients_than_slots_are_answered_busy(port: int) -> None:
     import socket
 
-    port = quick.server_address[1]
     held = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(serve.MAX_CONNECTIONS)]
     try:
         for connection in held:

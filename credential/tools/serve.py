@@ -5,7 +5,7 @@ load nothing else and send nothing elsewhere, and every answer carries it, error
 A Host header other than this server's own name is refused (so a web site that rebinds a name to
 127.0.0.1 cannot use the page), and so is a form posted from any other origin (so a page elsewhere
 cannot make the operator's browser post to it). Requests are bounded in size and in time: each must
-arrive within ``REQUEST_DEADLINE`` seconds of the connection, and a few are read at once, so a slow
+arrive within ``REQUEST_DEADLINE`` seconds of the connection, and eight are read at once, so a slow
 client holds one of them for that long at most. Images are read in six formats and bounded in
 pixels before they are decoded (``qr.scan``). Verification uses the configuration the server was
 started with and, unless a fixed time was given, the system clock at each request; it runs on one
@@ -44,7 +44,11 @@ MAX_TEXT = 4 * limits.MAX_TEXT_CHARS  # a pasted text far longer than any creden
 READ_TIMEOUT = 5.0  # seconds a client may pause between two pieces of its request
 REQUEST_DEADLINE = 15.0  # seconds from the connection to the whole request read
 WORK_TIMEOUT = 30.0  # seconds a request waits for its inspection or scan before it is answered 503
-MAX_CONNECTIONS = 4  # requests read and answered at once; one more is answered 503 at once
+# Requests read and answered at once. Browsers open a spare connection or two ahead of need, which
+# hold a slot until READ_TIMEOUT; eight leaves room for them. Bodies are at most MAX_BODY each, and
+# images are decoded one at a time, so eight bound the memory too.
+MAX_CONNECTIONS = 8
+SLOT_WAIT = 1.0  # seconds a new connection waits for a free slot before it is answered 503
 FORM_FIELDS = frozenset({"text", "image"})
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -52,7 +56,10 @@ SECURITY_HEADERS = {
         "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with the page's
+    # own forms (Fetch, "serializing a request origin"), which the Origin check could not tell from a
+    # sandboxed page elsewhere. Nothing leaves for another origin either way.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
@@ -361,8 +368,8 @@ class Server(ThreadingHTTPServer):
         super().__init__((HOST, port), handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            # Every slot is held (by slow clients, perhaps): answer at once rather than queue behind them.
+        if not self._slots.acquire(timeout=SLOT_WAIT):
+            # Every slot is held (by slow clients, perhaps): answer soon rather than queue behind them.
             try:
                 request.settimeout(1.0)
                 request.sendall(_BUSY)
