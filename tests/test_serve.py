@@ -246,7 +246,6 @@ def test_a_form_from_the_page_itself_is_accepted(port: int) -> None:
         assert status == 200 and 'class="verdict valid"' in page
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow warns from the header too
 def test_an_ico_holding_a_large_png_is_refused_unread(port: int) -> None:
     import json
 

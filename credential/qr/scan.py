@@ -33,9 +33,14 @@ def check_size(picture: Any) -> None:
 
 def open_image(data: bytes) -> Any:
     """Encoded image bytes opened lazily (header only) in one of ``IMAGE_FORMATS``, size checked."""
+    import warnings
+
     from PIL import Image
 
-    picture = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+    with warnings.catch_warnings():
+        # Pillow warns of a large image from its header; check_size refuses it with a clearer message.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        picture = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
     check_size(picture)
     return picture
 
