@@ -78,11 +78,16 @@ def _ed25519_verify(key: PublicKey, signature: bytes, message: bytes) -> None:
     key.verify(signature, message)  # type: ignore[call-arg]
 
 
-def _es256_sign(key: PrivateKey, message: bytes) -> bytes:
-    r, s = decode_dss_signature(key.sign(message, _ECDSA))  # type: ignore[call-arg]
+def es256_signature(r: int, s: int) -> bytes:
+    """The ES256 signature bytes of spec 4.2: r || s, 32 bytes each, with s in low-S form. A key in
+    memory and a key in a token (whose CKM_ECDSA gives r || s as it comes) both end here."""
     if s > _P256_N // 2:
         s = _P256_N - s
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def _es256_sign(key: PrivateKey, message: bytes) -> bytes:
+    return es256_signature(*decode_dss_signature(key.sign(message, _ECDSA)))  # type: ignore[call-arg]
 
 
 def _es256_verify(key: PublicKey, signature: bytes, message: bytes) -> None:
