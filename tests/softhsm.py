@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,3 +162,25 @@ def generate_secret(token: Token, label: str) -> None:
 
     with session(token) as s:
         s.generate_key(pkcs11.KeyType.AES, 256, label=label, store=True)
+
+
+@contextmanager
+def token_with(folder: Path, keys: Mapping[str, PrivateKey]) -> Iterator[Token]:
+    """A token holding ``keys`` (label to key, ids 1, 2, ...), this process pointed at it; afterwards
+    the module is unloaded and SOFTHSM2_CONF is as it was. Skips (or fails in CI) without SoftHSM2."""
+    require()
+    token = make_token(folder)
+    saved = os.environ.get("SOFTHSM2_CONF")
+    use_token(token)
+    try:
+        for number, (label, key) in enumerate(keys.items(), start=1):
+            import_key(token, key, label, bytes([number]))
+        yield token
+    finally:
+        import pkcs11
+
+        pkcs11.unload(MODULE)
+        if saved is None:
+            os.environ.pop("SOFTHSM2_CONF", None)
+        else:
+            os.environ["SOFTHSM2_CONF"] = saved

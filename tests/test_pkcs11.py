@@ -4,7 +4,6 @@ except in CI, where they fail. The URI and PIN rules need no token."""
 
 from __future__ import annotations
 
-import os
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,20 +100,8 @@ def test_a_missing_module_is_named() -> None:
 
 @pytest.fixture(scope="module")
 def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Token]:
-    softhsm.require()
-    made = softhsm.make_token(tmp_path_factory.mktemp("softhsm"))
-    saved = os.environ.get("SOFTHSM2_CONF")
-    softhsm.use_token(made)
-    softhsm.import_key(made, fixed_key("Ed25519"), "ed", b"\x01")
-    softhsm.import_key(made, fixed_key("ES256"), "es", b"\x02")
-    yield made
-    import pkcs11
-
-    pkcs11.unload(softhsm.MODULE)
-    if saved is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = saved
+    with softhsm.token_with(tmp_path_factory.mktemp("softhsm"), {"ed": fixed_key("Ed25519"), "es": fixed_key("ES256")}) as made:
+        yield made
 
 
 def _open(token: Token, label: str, **attrs: str) -> hsm.TokenKey:
