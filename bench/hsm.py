@@ -27,9 +27,9 @@ from typing import Any
 
 from common import ROOT, Suite, completed, fmt_time, markdown_table
 
-from credential import cose, pkcs11 as hsm
-from credential.batch import issue_lines
-from credential.keys import BY_NAME
+from credential.cose import pkcs11 as hsm, sign1 as cose
+from credential.issuer.batch import issue_lines
+from credential.cose.keys import BY_NAME
 from tests import softhsm
 
 BEGIN, END = "<!-- hsm:begin -->", "<!-- hsm:end -->"
@@ -37,7 +37,8 @@ BEGIN, END = "<!-- hsm:begin -->", "<!-- hsm:end -->"
 
 def _message() -> bytes:
     """The bytes an issuer signs for a full-profile credential: its Sig_structure."""
-    from credential import cbor, claims as model
+    from credential.claims import model
+    from credential.text import cbor
 
     payload = cbor.encode(model.to_cbor(completed()))
     return cose.to_be_signed(cose.protected_header(-8, bytes(8)), payload)

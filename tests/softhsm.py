@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from credential.keys import PrivateKey
+from credential.cose.keys import PrivateKey
 
 MODULE = os.environ.get("XC_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
 LABEL = "xc-test"

@@ -1,4 +1,4 @@
-"""Signing keys in a PKCS#11 token (credential/pkcs11.py), against a real token: SoftHSM2, made in a
+"""Signing keys in a PKCS#11 token (credential/cose/pkcs11.py), against a real token: SoftHSM2, made in a
 temporary folder. Without SoftHSM2 or python-pkcs11 the token tests skip (with the install line),
 except in CI, where they fail. The URI and PIN rules need no token."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from credential import pkcs11 as hsm
-from credential.keys import BY_NAME, kid_of
+from credential.cose import pkcs11 as hsm
+from credential.cose.keys import BY_NAME, kid_of
 
 from . import softhsm
 from .softhsm import Token, fixed_key

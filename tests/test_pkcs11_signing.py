@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 import credential
-from credential import pkcs11 as hsm, status_list, trust
-from credential.batch import issue_lines
+from credential.cose import pkcs11 as hsm
+from credential.lists import status_list, trust
+from credential.issuer.batch import issue_lines
 
 from . import softhsm
 from .softhsm import Token
