@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import credential
-from credential import samples, trust
+from credential.issuer import samples
+from credential.lists import trust
 
 from . import softhsm
 from .softhsm import Token
@@ -43,7 +44,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (path / "hk.pem").write_text(HK_PEM, encoding="ascii")
     (path / "hk.pub.pem").write_bytes(credential.public_key_to_pem(credential.load_private_key(HK_PEM)))
     (path / "list.pem").write_text(LIST_PEM, encoding="ascii")
-    claims = credential.complete_claims(samples.full())  # cti and iat fixed: the same claims every run below
+    claims = credential.complete_claims(samples.full(), samples.TEMPLATES)  # cti and iat fixed: the same claims every run below
     (path / "claims.json").write_text(json.dumps(claims, ensure_ascii=False), encoding="utf-8")
     lines = [json.dumps({**claims, "cti": n.to_bytes(8, "big").hex()}) for n in range(40)]
     (path / "claims.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -93,7 +94,6 @@ def test_status_publish_through_the_token_is_publish_from_the_file(token: Token,
     for name, key in (("file", "hk.pem"), ("token", token.uri("hk"))):
         db = f"{name}.sqlite"
         assert run("status", "create", "--db", db, "--issuer", "HK", "--list", "hk-1", "--size", "256", "--now", T0, cwd=workdir, env=token.env()).returncode == 0
-        assert run("status", "revoke", "--db", db, "--list", "hk-1", "--index", "9", "--reason", "test", "--now", T0, cwd=workdir, env=token.env()).returncode == 0
         result = run("status", "publish", "--db", db, "--list", "hk-1", "--key", key, "--out", f"{name}.cwt", "--now", T0, cwd=workdir, env=token.env())
         assert result.returncode == 0, result.stderr
         outputs.append((workdir / f"{name}.cwt").read_bytes())

@@ -99,7 +99,7 @@ def cmd_issue_encrypted(args: argparse.Namespace) -> int:
         raise UsageError("--recipient and --padded-size work on one credential, not with --batch")
     if not args.recipient:
         raise UsageError("--padded-size needs at least one --recipient")
-    key = common.private_key(args.key)
+    key = common.private_key(args.key, args.pin_file)
     recipients = [_key_file(path, "--recipient", load_recipient_key) for path in args.recipient]
     templates = templates_to_encrypt(args.template)
     try:

@@ -419,11 +419,15 @@ class TokenKey:
         uri = parse_uri(spec.uri)
         self.spec = spec
         self.uri = uri
+        self._session: Any = None
         lib = _load(spec.module)
-        token = _find_token(lib, uri)
-        self._session = _login(token, spec.pin, uri)
         try:
+            token = _find_token(lib, uri)
+            self._session = _login(token, spec.pin, uri)
             self._open(pkcs11, token, uri)
+        except pkcs11.PKCS11Error as err:
+            self.close()
+            raise TokenError(f"{uri.describe()}: the token failed: {_reason(err)}") from None
         except BaseException:
             self.close()
             raise
@@ -470,7 +474,7 @@ class TokenKey:
         return signature
 
     def close(self) -> None:
-        session, self._session = getattr(self, "_session", None), None
+        session, self._session = self._session, None
         if session is not None:
             try:
                 session.close()
