@@ -112,7 +112,7 @@ def test_ed25519_through_the_token_is_the_same_bytes_as_from_the_file(token: Tok
     file_key = fixed_key("Ed25519")
     with _open(token, "ed") as key:
         assert key.algorithm is BY_NAME["Ed25519"]
-        assert key.kid == kid_of(file_key)
+        assert key.kid == kid_of(file_key) == kid_of(key)
         assert key.sign(MESSAGE) == BY_NAME["Ed25519"].sign(file_key, MESSAGE)
 
 

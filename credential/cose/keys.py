@@ -158,8 +158,11 @@ def generate_key(alg: str = "Ed25519") -> PrivateKey:
         raise ValueError(f"unknown algorithm {alg!r}; expected one of {sorted(BY_NAME)}") from None
 
 
-def kid_of(key: PrivateKey | PublicKey) -> bytes:
-    """The key identifier: the first 8 bytes of SHA-256 over the DER SubjectPublicKeyInfo."""
+def kid_of(key: PrivateKey | PublicKey | Signer) -> bytes:
+    """The key identifier: the first 8 bytes of SHA-256 over the DER SubjectPublicKeyInfo. A key in a
+    token (a ``Signer``) has it already, from the public key the token exports."""
+    if isinstance(key, Signer):
+        return key.kid
     public = key.public_key() if hasattr(key, "public_key") else key
     algorithm_for(public)
     spki = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
