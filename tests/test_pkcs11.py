@@ -231,3 +231,11 @@ def test_a_token_key_is_not_pickled_and_its_spec_hides_the_pin(token: Token) -> 
         assert token.pin not in repr(key.spec) and token.pin not in repr(key)
         with hsm.TokenKey(pickle.loads(pickle.dumps(key.spec))) as again:
             assert again.kid == key.kid
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_without_softhsm_skip_locally_but_fail_in_ci(monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]) -> None:
+    monkeypatch.setattr(softhsm, "MODULE", "/nonexistent/libsofthsm2.so")
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="apt-get install -y softhsm2"):
+        softhsm.require()

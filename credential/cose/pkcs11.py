@@ -519,32 +519,39 @@ def generate_token_key(uri: str, alg: str = "Ed25519", *, pin: str | None = None
     pkcs11 = _pkcs11()
     A = pkcs11.Attribute
     lib = _load(module_path)
-    token = _find_token(lib, parsed)
-    with _login(token, secret, parsed, rw=True) as session:
-        clashes = [{A.LABEL: parsed.get("object")}] + ([{A.ID: parsed.id}] if parsed.id is not None else [])
-        if any(list(session.get_objects(match)) for match in clashes):
-            raise TokenError(f"token {token.label} already holds an object {parsed.describe()}: a key in a token is never replaced")
-        key_type, params = (pkcs11.KeyType.EC_EDWARDS, ED25519_OID) if alg == "Ed25519" else (pkcs11.KeyType.EC, P256_PARAMS)
-        common: dict[Any, object] = {A.TOKEN: True, A.LABEL: parsed.get("object")}
-        if parsed.id is not None:
-            common[A.ID] = parsed.id
-        try:
-            domain = session.create_domain_parameters(key_type, {A.EC_PARAMS: params}, local=True)
-            public, private = domain.generate_keypair(
-                store=True,
-                public_template={**common, A.VERIFY: True, A.PRIVATE: False},
-                private_template={**common, A.SIGN: True, A.PRIVATE: True, A.SENSITIVE: True, A.EXTRACTABLE: False,
-                                  A.DERIVE: False, A.DECRYPT: False, A.UNWRAP: False},
-            )
-        except pkcs11.PKCS11Error as err:
-            raise TokenError(f"token {token.label} cannot create an {alg} key pair: {_reason(err)}") from None
-        if private[A.EXTRACTABLE] or not private[A.SENSITIVE]:
-            raise TokenError(f"token {token.label} made the private key extractable or not sensitive: refused")
-        if parsed.id is None:
-            kid = kid_of(_public_key(BY_NAME[alg], bytes(public[A.EC_POINT])))
-            try:
-                public[A.ID] = kid
-                private[A.ID] = kid
-            except pkcs11.PKCS11Error as err:
-                raise TokenError(f"token {token.label} would not set the new key's id: {_reason(err)}") from None
+    try:
+        token = _find_token(lib, parsed)
+        with _login(token, secret, parsed, rw=True) as session:
+            _generate(pkcs11, session, token, parsed, alg)
+    except pkcs11.PKCS11Error as err:
+        raise TokenError(f"token failed while making {parsed.describe()}: {_reason(err)}") from None
     return TokenKey(TokenKeySpec(uri, module_path, secret))
+
+
+def _generate(pkcs11: Any, session: Any, token: Any, parsed: TokenUri, alg: str) -> None:
+    A = pkcs11.Attribute
+    clashes = [{A.LABEL: parsed.get("object")}] + ([{A.ID: parsed.id}] if parsed.id is not None else [])
+    if any(list(session.get_objects(match)) for match in clashes):
+        raise TokenError(f"token {token.label} already holds an object {parsed.describe()}: a key in a token is never replaced")
+    key_type, params = (pkcs11.KeyType.EC_EDWARDS, ED25519_OID) if alg == "Ed25519" else (pkcs11.KeyType.EC, P256_PARAMS)
+    common: dict[Any, object] = {A.TOKEN: True, A.LABEL: parsed.get("object")}
+    if parsed.id is not None:
+        common[A.ID] = parsed.id
+    try:
+        domain = session.create_domain_parameters(key_type, {A.EC_PARAMS: params}, local=True)
+        public, private = domain.generate_keypair(
+            store=True,
+            public_template={**common, A.VERIFY: True, A.PRIVATE: False},
+            private_template={**common, A.SIGN: True, A.PRIVATE: True, A.SENSITIVE: True, A.EXTRACTABLE: False,
+                              A.DERIVE: False, A.DECRYPT: False, A.UNWRAP: False},
+        )
+    except pkcs11.PKCS11Error as err:
+        raise TokenError(f"token {token.label} cannot create an {alg} key pair: {_reason(err)}") from None
+    if private[A.EXTRACTABLE] or not private[A.SENSITIVE]:
+        private.destroy()  # a key that could leave the token is no key of ours
+        public.destroy()
+        raise TokenError(f"token {token.label} made the private key extractable or not sensitive: refused, and removed")
+    if parsed.id is None:
+        kid = kid_of(_public_key(BY_NAME[alg], bytes(public[A.EC_POINT])))
+        public[A.ID] = kid  # so that a URI can name the key by its kid: id=%..
+        private[A.ID] = kid
