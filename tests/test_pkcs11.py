@@ -45,7 +45,8 @@ def test_a_uri_names_token_key_module_and_pin_file() -> None:
     ("pkcs11:object=a key", "must be percent-encoded"),
     ("pkcs11:object=k%zz", "must be percent-encoded"),
     ("pkcs11:object=k#frag", "no fragment"),
-    ("pkcs11:object=k;token", "has no value"),
+    ("pkcs11:object=k;token", "without a value"),
+    ("pkcs11:object=k?1234", "without a value"),
     ("pkcs11:object=%ff", "not UTF-8"),
     ("pkcs11:object=k?pin-source=%7C/usr/bin/getpin", "only a file: URI"),
 ])

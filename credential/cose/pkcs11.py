@@ -119,7 +119,8 @@ def _attributes(part: str, separator: str, known: frozenset[str], pattern: re.Pa
     for item in part.split(separator):
         name, sep, value = item.partition("=")
         if not sep:
-            raise ValueError(f"PKCS#11 URI {where} attribute {name!r} has no value (name=value)")
+            # Not echoed: text without a name may be a PIN written where it does not belong.
+            raise ValueError(f"PKCS#11 URI: a {where} attribute without a value (attributes are name=value)")
         if name in REFUSED_QUERY and where == "query":
             raise ValueError(f"PKCS#11 URI attribute {name} is not accepted: {REFUSED_QUERY[name]}")
         if name not in known:
@@ -153,7 +154,7 @@ def parse_uri(text: str) -> TokenUri:
     path: dict[str, str | bytes] = {n: v if n == "id" else _text(n, v) for n, v in raw.items()}
     if "type" in path and path["type"] != "private":
         raise ValueError(f"PKCS#11 URI type={path['type']!s}: a signing key is type=private")
-    if "slot-id" in path and not str(path["slot-id"]).isdigit():
+    if "slot-id" in path and not re.fullmatch(r"[0-9]+", str(path["slot-id"])):
         raise ValueError("PKCS#11 URI slot-id is a decimal number")
     if "object" not in path and "id" not in path:
         raise ValueError("PKCS#11 URI names no key: give object=LABEL (or id=)")
@@ -517,7 +518,6 @@ def generate_token_key(uri: str, alg: str = "Ed25519", *, pin: str | None = None
     module_path = resolve_module(parsed, module, environ)
     secret = resolve_pin(parsed, pin=pin, pin_file=pin_file, environ=environ)
     pkcs11 = _pkcs11()
-    A = pkcs11.Attribute
     lib = _load(module_path)
     try:
         token = _find_token(lib, parsed)
