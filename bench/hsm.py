@@ -111,7 +111,7 @@ def section(rounds: int, count: int) -> str:
         "",
         markdown_table(["alg", "key", "signatures/s", "per signature", "vs memory"], signatures),
         "",
-        f"Batch issuance (`credential.batch.issue_lines`, {count:,} full-profile credentials, JSON lines in, starting "
+        f"Batch issuance (`credential.issuer.batch.issue_lines`, {count:,} full-profile credentials, JSON lines in, starting "
         "the workers included: a token's start in a fresh interpreter and log in one at a time):",
         "",
         markdown_table(["alg", "key", "credentials/s", "vs memory"], batch),
