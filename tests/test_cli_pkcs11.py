@@ -118,16 +118,21 @@ def test_keygen_makes_the_pair_in_the_token_and_writes_only_the_public_key(token
 @pytest.mark.parametrize(("args", "reason"), [
     (("keygen", "--out", "pkcs11:token={token};object=x"), b"--public"),
     (("keygen", "--out", "pkcs11:token={token};object=x", "--public", "x.pub.pem", "--force"), b"never replaced"),
+    (("keygen", "--recipient", "--out", "pkcs11:token={token};object=x", "--public", "x.pub.pem"), b"--recipient keys are files"),
+    (("keygen", "--out", "plain.pem", "--pin-file", "pin"), b"--pin-file is for a key made in a token"),
     (("issue", "claims.json", "--key", "hk.pem", "--pin-file", "pin"), b"--pin-file is for a key in a token"),
     (("issue", "claims.json", "--key", "pkcs11:token={token};object=hk?pin-value=1234"), b"a PIN is never written in a URI"),
     (("issue", "claims.json", "--key", "pkcs11:token={token};object=absent"), b"no private key pkcs11:token={token};object=absent"),
     (("issue", "claims.json", "--key", "pkcs11:token=absent;object=hk"), b"no token matches"),
     (("issue", "claims.json", "--key", "pkcs11:token={token};object=rsa"), b"is a RSA key"),
     (("trust", "sign", "hk-1.cbor", "--key", "pkcs11:token={token};object=absent", "--out", "x"), b"no private key"),
-    (("status", "publish", "--db", "file.sqlite", "--list", "hk-1", "--key", "pkcs11:token={token};object=absent", "--out", "x"), b"no private key"),
+    (("status", "publish", "--db", "mistake.sqlite", "--list", "hk-1", "--key", "pkcs11:token={token};object=absent", "--out", "x"), b"no private key"),
 ])
 def test_a_mistake_exits_2_with_its_reason(token: Token, workdir: Path, args: tuple[str, ...], reason: bytes) -> None:
     (workdir / "pin").write_text(token.pin + "\n", encoding="utf-8")
+    (workdir / "hk-1.cbor").write_bytes(trust.parse(signed_list("hk-1")).payload)
+    if not (workdir / "mistake.sqlite").exists():
+        run("status", "create", "--db", "mistake.sqlite", "--issuer", "HK", "--list", "hk-1", "--size", "64", "--now", T0, cwd=workdir, env=token.env())
     result = run(*(a.format(token=token.label) for a in args), cwd=workdir, env=token.env())
     assert result.returncode == 2, result.stderr
     assert reason.replace(b"{token}", token.label.encode()) in result.stderr

@@ -44,8 +44,11 @@ def cmd_keygen_recipient(args: argparse.Namespace) -> int:
     import os
 
     from ..claims import templates
+    from ..cose.pkcs11 import is_uri
     from . import common
 
+    if is_uri(args.out) or args.pin_file is not None:
+        raise UsageError("--recipient keys are files: a token holds signing keys only (--out pkcs11: and --pin-file are for those)")
     public = args.public or str(Path(args.out).with_suffix(".pub.pem"))
     if args.out == "-" or Path(public).resolve() == Path(args.out).resolve():
         raise UsageError("the private and public keys go to two different files")
