@@ -1,6 +1,6 @@
-"""Signing keys in a PKCS#11 token (credential/cose/pkcs11.py), against a real token: SoftHSM2, made in a
-temporary folder. Without SoftHSM2 or python-pkcs11 the token tests skip (with the install line),
-except in CI, where they fail. The URI and PIN rules need no token."""
+"""Signing keys in a PKCS#11 token (credential/cose/pkcs11.py), against a real token: SoftHSM2, made
+in a temporary folder. Without SoftHSM2 or python-pkcs11 the token tests skip (with the install
+line), except in CI, where they fail. The URI and PIN rules (pkcs11_uri.py) need no token."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from credential.cose import pkcs11 as hsm
+from credential.cose import pkcs11 as hsm, pkcs11_uri as names
 from credential.cose.keys import BY_NAME, kid_of
 
 from . import softhsm
@@ -23,7 +23,7 @@ MESSAGE = b"the bytes a credential signs"
 
 
 def test_a_uri_names_token_key_module_and_pin_file() -> None:
-    uri = hsm.parse_uri("pkcs11:token=HK%20issuer;object=hk-2026;id=%01%ff;type=private?module-path=/usr/lib/x.so&pin-source=file:/run/pin")
+    uri = names.parse_uri("pkcs11:token=HK%20issuer;object=hk-2026;id=%01%ff;type=private?module-path=/usr/lib/x.so&pin-source=file:/run/pin")
     assert uri.get("token") == "HK issuer"
     assert uri.get("object") == "hk-2026"
     assert uri.id == b"\x01\xff"
@@ -52,22 +52,22 @@ def test_a_uri_names_token_key_module_and_pin_file() -> None:
 ])
 def test_a_malformed_uri_is_refused_with_its_reason(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
-        hsm.parse_uri(text)
+        names.parse_uri(text)
 
 
 def test_the_pin_comes_from_one_place(tmp_path: Path) -> None:
     pin_file = tmp_path / "pin"
     pin_file.write_bytes(b"73-secret\n")
-    uri = hsm.parse_uri("pkcs11:object=k")
-    assert hsm.resolve_pin(uri, pin_file=str(pin_file), environ={}) == "73-secret"
-    assert hsm.resolve_pin(uri, environ={hsm.ENV_PIN: "73-secret"}) == "73-secret"
-    assert hsm.resolve_pin(hsm.parse_uri(f"pkcs11:object=k?pin-source=file://{pin_file}"), environ={}) == "73-secret"
-    assert hsm.resolve_pin(uri, environ={}) is None
+    uri = names.parse_uri("pkcs11:object=k")
+    assert names.resolve_pin(uri, pin_file=str(pin_file), environ={}) == "73-secret"
+    assert names.resolve_pin(uri, environ={names.ENV_PIN: "73-secret"}) == "73-secret"
+    assert names.resolve_pin(names.parse_uri(f"pkcs11:object=k?pin-source=file://{pin_file}"), environ={}) == "73-secret"
+    assert names.resolve_pin(uri, environ={}) is None
     with pytest.raises(hsm.TokenError, match="given twice") as err:
-        hsm.resolve_pin(uri, pin_file=str(pin_file), environ={hsm.ENV_PIN: "73-secret"})
+        names.resolve_pin(uri, pin_file=str(pin_file), environ={names.ENV_PIN: "73-secret"})
     assert "73-secret" not in str(err.value)
     with pytest.raises(hsm.TokenError, match="set but empty"):
-        hsm.resolve_pin(uri, environ={hsm.ENV_PIN: ""})
+        names.resolve_pin(uri, environ={names.ENV_PIN: ""})
 
 
 @pytest.mark.parametrize(("content", "reason"), [(b"", "is empty"), (b"\n", "is empty"), (b"x" * 300, "not a PIN"), (b"\xff\xfe\n", "not UTF-8")])
@@ -75,19 +75,19 @@ def test_a_bad_pin_file_is_refused_without_showing_it(tmp_path: Path, content: b
     pin_file = tmp_path / "pin"
     pin_file.write_bytes(content)
     with pytest.raises(hsm.TokenError, match=reason) as err:
-        hsm.read_pin_file(str(pin_file))
+        names.read_pin_file(str(pin_file))
     assert "xxxx" not in str(err.value)
     with pytest.raises(hsm.TokenError, match="No such file"):
-        hsm.read_pin_file(str(tmp_path / "absent"))
+        names.read_pin_file(str(tmp_path / "absent"))
 
 
 def test_the_module_comes_from_the_uri_an_argument_or_the_environment() -> None:
-    uri = hsm.parse_uri("pkcs11:object=k?module-path=/opt/hsm.so")
-    assert hsm.resolve_module(uri, environ={}) == "/opt/hsm.so"
-    assert hsm.resolve_module(hsm.parse_uri("pkcs11:object=k"), environ={hsm.ENV_MODULE: "/opt/env.so"}) == "/opt/env.so"
-    assert hsm.resolve_module(hsm.parse_uri("pkcs11:object=k"), environ={}) == hsm.DEFAULT_MODULE
+    uri = names.parse_uri("pkcs11:object=k?module-path=/opt/hsm.so")
+    assert names.resolve_module(uri, environ={}) == "/opt/hsm.so"
+    assert names.resolve_module(names.parse_uri("pkcs11:object=k"), environ={names.ENV_MODULE: "/opt/env.so"}) == "/opt/env.so"
+    assert names.resolve_module(names.parse_uri("pkcs11:object=k"), environ={}) == names.DEFAULT_MODULE
     with pytest.raises(hsm.TokenError, match="differ"):
-        hsm.resolve_module(uri, "/opt/other.so", environ={})
+        names.resolve_module(uri, "/opt/other.so", environ={})
 
 
 def test_a_missing_module_is_named() -> None:

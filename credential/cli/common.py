@@ -365,7 +365,8 @@ def private_key(path: str, pin_file: str | None = None) -> Any:
     (RFC 7512), opened with the PIN from ``pin_file`` (--pin-file) or XC_PKCS11_PIN. Every mistake is
     a usage error naming --key; no message holds the PIN."""
     from ..cose.keys import load_private_key
-    from ..cose.pkcs11 import TokenError, is_uri, open_token_key
+    from ..cose.pkcs11 import TokenError, open_token_key
+    from ..cose.pkcs11_uri import is_uri
 
     if is_uri(path):
         try:

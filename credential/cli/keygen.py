@@ -35,7 +35,7 @@ def _keygen_in_token(args: argparse.Namespace) -> int:
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     from ..cose.keys import generate_key, kid_of, private_key_to_pem, public_key_to_pem
-    from ..cose.pkcs11 import is_uri
+    from ..cose.pkcs11_uri import is_uri
 
     if is_uri(args.out):
         return _keygen_in_token(args)

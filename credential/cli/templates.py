@@ -44,7 +44,7 @@ def cmd_keygen_recipient(args: argparse.Namespace) -> int:
     import os
 
     from ..claims import templates
-    from ..cose.pkcs11 import is_uri
+    from ..cose.pkcs11_uri import is_uri
     from . import common
 
     if is_uri(args.out) or args.pin_file is not None:
