@@ -441,8 +441,16 @@ def _explained(report: Report, peel: _Peel, verifier: Verifier | None) -> Report
     cnf = (report.claims or {}).get("cnf") if report.claims is not None else None
     if cnf is not None:
         report.device = device_key.summary(cnf)
-    report.device_checked = any(s.number == "18b" and s.verdict == PASSED for s in report.steps)
-    report.reason = reasons.sentence(report, _presented(peel), verifier)
+    passed = {s.number for s in report.steps if s.verdict == PASSED}
+    report.device_checked = "18b" in passed
+    failure = report.first_failure
+    report.reason = reasons.sentence(
+        failure.code if failure is not None else None,
+        presentation=peel.presentation,
+        claims=report.claims if "13" in passed else None,  # only what the issuer's signature vouches for
+        presented=_presented(peel),
+        verifier=verifier if report.verdict != NOT_VERIFIED else None,
+    )
     return report
 
 

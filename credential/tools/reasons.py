@@ -9,14 +9,11 @@ that failed has established: the claims appear only once the signature vouched f
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..base.errors import ErrorCode
 from ..base.regions import REGION_UTC_OFFSET, REGIONS
-
-if TYPE_CHECKING:
-    from ..gate.verify import Verifier
-    from .inspect import Report
+from ..gate.verify import Verifier
 
 E = ErrorCode
 SUPERVISOR = "Call a supervisor: the gate's own data needs attention, not the traveller."
@@ -99,14 +96,22 @@ class _Context(dict[str, str]):
         return "(not known)"
 
 
-def sentence(report: Report, presented: dict[str, Any], verifier: Verifier | None) -> str:
-    """The officer's sentence for ``report``."""
-    claims = report.claims
+def sentence(
+    code: str | None,
+    *,
+    presentation: bool,
+    claims: dict[str, Any] | None,
+    presented: dict[str, Any],
+    verifier: Verifier | None,
+) -> str:
+    """The officer's sentence for a verdict: ``code`` is the error code of the failed step, or None
+    for a credential that passed (with a ``verifier``) or was only decoded (without).
+
+    ``claims`` are given only when the issuer's signature vouched for them (step 13 passed): before
+    that they say nothing. ``presented`` holds the presentation payload's fields.
+    """
     context = _Context()
-    failure = report.first_failure
-    # Claims are named only past the signature (step 13): before it they vouch for nothing.
-    trusted = claims is not None and (report.claims_verified or (failure is not None and _after_signature(failure.number)))
-    if trusted and claims is not None:
+    if claims is not None:
         context["exp"] = local_time(claims["exp"])
         context["start"] = local_time(claims.get("nbf", claims["iat"]))
         context["entitlement"] = _entitlement(claims, verifier)
@@ -117,17 +122,12 @@ def sentence(report: Report, presented: dict[str, Any], verifier: Verifier | Non
         context["shown_for"] = _region(presented.get("destination"))
     if verifier is not None and verifier.destination is not None:
         context["gate"] = _region(verifier.destination)
-    if report.verdict == "valid":
-        return (VALID_PRESENTATION if report.form == "presentation" else VALID).format_map(context)
-    if failure is None or failure.code is None:
-        return NOT_VERIFIED
+    if code is None:
+        if verifier is None:
+            return NOT_VERIFIED
+        return (VALID_PRESENTATION if presentation else VALID).format_map(context)
     try:
-        template = REASONS[ErrorCode(failure.code)]
+        template = REASONS[ErrorCode(code)]
     except (KeyError, ValueError):
-        return UNKNOWN.format(code=failure.code)
+        return UNKNOWN.format(code=code)
     return template.format_map(context)
-
-
-def _after_signature(number: str) -> bool:
-    digits = "".join(ch for ch in number if ch.isdigit())
-    return int(digits) > 13 if digits else False
