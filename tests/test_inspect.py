@@ -307,6 +307,7 @@ def _gate(replay: credential.ReplayCache | None = None) -> credential.Verifier:
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_inspecting_a_presentation_never_records_it_in_the_replay_cache(kind: str, tmp_path: Any) -> None:
+    """Spec 9.6: an inspection tool looks up the replay cache and records nothing."""
     cache = credential.MemoryReplayCache() if kind == "memory" else credential.SqliteReplayCache(tmp_path / "replay.db")
     gate = _gate(cache)
     for _ in range(3):
