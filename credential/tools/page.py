@@ -69,13 +69,13 @@ def document(title: str, body: str) -> str:
     )
 
 
-def form(configuration: str, text: str = "", *, next_one: bool = False) -> str:
+def form(configuration: str, *, next_one: bool = False) -> str:
     heading = "Next credential" if next_one else "Credential"
     focus = " autofocus" if next_one else ""
     return f"""<section id="input"><h2>{heading}</h2>
 <form id="inspect-form" method="post" action="/inspect" enctype="multipart/form-data">
 <label for="text">Paste the credential text (XC1:&hellip; or XP1:&hellip;)</label>
-<textarea id="text" name="text" spellcheck="false" autocomplete="off"{focus}>{_e(text)}</textarea>
+<textarea id="text" name="text" spellcheck="false" autocomplete="off"{focus}></textarea>
 <div class="inputs">
 <div id="drop" class="drop"><label for="image">Drop a QR code image here, or choose one:</label><br>
 <input id="image" name="image" type="file" accept="image/*"></div>
@@ -242,9 +242,9 @@ def _layers(report: Report) -> str:
     return f'<details id="layers"><summary>Layers, from the outside in</summary>{"".join(parts)}</details>'
 
 
-def report_page(report: Report, configuration: str, text: str) -> str:
+def report_page(report: Report, configuration: str) -> str:
     """The verdict and the next input at the top; the claims; the steps and layers folded below.
-    ``text`` (what was inspected) is shown in the layers, and the input is left empty for the next."""
+    What was inspected is shown in the layers; the input is left empty for the next credential."""
     engineers = f'<section id="engineers"><h2>For engineers</h2>{_steps(report)}{_layers(report)}</section>'
     body = _verdict(report) + form(configuration, next_one=True) + card(report) + engineers
     return document(f"{_VERDICT_TITLES.get(report.verdict, report.verdict)} - inspector", body)

@@ -108,8 +108,7 @@ class Inspector:
         else:
             now = self.now if self.now is not None else int(_dt.datetime.now(_dt.timezone.utc).timestamp())
             result = inspect(text, self.verifier, now=now, templates=self.templates)
-        shown = text if isinstance(text, str) else text.decode("latin-1")
-        return page.report_page(result, self.describe(), shown)
+        return page.report_page(result, self.describe())
 
     def run(self, job: Callable[[], T]) -> T:
         """``job()`` run on the inspection thread; 503 when it does not finish in ``WORK_TIMEOUT``."""
