@@ -283,9 +283,13 @@ def drip(port: int, head: bytes, limit: int = 60) -> bytes:
         for _ in range(limit):
             try:
                 answer = connection.recv(65536)
-                return answer  # an answer, or b"" for a closed connection
             except TimeoutError:
                 pass
+            else:  # an answer, read to its end, or b"" for a closed connection
+                connection.settimeout(30)
+                while answer and (more := connection.recv(65536)):
+                    answer += more
+                return answer
             try:
                 connection.send(b"a")
             except OSError:
@@ -295,11 +299,17 @@ def drip(port: int, head: bytes, limit: int = 60) -> bytes:
 
 def test_a_client_dripping_its_request_is_cut_off_at_the_deadline(quick: serve.Server) -> None:
     port = quick.server_address[1]
-    assert drip(port, b"GET / HTTP/1.1\r\nX-Slow: ") == b""  # in the headers: the connection is closed
-    answer = drip(port, f"POST /inspect HTTP/1.1\r\nHost: {own(port)}\r\nContent-Length: 1000\r\n\r\ntext=".encode())
-    status, headers, _ = parsed(answer)  # in the body: answered 408
-    assert status == 408
-    assert_secured(headers)
+    for head in (b"GET / HTTP/1.1\r\nX-Slow: ", f"POST /inspect HTTP/1.1\r\nHost: {own(port)}\r\nContent-Length: 1000\r\n\r\ntext=".encode()):
+        status, headers, page = parsed(drip(port, head))  # in the headers or in the body: answered 408
+        assert status == 408 and "did not arrive in time" in page
+        assert_secured(headers)
+
+
+def test_an_idle_connection_is_closed_without_an_answer(quick: serve.Server) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", quick.server_address[1]), timeout=30) as idle:
+        assert idle.recv(100) == b""  # a browser's spare connection: closed, not answered
 
 
 def test_a_slow_client_does_not_hold_the_server(port: int) -> None:

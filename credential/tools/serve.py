@@ -152,22 +152,31 @@ class _DeadlineReader(io.RawIOBase):
     """The connection's bytes, each read waiting at most ``READ_TIMEOUT`` and none past the deadline.
 
     A per-read timeout alone lets a client that sends a byte every few seconds hold a handler for
-    ever; the deadline bounds the whole request.
+    ever; the deadline bounds the whole request. ``received`` and ``timed_out`` tell the handler
+    whether a request that began was cut off.
     """
 
     def __init__(self, connection: socket.socket, deadline: float) -> None:
         super().__init__()
         self.connection, self.deadline = connection, deadline
+        self.received = 0
+        self.timed_out = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the request was not received in time")
-        self.connection.settimeout(min(READ_TIMEOUT, left))
-        return self.connection.recv_into(buffer)
+        try:
+            if left <= 0:
+                raise TimeoutError("the request was not received in time")
+            self.connection.settimeout(min(READ_TIMEOUT, left))
+            count = self.connection.recv_into(buffer)
+        except TimeoutError:
+            self.timed_out = True
+            raise
+        self.received += count
+        return count
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -180,7 +189,21 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.rfile.close()  # the socket's own reader: closed, or the socket would stay open after the answer
-        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, time.monotonic() + self.deadline_seconds))
+        self._reader = _DeadlineReader(self.connection, time.monotonic() + self.deadline_seconds)
+        self.rfile = io.BufferedReader(self._reader)
+        self._answered = False
+
+    def handle(self) -> None:
+        super().handle()
+        # http.server closes a connection whose request line or headers time out without a word; a
+        # request that began is answered 408 (an idle connection a browser opened ahead is not).
+        if self._reader.timed_out and self._reader.received and not self._answered:
+            self.connection.settimeout(READ_TIMEOUT)
+            self.send_error(HTTPStatus.REQUEST_TIMEOUT, "the request did not arrive in time")
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._answered = True
+        super().send_response(code, message)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         # The request line and status only: credential data never reaches a log.
