@@ -250,12 +250,14 @@ def report_page(report: Report, configuration: str) -> str:
     return document(f"{_VERDICT_TITLES.get(report.verdict, report.verdict)} - inspector", body)
 
 
-def problem_page(message: str, configuration: str) -> str:
+def problem_page(message: str, configuration: str, title: str = "Could not read the input") -> str:
+    """No report: the input could not be read (``title``), or the request was refused."""
+    sentence = message[:1].upper() + message[1:]
     body = (
-        '<div id="verdict" class="verdict error"><div class="title">Could not read the input</div>'
-        f'<p id="reason">{_e(message)}</p></div>' + form(configuration, next_one=True)
+        f'<div id="verdict" class="verdict error"><div class="title">{_e(title)}</div>'
+        f'<p id="reason">{_e(sentence)}</p></div>' + form(configuration, next_one=True)
     )
-    return document("Could not read the input - inspector", body)
+    return document(f"{title} - inspector", body)
 
 
 def start_page(configuration: str) -> str:

@@ -70,6 +70,7 @@ _LENGTH = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() also ta
 # Sec-Fetch-Site values of a request the page itself made, or the operator typed (RFC 9110 has none:
 # Fetch Metadata, W3C). A browser sends it with every request; other clients do not.
 _OWN_SITES = ("same-origin", "none")
+_ELSEWHERE = "this page accepts forms from itself only: a page elsewhere tried to send it one, and nothing was inspected"
 T = TypeVar("T")
 
 
@@ -221,7 +222,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.request_version == "HTTP/0.9":  # answered with a status line and headers all the same
             self.request_version = "HTTP/1.0"
         self.close_connection = True
-        self._html(status, page.problem_page(message or status.phrase, ""))
+        self._html(status, page.problem_page(message or status.phrase, "", "Request refused"))
 
     def parse_request(self) -> bool:
         if not super().parse_request():
@@ -263,10 +264,10 @@ class Handler(BaseHTTPRequestHandler):
         refused: by its Origin, which browsers send with every POST, and by Sec-Fetch-Site."""
         origin = self.headers.get("Origin")
         if origin is not None and origin not in tuple(f"http://{name}" for name in self._own_names()):
-            raise _Refused(HTTPStatus.FORBIDDEN, "this page accepts forms from itself only")
+            raise _Refused(HTTPStatus.FORBIDDEN, _ELSEWHERE)
         site = self.headers.get("Sec-Fetch-Site")
         if site is not None and site not in _OWN_SITES:
-            raise _Refused(HTTPStatus.FORBIDDEN, "this page accepts forms from itself only")
+            raise _Refused(HTTPStatus.FORBIDDEN, _ELSEWHERE)
 
     def _body(self) -> bytes:
         length = self.headers.get("Content-Length")
@@ -312,7 +313,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/scan":
             self._json(status, {"error": message})
         else:
-            self._html(status, page.problem_page(message, ""))
+            self._html(status, page.problem_page(message, "", "Request refused"))
 
     def _get(self) -> None:
         self._check_host()
