@@ -22,7 +22,8 @@ from .keys import (
     public_key_to_pem,
 )
 from .presentation import present
-from .replay import MemoryReplayCache, ReplayCache, ReplayCacheError, SqliteReplayCache
+from .replay import MemoryReplayCache, ReplayCache, ReplayCacheError, SqliteReplayCache, open_replay_cache
+from .replay_redis import RedisReplayCache
 from .trust import ListedKey, ListError, TrustList, TrustListError, TrustStore
 from .status_authority import StatusAuthority
 from .status_cache import StatusCache
@@ -59,6 +60,9 @@ __all__ = [
     "ReplayCache",
     "ReplayCacheError",
     "SqliteReplayCache",
+    "RedisReplayCache",
+    "open_replay_cache",
+    "UnavailableError",
     "ListError",
     "ListedKey",
     "TrustList",

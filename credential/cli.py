@@ -3,7 +3,8 @@
 Exit codes, one meaning each (``cli_common``): 0 valid or done; 1 the credential was checked and
 refused (its spec error code is printed first on standard error); 2 a usage or input-file mistake
 (nothing was checked, or in ``issue --batch`` some lines were not issued); 3 an internal error, a
-defect that should never happen; 130 interrupted. Nothing prints a traceback, and everything
+defect that should never happen; 4 a store of state (replay cache, status database) failed or could
+not be reached, so nothing was accepted or written and the credential was not judged; 130 interrupted. Nothing prints a traceback, and everything
 printed is escaped so that no input reaches the terminal as a control character.
 
 Other modules add subcommands: each module named in ``SUBCOMMAND_MODULES`` has a
@@ -25,8 +26,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import cli_batch, cli_common as common, cli_present, cli_status, cli_templates
-from .cli_common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
-from .errors import VerificationError
+from .cli_common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, UsageError
+from .errors import StoreError, UnavailableError, VerificationError
 
 # Modules (in this package) that add subcommands through their register(subparsers) function.
 # One per line, so that adding one is a one-line change.
@@ -445,6 +446,8 @@ def _internal(command: str, err: BaseException) -> str:
 # How each way out of a subcommand is reported, first match wins: (exception, message, exit code).
 OUTCOMES: tuple[tuple[type[BaseException], Callable[[str, BaseException], str | None], int], ...] = (
     (UsageError, _usage, EXIT_USAGE),
+    (UnavailableError, _refused, EXIT_UNAVAILABLE),  # the gate's state failed: not the credential's fault
+    (StoreError, _usage, EXIT_UNAVAILABLE),  # a store that cannot be reached: nothing checked, nothing written
     (VerificationError, _refused, EXIT_INVALID),
     (BrokenPipeError, _closed, EXIT_USAGE),
     (KeyboardInterrupt, lambda command, err: None, EXIT_INTERRUPTED),

@@ -26,6 +26,10 @@ EXIT_OK = 0  # valid, or the command did what it was asked
 EXIT_INVALID = 1  # the credential was checked and refused; its spec error code is printed first
 EXIT_USAGE = 2  # a usage or input-file mistake: nothing was checked
 EXIT_INTERNAL = 3  # a defect in this program: it should never happen, and a report should follow
+# A store of state (the gate's replay cache, the issuer's status database) failed or could not be
+# reached in time: nothing was accepted or written, and neither the credential nor the command is at
+# fault. Try again when the store is back.
+EXIT_UNAVAILABLE = 4
 
 # Bounds on what the command reads from files, so a wrong file costs little memory and time.
 MAX_KEY_BYTES = 64 * 1024  # a PEM key is under 1 KiB

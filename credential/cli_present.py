@@ -147,11 +147,11 @@ def cmd_demo(args: argparse.Namespace, fallback: Callable[[argparse.Namespace], 
 
 def verifier_options(args: argparse.Namespace) -> dict[str, Any]:
     """The Verifier's presentation fields from the options of ``verify`` (ValueError for a bad cache)."""
-    from .replay import SqliteReplayCache
+    from .replay import open_replay_cache
 
     options: dict[str, Any] = {"presentation_skew": args.presentation_skew, "require_presentation": args.require_presentation}
     if args.replay_cache is not None:
-        options["replay"] = SqliteReplayCache(args.replay_cache)
+        options["replay"] = open_replay_cache(args.replay_cache)
     return options
 
 
@@ -173,7 +173,8 @@ def register(sub: Any) -> None:
     from .verify import DEFAULT_PRESENTATION_SKEW
 
     verify = sub.choices["verify"]
-    verify.add_argument("--replay-cache", metavar="DB", help="the gate's replay cache (SQLite, shared by the gate's processes; created if absent)")
+    verify.add_argument("--replay-cache", metavar="DB", help="the gate's replay cache: an SQLite file shared by the gate's processes "
+                        "(created if absent), or redis://HOST:PORT/N, a Redis server shared by the gates of a control point")
     verify.add_argument("--presentation-skew", type=_skew, default=DEFAULT_PRESENTATION_SKEW, metavar="SECONDS",
                         help=f"clock-skew allowance for a presentation's time step, 0 to 60 (default {DEFAULT_PRESENTATION_SKEW})")
     verify.add_argument("--require-presentation", action="store_true", help="refuse credentials shown without a presentation")

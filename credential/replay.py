@@ -9,22 +9,35 @@ used again.
 
 ``MemoryReplayCache`` serves one process. ``SqliteReplayCache`` keeps the entries in an SQLite file
 (standard library ``sqlite3``) that every gate process on one machine opens; one transaction checks
-and records, so two processes cannot both accept one presentation.
+and records, so two processes cannot both accept one presentation. ``RedisReplayCache``
+(``credential.replay_redis``, the optional ``servers`` extra) keeps them in a Redis server that the
+gates of a whole control point share. ``open_replay_cache`` opens any of them from a path or URL.
+
+Expiry is bounded per check (spec 9.6): entries of one time step all expire in the same second, and
+a check that deleted every one of them would make one traveller wait for all of them. A check here
+deletes at most ``EXPIRE_PER_CHECK`` expired entries, soonest first, and one more when the cache is
+full, so that a full cache of expired entries never refuses. An entry not yet deleted but no longer
+live counts as absent. Each check records at most one entry and deletes up to that many, so the
+deleting keeps pace with the recording.
 """
 
 from __future__ import annotations
 
 import enum
 import heapq
+import itertools
 import os
 import sqlite3
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from .errors import StoreError
 from .sqlite import open_shared
 
 DEFAULT_CAPACITY = 100_000
 MAX_CAPACITY = 10_000_000
+EXPIRE_PER_CHECK = 32  # expired entries one check deletes at most (bench/backends.py: a check's p99 at 1M entries)
 
 
 class Outcome(enum.Enum):
@@ -33,12 +46,14 @@ class Outcome(enum.Enum):
     FULL = "full"  # no room for another live entry: refuse (fail closed)
 
 
-class ReplayCacheError(RuntimeError):
-    """The cache's storage failed (a broken or locked database): the gate cannot tell a replay, so the
-    presentation is not accepted, and the operator, not the traveller, has a problem to fix."""
+class ReplayCacheError(StoreError):
+    """The cache's storage failed, could not be reached or did not answer in time (a broken or locked
+    database, a server down): the gate cannot tell a replay, so the presentation is not accepted
+    (``REPLAY_CACHE_UNAVAILABLE``), and the operator, not the traveller, has a problem to fix."""
 
 
-def _capacity(capacity: object) -> int:
+def check_capacity(capacity: object) -> int:
+    """A cache's capacity as given, checked (every backend takes the same range)."""
     if isinstance(capacity, bool) or not isinstance(capacity, int):
         raise TypeError("capacity is a whole number of entries")
     if not 1 <= capacity <= MAX_CAPACITY:
@@ -60,28 +75,42 @@ class MemoryReplayCache(ReplayCache):
     """Entries in this process's memory: for a gate that runs as one process."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self.capacity = _capacity(capacity)
+        self.capacity = check_capacity(capacity)
         self._entries: dict[str, int] = {}
-        self._expiry: list[tuple[int, str]] = []  # a heap of (expires, key): the next to expire on top
+        # A heap of (expires, order, key), the next to expire on top. The order number breaks ties, so
+        # the heap never compares keys: the entries of one time step all share one expiry.
+        self._expiry: list[tuple[int, int, str]] = []
+        self._order = itertools.count()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
+        """Entries held, including expired ones not yet deleted."""
         return len(self._entries)
+
+    def _drop_one(self, now: int) -> bool:
+        """Delete the entry that expires soonest if it is no longer live; False if it is live (or none)."""
+        if not self._expiry or self._expiry[0][0] > now:
+            return False
+        ended, _, old = heapq.heappop(self._expiry)
+        if self._entries.get(old) == ended:
+            del self._entries[old]
+        return True
 
     def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
         with self._lock:
-            # Drop what has expired, soonest first: each entry is dropped once, so a full cache of live
-            # entries costs no more per call than an empty one.
-            while self._expiry and self._expiry[0][0] <= now:
-                ended, old = heapq.heappop(self._expiry)
-                if self._entries.get(old) == ended:
-                    del self._entries[old]
-            if key in self._entries:
+            for _ in range(EXPIRE_PER_CHECK):
+                if not self._drop_one(now):
+                    break
+            held = self._entries.get(key)
+            if held is not None and held > now:
                 return Outcome.SEEN
-            if len(self._entries) >= self.capacity:
-                return Outcome.FULL
-            self._entries[key] = expires
-            heapq.heappush(self._expiry, (expires, key))
+            while held is None and len(self._entries) >= self.capacity:
+                # Room from the soonest entry if it has expired (a heap item left by an entry recorded
+                # anew frees none, and is gone after one pass); if it is live, all are: full.
+                if not self._drop_one(now):
+                    return Outcome.FULL
+            self._entries[key] = expires  # new, or in place of its own expired entry
+            heapq.heappush(self._expiry, (expires, next(self._order), key))
             return Outcome.RECORDED
 
 
@@ -109,7 +138,7 @@ class SqliteReplayCache(ReplayCache):
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 60:
             raise ValueError("timeout is a number of seconds in (0, 60]")
         self.path = Path(path)
-        self.capacity = _capacity(capacity)
+        self.capacity = check_capacity(capacity)
         self.timeout = float(timeout)
         self._lock = threading.Lock()
         self._pid = -1
@@ -155,14 +184,50 @@ class SqliteReplayCache(ReplayCache):
                 raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
 
     def _check_and_record(self, db: sqlite3.Connection, key: str, now: int, expires: int) -> Outcome:
-        dropped = db.execute("DELETE FROM presented WHERE expires <= ?", (now,)).rowcount  # by the expiry index
+        # Up to EXPIRE_PER_CHECK expired entries, soonest first, by the expiry index.
+        dropped = db.execute(
+            "DELETE FROM presented WHERE key IN (SELECT key FROM presented WHERE expires <= ? ORDER BY expires LIMIT ?)",
+            (now, EXPIRE_PER_CHECK),
+        ).rowcount
+        row = db.execute("SELECT expires FROM presented WHERE key = ?", (key,)).fetchone()
+        if row is not None and row[0] > now:
+            outcome = Outcome.SEEN
+        elif row is not None:  # its own entry, expired and not yet deleted: recorded anew in its place
+            db.execute("UPDATE presented SET expires = ? WHERE key = ?", (expires, key))
+            outcome = Outcome.RECORDED
+        else:
+            (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
+            if entries - dropped >= self.capacity:
+                # Full, unless the soonest entry has expired: then it makes the room (the soonest is live: all are).
+                dropped += db.execute(
+                    "DELETE FROM presented WHERE key IN (SELECT key FROM presented WHERE expires <= ? ORDER BY expires LIMIT 1)", (now,)
+                ).rowcount
+            if entries - dropped >= self.capacity:
+                outcome = Outcome.FULL
+            else:
+                db.execute("INSERT INTO presented (key, expires) VALUES (?, ?)", (key, expires))
+                dropped -= 1
+                outcome = Outcome.RECORDED
         if dropped:
             db.execute("UPDATE presented_count SET entries = entries - ?", (dropped,))
-        if db.execute("SELECT 1 FROM presented WHERE key = ?", (key,)).fetchone():
-            return Outcome.SEEN
-        (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
-        if entries >= self.capacity:
-            return Outcome.FULL
-        db.execute("INSERT INTO presented (key, expires) VALUES (?, ?)", (key, expires))
-        db.execute("UPDATE presented_count SET entries = entries + 1")
-        return Outcome.RECORDED
+        return outcome
+
+
+def open_replay_cache(target: str | os.PathLike[str], capacity: int = DEFAULT_CAPACITY, timeout: float | None = None) -> ReplayCache:
+    """The replay cache at ``target``: ``redis://`` or ``rediss://`` URL, a Redis server
+    (``RedisReplayCache``); anything else, an SQLite file path (``SqliteReplayCache``).
+
+    ``timeout``: seconds one operation may wait (SQLite: for another process's transaction; Redis: to
+    connect, and for each reply); None for the backend's default. ValueError for a target that cannot
+    be opened or is unfit to hold the cache, ReplayCacheError for a server that cannot be reached:
+    both before any credential is read."""
+    if isinstance(target, str) and urlsplit(target).scheme in REDIS_SCHEMES:
+        from .replay_redis import DEFAULT_TIMEOUT, RedisReplayCache
+
+        return RedisReplayCache(target, capacity, DEFAULT_TIMEOUT if timeout is None else timeout)
+    if isinstance(target, str) and "://" in target:
+        raise ValueError(f"replay cache {target.split('://')[0]}:// is not a kind this program opens: a file path, or redis:// or rediss://")
+    return SqliteReplayCache(target, capacity, 5.0 if timeout is None else timeout)
+
+
+REDIS_SCHEMES = ("redis", "rediss")

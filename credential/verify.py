@@ -18,9 +18,9 @@ from typing import Any, Union
 from cryptography.exceptions import InvalidSignature
 
 from . import biometric, cbor, claims as model, cose, device, presentation, templates as sealing, text as textlayer
-from .errors import ErrorCode, VerificationError
+from .errors import ErrorCode, UnavailableError, VerificationError
 from .keys import BY_COSE_ID, KeyLookup, KeySet, TrustedKey, region_codes
-from .replay import Outcome, ReplayCache
+from .replay import Outcome, ReplayCache, ReplayCacheError
 from .status_cache import StatusCache
 from .status_list import REVOKED, SUSPENDED, StatusList, read_token
 
@@ -219,7 +219,7 @@ class Verifier:
             raise ValueError(f"skew {self.skew} is outside 0..{MAX_SKEW} seconds")
         object.__setattr__(self, "revoked", _revoked(self.revoked))
         if self.replay is not None and not isinstance(self.replay, ReplayCache):
-            raise TypeError(f"replay is a replay cache (MemoryReplayCache or SqliteReplayCache), not {type(self.replay).__name__}")
+            raise TypeError(f"replay is a replay cache (MemoryReplayCache, SqliteReplayCache or RedisReplayCache), not {type(self.replay).__name__}")
         if isinstance(self.presentation_skew, bool) or not isinstance(self.presentation_skew, int):
             raise TypeError("presentation_skew is a whole number of seconds")
         if not 0 <= self.presentation_skew <= MAX_PRESENTATION_SKEW:
@@ -422,7 +422,10 @@ class Verifier:
         key = presentation.replay_key(issuer, cti, step)
         # The entry lives as long as the window of 18a could still accept this step.
         expires = presentation.window(step)[1] + self.presentation_skew
-        outcome = cache.check_and_record(key, seconds, expires)
+        try:
+            outcome = cache.check_and_record(key, seconds, expires)
+        except ReplayCacheError as err:  # fail closed: a replay cannot be told, so nothing is accepted
+            raise UnavailableError(ErrorCode.REPLAY_CACHE_UNAVAILABLE, f"{err}; the presentation is not accepted") from None
         if outcome is Outcome.SEEN:
             raise VerificationError(ErrorCode.REPLAY, f"presentation {key} was accepted at this gate before")
         if outcome is Outcome.FULL:
