@@ -8,7 +8,7 @@ from .biometric import bind as bind_biometrics, digest as biometric_digest
 from .decode import Layers, decode
 from .device import cnf_view as device_cnf
 from .eligibility import DEFAULT_POLICY, FIRST_PHASE, NON_PERMANENT_PHASE, PHASES, IneligibleError, Policy, Rule
-from .errors import ClaimsError, ErrorCode, VerificationError
+from .errors import ClaimsError, ErrorCode, VerificationError, StoreError, UnavailableError
 from .issue import complete_claims, issue
 from .keys import (
     KeyLookup,
@@ -63,6 +63,7 @@ __all__ = [
     "RedisReplayCache",
     "open_replay_cache",
     "UnavailableError",
+    "StoreError",
     "ListError",
     "ListedKey",
     "TrustList",
