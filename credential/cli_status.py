@@ -1,11 +1,12 @@
 """``credential status``: status lists from the command line (spec 17), and the status options of ``verify``.
 
-The issuer's side works on its SQLite database (``--db``): ``create`` a list, ``allocate`` an index
+The issuer's side works on its database (``--db``: an SQLite file, or a ``postgresql://`` URL): ``create`` a list, ``allocate`` an index
 for a new credential, ``revoke`` (or ``--suspend``, ``--reinstate``) an entry with its reason, and
 ``publish`` a signed token. The gate's side ``add``s fetched tokens to its SQLite cache (``--cache``),
 and ``verify --status-cache`` (or ``--status-list FILE`` for single tokens) checks credentials against
 them. ``show`` prints a token, a cache or a database. Exit codes as for every subcommand: 0 done,
-1 a token was checked and refused (its code first), 2 a usage or input mistake.
+1 a token was checked and refused (its code first), 2 a usage or input mistake, 4 the database failed
+or could not be reached (nothing written).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _authority(path: str, issuer: str | None = None) -> Any:
     from .status_authority import StatusAuthority
 
     try:
-        return StatusAuthority(path, issuer)
+        return StatusAuthority.open(path, issuer)  # a StatusStoreError (server down) exits 4, as cli.OUTCOMES says
     except ValueError as err:
         raise UsageError(f"--db {err}") from None
 
@@ -291,7 +292,8 @@ def register(subparsers: Any) -> None:
     now_help = "the time of the change: epoch seconds or ISO 8601 with offset (default: the system clock)"
 
     p = commands.add_parser("create", help="create a status list in the issuer's database")
-    p.add_argument("--db", required=True, help="the issuer's status list database (SQLite), created if new")
+    p.add_argument("--db", required=True, help="the issuer's status list database: an SQLite file, created if new, "
+                   "or postgresql://USER@HOST:PORT/NAME, shared by the issuer's servers")
     p.add_argument("--issuer", required=True, help="the issuer's region code, e.g. HK")
     p.add_argument("--list", required=True, help="the list identifier credentials will name")
     p.add_argument("--size", required=True, type=_bounded(1, limits.MAX_STATUS_BYTES * 8), help="number of entries")

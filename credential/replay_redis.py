@@ -27,8 +27,9 @@ so the gate serves again as soon as the server is back.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from .urls import redacted
 from .replay import DEFAULT_CAPACITY, REDIS_SCHEMES, Outcome, ReplayCache, ReplayCacheError, check_capacity
 
 DEFAULT_TIMEOUT = 1.0  # seconds: a lane waits this long at most for the server before refusing
@@ -49,16 +50,6 @@ REQUIRED_SETTINGS = {
     "aof_enabled": ("1", "appendonly yes: an entry must survive a restart of the server while it is live"),
     "maxmemory_policy": ("noeviction", "maxmemory-policy noeviction: a server that evicts keys drops live entries"),
 }
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _info(text: bytes | str) -> dict[str, str]:

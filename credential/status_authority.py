@@ -1,4 +1,4 @@
-"""An issuing authority's status list state (spec 17.6), kept in SQLite.
+"""An issuing authority's status list state (spec 17.6), kept in SQLite or PostgreSQL.
 
 Every change (a list created, an index allocated, a status set, a version published) is one
 transaction, committed before the call returns: a process killed at any point afterwards loses
@@ -7,6 +7,14 @@ from the database alone, so the next publication after a crash carries every sta
 
 Indices are drawn uniformly at random from the unused indices of the list, never in sequence, so that
 neighbouring indices say nothing about when or to whom credentials were issued (spec 17.6).
+
+The rules live here once, over a ``Store``: the SQLite file (``SqliteStore``, the embedded default)
+or a PostgreSQL database that several issuing servers share (``credential.status_postgres``, the
+optional ``servers`` extra). ``StatusAuthority.open`` chooses by path or URL. A change is one
+transaction that first locks its list (in SQLite the transaction locks the whole file), so that
+concurrent issuers never draw one index twice, and a publication includes every change committed
+before it. A store that fails, cannot be reached or does not answer in time raises
+``StatusStoreError``, and the change is rolled back: nothing is half-written.
 """
 
 from __future__ import annotations
@@ -17,8 +25,11 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from . import status_list
+from .errors import StoreError
 from .keys import PrivateKey, kid_of
 from .status_list import LIST_ID, REVOKED, STATUS_NAMES, SUSPENDED, VALID
 
@@ -106,28 +117,124 @@ def _cti(value: bytes | str | None) -> bytes | None:
     return bytes(value)
 
 
+class StatusStoreError(StoreError):
+    """The authority's database failed, could not be reached or did not answer in time. The change
+    was rolled back and nothing of it is written, unless the message says the commit's outcome is
+    unknown (the connection was lost while committing): then look before repeating it."""
+
+
+class Store:
+    """What ``StatusAuthority`` asks of a database: statements with ``?`` parameters, and one
+    transaction per change. ``lock`` is the clause that locks the rows a SELECT reads until the
+    transaction ends ("" where a transaction locks the whole database)."""
+
+    name: str
+    lock: str = ""
+    schema: str = ""
+    integrity: tuple[type[BaseException], ...] = ()
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        raise NotImplementedError
+
+    def begin(self) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class SqliteStore(Store):
+    """The status lists in one SQLite file: the embedded default."""
+
+    schema = _SCHEMA
+    integrity = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: str | Path) -> None:
+        self.name = str(path)
+        self.connection = sqlite3.connect(str(path), isolation_level=None)  # autocommit; every change opens its own transaction
+        try:
+            self.connection.execute("PRAGMA busy_timeout = 5000")
+            self.connection.execute("PRAGMA foreign_keys = ON")
+            self.connection.execute("PRAGMA synchronous = FULL")  # a committed change survives a power loss, not only a crash
+        except sqlite3.DatabaseError as err:
+            self.connection.close()
+            raise ValueError(f"{path} is not a status list database ({err})") from None
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        try:
+            return self.connection.execute(sql, params)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.OperationalError as err:  # locked beyond the busy timeout, disk I/O, ...
+            raise StatusStoreError(f"status database {self.name}: {err}; nothing of this change was written") from None
+
+    def begin(self) -> None:
+        self.execute("BEGIN IMMEDIATE")  # the write lock first: one change at a time, whole
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def is_postgres(target: object) -> bool:
+    """Whether ``target`` names a PostgreSQL database (a postgresql:// or postgres:// URL)."""
+    return isinstance(target, str) and urlsplit(target).scheme in ("postgresql", "postgres")
+
+
+
 class StatusAuthority:
     """The status lists of one issuer, in the SQLite database at ``path``."""
 
-    def __init__(self, path: str | Path, issuer: str | None = None) -> None:
-        """Open (or, with ``issuer``, create) the database; None opens an existing one for its issuer."""
+    def __init__(self, path: str | Path, issuer: str | None = None, *, store: Store | None = None) -> None:
+        """Open (or, with ``issuer``, create) the SQLite database at ``path``; None opens an existing one
+        for its issuer. ``store``: another database instead (``StatusAuthority.open`` makes one)."""
         if issuer is not None and (not isinstance(issuer, str) or not _REGION.fullmatch(issuer)):
             raise ValueError(f"issuer {issuer!r} is not a region code")
-        if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
-            raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
-        self._db = sqlite3.connect(str(path), isolation_level=None)  # autocommit; every change opens its own transaction
+        if store is None:
+            if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
+                raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
+            store = SqliteStore(path)
+        self._db = store
         try:
-            self._open(path, issuer)
+            self._open(store.name, issuer)
         except sqlite3.DatabaseError as err:
-            self._db.close()
+            store.close()
             raise ValueError(f"{path} is not a status list database ({err})") from None
+        except BaseException:
+            store.close()
+            raise
+
+    @classmethod
+    def open(cls, target: str | Path, issuer: str | None = None, *, timeout: float | None = None) -> StatusAuthority:
+        """The status lists at ``target``: a ``postgresql://`` URL (a database shared by several issuing
+        servers), or else an SQLite file path. ``issuer`` creates them as with the constructor.
+        ``timeout``: PostgreSQL only, seconds to connect and for each statement (default 5)."""
+        if is_postgres(target):
+            from .status_postgres import DEFAULT_TIMEOUT, PostgresStore
+
+            assert isinstance(target, str)
+            return cls(target, issuer, store=PostgresStore(target, DEFAULT_TIMEOUT if timeout is None else timeout))
+        if isinstance(target, str) and "://" in target:
+            raise ValueError(f"status database {target.split('://')[0]}:// is not a kind this program opens: a file path, or postgresql://")
+        if timeout is not None:
+            raise ValueError("timeout applies to a PostgreSQL database only")
+        return cls(target, issuer)
 
     def _open(self, path: str | Path, issuer: str | None) -> None:
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA synchronous = FULL")  # a committed change survives a power loss, not only a crash
         with self._transaction():
-            for statement in _SCHEMA.split(";"):
+            for statement in self._db.schema.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
             row = self._db.execute("SELECT issuer FROM authority").fetchone()
@@ -155,12 +262,16 @@ class StatusAuthority:
         with self._transaction():
             if self._db.execute("SELECT 1 FROM lists WHERE list_id = ?", (list_id,)).fetchone():
                 raise ValueError(f"list {list_id} exists already")
-            self._db.execute(
-                "INSERT INTO lists (list_id, size, bits, created_at) VALUES (?, ?, ?, ?)", (list_id, size, bits, status_list.epoch_time(now, "now"))
-            )
+            try:
+                self._db.execute(
+                    "INSERT INTO lists (list_id, size, bits, created_at) VALUES (?, ?, ?, ?)", (list_id, size, bits, status_list.epoch_time(now, "now"))
+                )
+            except self._db.integrity:  # created by another issuer at the same moment
+                raise ValueError(f"list {list_id} exists already") from None
 
-    def _shape(self, list_id: str) -> tuple[int, int]:
-        row = self._db.execute("SELECT size, bits FROM lists WHERE list_id = ?", (list_id,)).fetchone()
+    def _shape(self, list_id: str, *, lock: bool = False) -> tuple[int, int]:
+        """The list's size and bits; ``lock``, inside a change: and hold its row until the change ends."""
+        row = self._db.execute("SELECT size, bits FROM lists WHERE list_id = ?" + (self._db.lock if lock else ""), (list_id,)).fetchone()
         if row is None:
             raise KeyError(f"no list {list_id!r}")
         return row[0], row[1]
@@ -181,7 +292,7 @@ class StatusAuthority:
         cti_bytes = _cti(cti)
         status_list.epoch_time(now, "now")
         with self._transaction():
-            size, _ = self._shape(list_id)
+            size, _ = self._shape(list_id, lock=True)
             used = self._db.execute("SELECT allocated FROM lists WHERE list_id = ?", (list_id,)).fetchone()[0]
             if used >= int(size * MAX_FILL):
                 raise ValueError(f"list {list_id} has {used} of {size} entries allocated: create the next list")
@@ -190,7 +301,7 @@ class StatusAuthority:
                 self._db.execute(
                     "INSERT INTO entries (list_id, idx, cti, allocated_at) VALUES (?, ?, ?, ?)", (list_id, index, cti_bytes, now)
                 )
-            except sqlite3.IntegrityError:
+            except self._db.integrity:
                 raise ValueError(f"cti {cti_bytes.hex() if cti_bytes else ''} has an index already") from None
             self._db.execute("UPDATE lists SET allocated = allocated + 1 WHERE list_id = ?", (list_id,))
         return index
@@ -220,7 +331,7 @@ class StatusAuthority:
             raise ValueError("a status change records its reason")
         status_list.epoch_time(now, "now")
         with self._transaction():
-            size, bits = self._shape(list_id)
+            size, bits = self._shape(list_id, lock=True)
             if status == SUSPENDED and bits < 2:
                 raise ValueError(f"list {list_id} has 1-bit entries: it can revoke, not suspend")
             row = self._db.execute("SELECT status FROM entries WHERE list_id = ? AND idx = ?", (list_id, index)).fetchone()
@@ -231,11 +342,9 @@ class StatusAuthority:
             if row[0] == status:
                 raise ValueError(f"index {index} of list {list_id} is {STATUS_NAMES[status]} already")
             self._db.execute("UPDATE entries SET status = ? WHERE list_id = ? AND idx = ?", (status, list_id, index))
-            cursor = self._db.execute(
-                "INSERT INTO changes (list_id, idx, status, at, reason) VALUES (?, ?, ?, ?, ?)", (list_id, index, status, now, reason)
-            )
-            seq = cursor.lastrowid
-        assert seq is not None
+            (seq,) = self._db.execute(
+                "INSERT INTO changes (list_id, idx, status, at, reason) VALUES (?, ?, ?, ?, ?) RETURNING seq", (list_id, index, status, now, reason)
+            ).fetchone()
         return Change(int(seq), list_id, index, status, now, reason)
 
     def revoke(self, list_id: str, index: int, *, now: int, reason: str) -> Change:
@@ -271,7 +380,7 @@ class StatusAuthority:
         if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
             raise ValueError("lifetime is a positive number of seconds")
         with self._transaction():
-            size, bits = self._shape(list_id)
+            size, bits = self._shape(list_id, lock=True)  # waits for the list's changes under way: it includes them
             last = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
             token = status_list.build_token(
                 key, self.issuer, list_id, issued_at=now, expires=now + lifetime, bits=bits, bit_array=self.bit_array(list_id), ttl=ttl
@@ -305,13 +414,16 @@ class StatusAuthority:
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: one change, all or nothing."""
+    """BEGIN ... COMMIT, or ROLLBACK on any error: one change, all or nothing."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Store) -> None:
         self._db = db
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._db.begin()
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            self._db.commit()
+        else:
+            self._db.rollback()

@@ -323,7 +323,7 @@ path, mode, index = sys.argv[1], sys.argv[2], int(sys.argv[3])
 authority = StatusAuthority(path, "HK")
 if mode == "inside":
     # Die inside the change: after the entry is updated, before its history row and the commit.
-    authority._db.set_trace_callback(lambda sql: os._exit(9) if sql.startswith("INSERT INTO changes") else None)
+    authority._db.connection.set_trace_callback(lambda sql: os._exit(9) if sql.startswith("INSERT INTO changes") else None)
 authority.revoke("hk-1", index, now=%d, reason="reported stolen")
 print("revoked", flush=True)
 time.sleep(60)
