@@ -37,8 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from credential.replay import EXPIRE_PER_CHECK, MemoryReplayCache, Outcome, open_replay_cache  # noqa: E402
-from credential.status_authority import StatusAuthority  # noqa: E402
+from credential.gate.replay import EXPIRE_PER_CHECK, MemoryReplayCache, Outcome  # noqa: E402
+from credential.gate.replay_open import open_replay_cache  # noqa: E402
+from credential.issuer.status_authority import StatusAuthority  # noqa: E402
 from tests.servers import PostgresServer, RedisServer  # noqa: E402
 
 PROCESSES = (1, 2, 4, 8)

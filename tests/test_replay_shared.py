@@ -16,10 +16,13 @@ from pathlib import Path
 import pytest
 
 import credential
-from credential import cli, presentation, samples
-from credential.cli_common import EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
-from credential.errors import ErrorCode
-from credential.replay import EXPIRE_PER_CHECK, MemoryReplayCache, Outcome, SqliteReplayCache, open_replay_cache
+from credential.base.errors import ErrorCode
+from credential.cli import main as cli
+from credential.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from credential.gate import presentation
+from credential.gate.replay import EXPIRE_PER_CHECK, MemoryReplayCache, Outcome, SqliteReplayCache
+from credential.gate.replay_open import open_replay_cache
+from credential.issuer import samples
 
 from .servers import RedisServer, redis_server  # noqa: F401 - the fixture
 
@@ -221,8 +224,7 @@ _WORKER = textwrap.dedent(
     """
     import json, random, sys
     import credential
-    from credential import keys
-    issuer = keys.load_public_key(open(sys.argv[1], "rb").read())
+    issuer = credential.load_public_key(open(sys.argv[1], "rb").read())
     lines = [line.split(" ", 1) for line in open(sys.argv[2]).read().splitlines()]
     random.Random(int(sys.argv[4])).shuffle(lines)
     gate = credential.Verifier([credential.TrustedKey(issuer, {"HK"})], destination="MO",

@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 
 import credential
-from credential import cli, status_list
-from credential.cli_common import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
-from credential.status_authority import MAX_FILL, StatusAuthority, StatusStoreError
-from credential.status_list import REVOKED, SUSPENDED, VALID
+from credential.cli import main as cli
+from credential.cli.common import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from credential.issuer.status_authority import MAX_FILL, StatusAuthority, StatusStoreError
+from credential.lists import status_list
+from credential.lists.status_list import REVOKED, SUSPENDED, VALID
 
 from .servers import PostgresServer, postgres_cluster  # noqa: F401 - the fixture
 
@@ -98,7 +99,7 @@ def test_a_new_database_needs_its_issuer(url: str) -> None:
 _ISSUER = textwrap.dedent(
     """
     import json, os, secrets, sys
-    from credential.status_authority import StatusAuthority
+    from credential.issuer.status_authority import StatusAuthority
     url, count, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     authority = StatusAuthority.open(url)
     if mode == "die-inside":
