@@ -58,7 +58,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def _us(seconds: float) -> str:
-    return f"{seconds * 1e6:,.0f} us" if seconds < 1e-3 * 10 else f"{seconds * 1e3:,.1f} ms"
+    return f"{seconds * 1e6:,.0f} us" if seconds < 1e-3 else f"{seconds * 1e3:,.2f} ms" if seconds < 0.1 else f"{seconds * 1e3:,.0f} ms"
 
 
 def _timed(fn: Callable[[], Any]) -> float:
