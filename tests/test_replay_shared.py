@@ -287,6 +287,77 @@ def test_gate_processes_sharing_redis_accept_each_presentation_once(processes: i
     assert outcomes == Counter({"valid": len(texts), "REPLAY": (processes - 1) * len(texts)}) - Counter()
 
 
+_RUNNING_GATE = textwrap.dedent(
+    """
+    import json, random, sys, time
+    import credential
+    issuer = credential.load_public_key(open(sys.argv[1], "rb").read())
+    lines = [line.split(" ", 1) for line in open(sys.argv[2]).read().splitlines()]
+    random.Random(int(sys.argv[4])).shuffle(lines)
+    gate = credential.Verifier([credential.TrustedKey(issuer, {"HK"})], destination="MO",
+                               replay=credential.open_replay_cache(sys.argv[3], timeout=0.5))
+    print("ready", flush=True)
+    sys.stdin.readline()
+
+    def attempt(now, text):
+        began = time.time()
+        try:
+            gate.verify(text, now=int(now))
+            outcome = "valid"
+        except credential.VerificationError as err:
+            outcome = err.code.value
+        print(json.dumps([began, time.time(), text[-12:], outcome]), flush=True)
+
+    for now, text in lines:  # each code read twice in a row, as a lane might, at a steady pace
+        attempt(now, text)
+        attempt(now, text)
+        time.sleep(0.01)
+    sys.stdin.readline()  # the server is back
+    for now, text in lines:  # every code once more
+        attempt(now, text)
+    """
+)
+
+
+def test_redis_stopped_while_gate_processes_run(redis_server: RedisServer, tmp_path: Path) -> None:
+    """Two gate processes verify a stream while the server is killed and restarted: every
+    verification wholly inside the outage fails closed, none is accepted twice, and service resumes."""
+    import time
+
+    pem, stream, texts = _streams(tmp_path, credentials=100, steps=1)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    gates = [
+        subprocess.Popen([sys.executable, "-c", _RUNNING_GATE, str(pem), str(stream), redis_server.url, str(seed)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for seed in range(2)
+    ]
+    for gate in gates:
+        assert gate.stdin is not None and gate.stdout is not None
+        assert gate.stdout.readline() == "ready\n"
+    for gate in gates:
+        assert gate.stdin is not None
+        gate.stdin.write("go\n")
+        gate.stdin.flush()
+    time.sleep(0.5)
+    killed = time.time()
+    redis_server.stop(kill=True)
+    time.sleep(1.0)
+    restarting = time.time()
+    redis_server.start()
+    attempts = []
+    for gate in gates:
+        out, err = gate.communicate("back\n", timeout=240)
+        assert gate.returncode == 0, err[-2000:]
+        attempts += [json.loads(line) for line in out.splitlines()]
+    assert len(attempts) == 2 * 3 * len(texts)
+    accepted = Counter(code for _, _, code, outcome in attempts if outcome == "valid")
+    assert set(accepted.values()) == {1} and len(accepted) == len(texts)  # each accepted once, in the end
+    during = [outcome for began, ended, _, outcome in attempts if killed < began and ended < restarting]
+    assert during and set(during) == {"REPLAY_CACHE_UNAVAILABLE"}
+    back = {outcome for began, _, _, outcome in attempts if began > restarting + 1}
+    assert back and back <= {"valid", "REPLAY"}
+
+
 def test_gate_processes_sharing_sqlite_accept_each_presentation_once(tmp_path: Path) -> None:
     pem, stream, texts = _streams(tmp_path, credentials=20, steps=3)
     results = _run_gates(4, pem, stream, str(tmp_path / "replay.db"))
