@@ -180,6 +180,21 @@ def test_cli_verify_fails_closed_when_the_cache_fails_mid_check(tmp_path: Path, 
     assert err.startswith("REPLAY_CACHE_UNAVAILABLE: replay cache gate.db: disk I/O error; the presentation is not accepted")
 
 
+def test_sqlite_cache_locked_beyond_its_timeout_fails_closed(tmp_path: Path) -> None:
+    import sqlite3
+
+    cache = SqliteReplayCache(tmp_path / "replay.db", timeout=0.2)
+    gate = credential.Verifier(TRUST, destination="MO", replay=cache)
+    holder = sqlite3.connect(tmp_path / "replay.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock, and does not let go
+    with pytest.raises(credential.UnavailableError) as caught:
+        gate.verify(SHOWN, now=MADE)
+    assert caught.value.code is ErrorCode.REPLAY_CACHE_UNAVAILABLE and "locked" in caught.value.detail
+    holder.execute("ROLLBACK")
+    assert gate.verify(SHOWN, now=MADE).form == "presentation"  # refused, not recorded: accepted once it is free
+    assert _outcome(gate, SHOWN, MADE + 1) == "REPLAY"
+
+
 # --- bounded expiry, in every backend -----------------------------------------------------------
 
 
