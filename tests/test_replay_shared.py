@@ -378,3 +378,12 @@ def test_gate_processes_sharing_sqlite_accept_each_presentation_once(tmp_path: P
     results = _run_gates(4, pem, stream, str(tmp_path / "replay.db"))
     accepted = Counter(text for result in results for text, outcome in result.items() if outcome == "valid")
     assert accepted == Counter(texts)
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_without_the_servers_skip_locally_but_fail_in_ci(monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]) -> None:
+    from tests import servers
+
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="apt-get install redis-server"):
+        servers.missing(f"redis-server is not installed: {servers.REDIS_INSTALL}")
