@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from ..base.errors import StoreError, UnavailableError, VerificationError
+from ..cose.pkcs11 import TokenError
 from . import common
 from .common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, UsageError
 
@@ -108,6 +109,7 @@ OUTCOMES: tuple[tuple[type[BaseException], Callable[[str, BaseException], str | 
     (UnavailableError, _refused, EXIT_UNAVAILABLE),  # the gate's state failed: not the credential's fault
     (StoreError, _usage, EXIT_UNAVAILABLE),  # a store that cannot be reached: nothing checked, nothing written
     (VerificationError, _refused, EXIT_INVALID),
+    (TokenError, _usage, EXIT_USAGE),  # a token that fails while signing (one opened is checked first)
     (BrokenPipeError, _closed, EXIT_USAGE),
     (KeyboardInterrupt, lambda command, err: None, EXIT_INTERRUPTED),
     (Exception, _internal, EXIT_INTERNAL),  # the last resort: one line, never a traceback

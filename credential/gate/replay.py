@@ -70,6 +70,11 @@ class ReplayCache:
         """Record ``key`` until ``expires`` (epoch seconds, exclusive) unless a live entry has it."""
         raise NotImplementedError
 
+    def peek(self, key: str, now: int) -> Outcome:
+        """What ``check_and_record`` would answer now, recording nothing (an inspector looks, a gate
+        records): SEEN, FULL, or RECORDED for "would be recorded"."""
+        raise NotImplementedError
+
 
 class MemoryReplayCache(ReplayCache):
     """Entries in this process's memory: for a gate that runs as one process."""
@@ -98,20 +103,30 @@ class MemoryReplayCache(ReplayCache):
 
     def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
         with self._lock:
-            for _ in range(EXPIRE_PER_CHECK):
-                if not self._drop_one(now):
-                    break
-            held = self._entries.get(key)
-            if held is not None and held > now:
-                return Outcome.SEEN
-            while held is None and len(self._entries) >= self.capacity:
-                # Room from the soonest entry if it has expired (a heap item left by an entry recorded
-                # anew frees none, and is gone after one pass); if it is live, all are: full.
-                if not self._drop_one(now):
-                    return Outcome.FULL
-            self._entries[key] = expires  # new, or in place of its own expired entry
-            heapq.heappush(self._expiry, (expires, next(self._order), key))
-            return Outcome.RECORDED
+            outcome = self._look(key, now)
+            if outcome is Outcome.RECORDED:
+                self._entries[key] = expires  # new, or in place of its own expired entry
+                heapq.heappush(self._expiry, (expires, next(self._order), key))
+            return outcome
+
+    def peek(self, key: str, now: int) -> Outcome:
+        with self._lock:
+            return self._look(key, now)
+
+    def _look(self, key: str, now: int) -> Outcome:
+        # Expired entries may go at any time (spec 9.6), so looking deletes its bounded share too.
+        for _ in range(EXPIRE_PER_CHECK):
+            if not self._drop_one(now):
+                break
+        held = self._entries.get(key)
+        if held is not None and held > now:
+            return Outcome.SEEN
+        while held is None and len(self._entries) >= self.capacity:
+            # Room from the soonest entry if it has expired (a heap item left by an entry recorded
+            # anew frees none, and is gone after one pass); if it is live, all are: full.
+            if not self._drop_one(now):
+                return Outcome.FULL
+        return Outcome.RECORDED
 
 
 # The entries, and their number kept beside them in the same transactions, so that the capacity check
@@ -182,6 +197,20 @@ class SqliteReplayCache(ReplayCache):
                 return outcome
             except sqlite3.Error as err:
                 raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
+
+    def peek(self, key: str, now: int) -> Outcome:
+        with self._lock:
+            try:
+                db = self._connect()
+                if db.execute("SELECT 1 FROM presented WHERE key = ? AND expires > ?", (key, now)).fetchone():
+                    return Outcome.SEEN
+                # The count never exceeds the capacity, so the live entries fill it exactly when it is
+                # reached and no entry has expired: one row of the expiry index tells, never a count.
+                (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
+                expired = db.execute("SELECT 1 FROM presented WHERE expires <= ? LIMIT 1", (now,)).fetchone()
+            except sqlite3.Error as err:
+                raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
+        return Outcome.FULL if entries >= self.capacity and expired is None else Outcome.RECORDED
 
     def _check_and_record(self, db: sqlite3.Connection, key: str, now: int, expires: int) -> Outcome:
         # Up to EXPIRE_PER_CHECK expired entries, soonest first, by the expiry index.

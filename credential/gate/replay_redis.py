@@ -44,6 +44,12 @@ if redis.call('DBSIZE') >= tonumber(ARGV[1]) then return 2 end
 redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
 return 0
 """
+# The same look, recording nothing (an inspector's peek).
+_LOOK = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+if redis.call('DBSIZE') >= tonumber(ARGV[1]) then return 2 end
+return 0
+"""
 _OUTCOMES = {0: Outcome.RECORDED, 1: Outcome.SEEN, 2: Outcome.FULL}
 
 # What every server holding a replay cache must report (INFO), and why it matters.
@@ -96,6 +102,7 @@ class RedisReplayCache(ReplayCache):
             raise ValueError(f"replay cache {self.url}: {err}") from None
         self._unfit: str | None = None
         self._script = self._client.register_script(_CHECK_AND_RECORD)
+        self._look = self._client.register_script(_LOOK)
         try:
             self._client.ping()
         except self._errors as err:
@@ -133,6 +140,13 @@ class RedisReplayCache(ReplayCache):
             result = self._script(keys=[KEY_PREFIX + key], args=[self.capacity, lives])
         except self._oom:
             return Outcome.FULL  # the server's memory is full, and it evicts nothing: fail closed
+        except self._errors as err:
+            raise ReplayCacheError(f"replay cache {self.url}: {err}") from None
+        return _OUTCOMES[int(result)]
+
+    def peek(self, key: str, now: int) -> Outcome:
+        try:
+            result = self._look(keys=[KEY_PREFIX + key], args=[self.capacity])
         except self._errors as err:
             raise ReplayCacheError(f"replay cache {self.url}: {err}") from None
         return _OUTCOMES[int(result)]
