@@ -10,7 +10,8 @@ the same three things with that implementation's API:
    test keys and templates), and verify ``test.text`` at ``test.verifier.now``.
    A case with ``test.scans`` (``presentations.json``, spec 14.6) is one gate reading several texts in
    order, each at its own ``now``: verify them all with one verifier (one replay cache), and answer
-   with the outcome of the last.
+   with the outcome of the last. A scan with ``replayCacheDown`` is read while the gate's replay
+   cache cannot be reached: make the cache fail for that scan only, as an unreachable store does.
 2. Answer ``valid`` with the claims (JSON view), or ``invalid`` with the error code.
 3. For a case with ``test.issuance``, issue its claims with the named private key and return the
    text as ``issued``.
@@ -101,8 +102,25 @@ OPTIONS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
     # test-vectors/presentations.json (spec 4.5, 9.6): a replay cache that starts empty, for the whole case
     "presentationSkew": _option("presentation_skew"),
     "requirePresentation": _option("require_presentation"),
-    "replayCapacity": lambda shared, value: {} if value is None else {"replay": credential.MemoryReplayCache(value)},
+    "replayCapacity": lambda shared, value: {} if value is None else {"replay": _Switchable(credential.MemoryReplayCache(value))},
 }
+
+
+class _Switchable(credential.ReplayCache):
+    """The case's replay cache, which a scan with ``replayCacheDown`` finds unreachable."""
+
+    def __init__(self, cache: credential.ReplayCache) -> None:
+        self.cache, self.capacity, self.down = cache, cache.capacity, False
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Any:
+        if self.down:
+            raise credential.ReplayCacheError("replay cache: connection refused")
+        return self.cache.check_and_record(key, now, expires)
+
+    def peek(self, key: str, now: int) -> Any:
+        if self.down:
+            raise credential.ReplayCacheError("replay cache: connection refused")
+        return self.cache.peek(key, now)
 
 
 def configuration(shared: dict[str, Any], test: dict[str, Any]) -> tuple[credential.Verifier, int | None, dict[str, bytes] | None]:
@@ -143,6 +161,10 @@ def verify(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
     if "scans" in test:  # one gate, several readings in order: the last one is the answer
         outcome: dict[str, Any] = {}
         for scan in test["scans"]:
+            if isinstance(verifier.replay, _Switchable):
+                verifier.replay.down = scan.get("replayCacheDown", False)
+            elif scan.get("replayCacheDown"):
+                raise Unsupported("a scan with the replay cache down, at a gate without one")
             outcome = _outcome(verifier, scan["text"], scan["now"], templates)
         return outcome
     if now is None:

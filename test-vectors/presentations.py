@@ -86,6 +86,7 @@ class Scan:
     now: int = SCANNED
     error: str | None = None  # None: valid
     made: dict[str, Any] | None = None  # how present() made the text, to reproduce it byte for byte
+    down: bool = False  # read while the gate's replay cache cannot be reached (spec 9.6)
 
 
 @dataclass
@@ -150,6 +151,10 @@ def cases() -> list[Case]:
 
     def at(scan: Scan, now: int, error: str | None = None) -> Scan:
         return Scan(scan.text, now, error, scan.made)
+
+    def down(scan: Scan, now: int, error: str = "REPLAY_CACHE_UNAVAILABLE") -> Scan:
+        """``scan`` read at ``now`` while the gate's replay cache cannot be reached."""
+        return Scan(scan.text, now, error, scan.made, down=True)
 
     good = made()
     good_message = base45.decode(good.text[len(textlayer.PREFIX_PRESENTATION) :])
@@ -304,6 +309,19 @@ def cases() -> list[Case]:
         ("an empty confirmation map", {}),
     ):
         add(f"cnf with {comment}", ["CnfForm"], fail(text_of(signed(_cnf_claims(value))), "CLAIMS"))
+    # The replay cache unreachable (spec 9.6), last so that the numbers of the cases before stay.
+    add("the replay cache cannot be reached: the presentation is refused, and the traveller is not blamed", ["ReplayCacheUnavailable"],
+        down(good, SCANNED), replayCapacity=1000)
+    add("accepted, then read again while the cache is down: the gate cannot tell a replay, and says so", ["ReplayCacheUnavailable", "Replay"],
+        good, down(good, SCANNED + 1), replayCapacity=1000)
+    add("a full cache that cannot be reached: it was not consulted, so not full but unavailable", ["ReplayCacheUnavailable", "ReplayCacheFull"],
+        good, down(made("bound-reissued"), SCANNED + 1), replayCapacity=1)
+    add("refused while the cache was down, so not recorded: accepted once it is back, then a replay", ["ReplayCacheUnavailable", "Replay"],
+        down(good, SCANNED), at(good, SCANNED + 1), at(good, SCANNED + 2, "REPLAY"), replayCapacity=1000)
+    add("accepted before the cache went down: still a replay after it is back", ["ReplayCacheUnavailable", "Replay"],
+        good, down(good, SCANNED + 1), at(good, SCANNED + 2, "REPLAY"), replayCapacity=1000)
+    add("an expired presentation while the cache is down: the earlier step's code, since step 21b is last",
+        ["ReplayCacheUnavailable", "PresentationExpired", "Precedence"], down(good, END + PSKEW, "PRESENTATION_EXPIRED"), replayCapacity=1000)
     return out
 
 
@@ -323,6 +341,7 @@ NOTES = {
     "RecordLast": "A refused presentation leaves no entry (step 21b is last).",
     "ReplayExpiry": "An entry expires when its step can no longer be accepted (spec 9.6). Catches caches that never forget.",
     "ReplayCacheFull": "A full replay cache refuses rather than forgets (spec 9.6). Catches caches that evict live entries, which would let a replay through.",
+    "ReplayCacheUnavailable": "A scan with replayCacheDown is read while the gate's replay cache cannot be reached: the gate refuses it with REPLAY_CACHE_UNAVAILABLE and records nothing, and the cache serves again at the next scan (spec 9.6). Catches gates that accept when their cache fails, and caches that lose entries in an outage.",
     "PresentationExpired": "A time step that has left the window: a screenshot, or a phone clock far behind (spec 9.6).",
     "PresentationNotYetValid": "A time step ahead of the window: a phone clock far ahead, or a presentation made in advance (spec 9.6).",
     "WrongDeviceKey": "Signed by a key the credential does not bind (spec 9.6). Catches gates that trust a key carried with the presentation.",
@@ -387,6 +406,8 @@ def _scan_entry(scan: Scan) -> dict[str, Any]:
         entry["error"] = scan.error
     if scan.made is not None:
         entry["made"] = scan.made
+    if scan.down:
+        entry["replayCacheDown"] = True
     layers = layers_of(scan.text)
     if layers is not None:
         entry["layers"] = layers
@@ -440,6 +461,24 @@ def build_document() -> tuple[dict[str, Any], dict[str, bytes]]:
     return document, images
 
 
+class Switchable(credential.ReplayCache):
+    """A gate's replay cache that can be taken down for a scan (``replayCacheDown``): it then fails
+    as an unreachable store does."""
+
+    def __init__(self, cache: credential.ReplayCache) -> None:
+        self.cache, self.capacity, self.down = cache, cache.capacity, False
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Any:
+        if self.down:
+            raise credential.ReplayCacheError("replay cache: connection refused")
+        return self.cache.check_and_record(key, now, expires)
+
+    def peek(self, key: str, now: int) -> Any:
+        if self.down:
+            raise credential.ReplayCacheError("replay cache: connection refused")
+        return self.cache.peek(key, now)
+
+
 def verifier_of(entry: dict[str, Any], public_keys: dict[str, str]) -> credential.Verifier:
     """The gate of one case, with a fresh replay cache (spec 14.7)."""
     v = entry["verifier"]
@@ -450,7 +489,7 @@ def verifier_of(entry: dict[str, Any], public_keys: dict[str, str]) -> credentia
         channel=v["channel"],
         skew=v["skew"],
         revoked={bytes.fromhex(c) for c in v["revoked"]},
-        replay=None if v["replayCapacity"] is None else credential.MemoryReplayCache(v["replayCapacity"]),
+        replay=None if v["replayCapacity"] is None else Switchable(credential.MemoryReplayCache(v["replayCapacity"])),
         presentation_skew=v["presentationSkew"],
         require_presentation=v["requirePresentation"],
     )
@@ -462,11 +501,15 @@ def verify_scan(entry: dict[str, Any], index: int) -> credential.VerifiedCredent
     templates = entry["verifier"]["templates"]
     bound = g.TEMPLATE_SETS[templates] if templates else None
     for scan in entry["scans"][:index]:
+        if isinstance(gate.replay, Switchable):
+            gate.replay.down = scan.get("replayCacheDown", False)
         try:
             gate.verify(scan["text"], now=scan["now"], templates=bound)
         except credential.VerificationError:
             pass
     scan = entry["scans"][index]
+    if isinstance(gate.replay, Switchable):
+        gate.replay.down = scan.get("replayCacheDown", False)
     return gate.verify(scan["text"], now=scan["now"], templates=bound)
 
 
