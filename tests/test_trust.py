@@ -268,7 +268,7 @@ def test_a_withdrawal_loaded_later_reaches_a_status_list_already_checked() -> No
     cache = credential.StatusCache()
     cache.store("HK", "hk-1", token, withdrawn_at + 30)
     gate = credential.Verifier(store, status=cache)
-    assert gate._held_list("HK", "hk-1").issued_at == withdrawn_at + 30
+    assert gate._held_list("HK", "hk-1")[1].issued_at == withdrawn_at + 30
     store.load(trust.sign(after, _private("hk-list")), now=withdrawn_at + 60)
     with pytest.raises(credential.VerificationError) as caught:
         gate._held_list("HK", "hk-1")

@@ -188,6 +188,10 @@ class Verifier:
     _status_checked: dict[tuple[str, str], tuple[tuple[bytes, int], StatusList | VerificationError]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    # Per list, the iat and digest of the newest token this verifier has used at step 19a: a token the
+    # cache file holds later that is older, or of the same moment with other content, is a rollback of
+    # the file under the running verifier (spec 17.5).
+    _status_high: dict[tuple[str, str], tuple[int, bytes]] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trust", _trust(self.trust))
@@ -409,7 +413,7 @@ class Verifier:
             raise VerificationError(ErrorCode.REPLAY, f"presentation {key} was accepted at this gate before")
         if outcome is Outcome.FULL:
             raise VerificationError(ErrorCode.REPLAY_CACHE_FULL, f"the replay cache holds {cache.capacity} live entries; cannot record {key}")
-    def _held_list(self, issuer: str, list_id: str) -> StatusList:
+    def _held_list(self, issuer: str, list_id: str) -> tuple[bytes, StatusList]:
         """The list held under this name, checked against this configuration's trust once per token."""
         assert self.status is not None
         name = f"{issuer}/{list_id}"
@@ -430,7 +434,7 @@ class Verifier:
             raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
         if isinstance(memo[1], VerificationError):
             raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name}: {memo[1].detail}")
-        return memo[1]
+        return memo[0][0], memo[1]
 
     def _check_status(self, claims: Mapping[str, Any], issuer: str, seconds: int) -> None:
         """Step 19a after its first two checks: the held list, its freshness, the entry (spec 17.5)."""
@@ -438,7 +442,7 @@ class Verifier:
         if reference is None:
             raise _status_error(ErrorCode.NO_STATUS, "the credential names no status list, and this gate requires one")
         list_id, index = reference["list"], reference["index"]
-        held = self._held_list(issuer, list_id)
+        digest, held = self._held_list(issuer, list_id)
         name = f"{issuer}/{list_id}"
         if held.issuer != issuer or held.list_id != list_id:
             raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"the list held as {name} is {held.issuer}/{held.list_id}")
@@ -446,6 +450,14 @@ class Verifier:
             raise _status_error(
                 ErrorCode.STATUS_LIST_INVALID, f"status list {name} is issued at {held.issued_at}, after now {seconds} (skew {self.skew} s)"
             )
+        high = self._status_high.get((issuer, list_id))
+        if high is not None and (held.issued_at, digest) != high and held.issued_at <= high[0]:
+            raise _status_error(
+                ErrorCode.STATUS_LIST_INVALID,
+                f"status list {name} held now is issued at {held.issued_at}; this gate has used one issued at {high[0]}: the cache was rolled back",
+            )
+        if high is None or held.issued_at > high[0]:
+            self._status_high[(issuer, list_id)] = (held.issued_at, digest)
         assert self.status_max_age is not None and self.status_grace is not None
         # How far past each freshness bound the list is (positive: stale); the grace covers both.
         late = max(seconds - held.issued_at - self.status_max_age, seconds - self.skew - held.expires + 1)
