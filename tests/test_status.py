@@ -29,12 +29,11 @@ TRUST = credential.KeySet(
 )
 T0 = samples.ISSUED_AT
 NOW = T0 + 60
+DAY = 86400
 
 
 def CLOCK() -> float:  # noqa: N802 - the issuer's clock in these tests: within seconds of every publication
     return T0
-
-DAY = 86400
 
 
 def token(entries: dict[int, int], size: int = 64, bits: int = 1, *, key: credential.cose.keys.PrivateKey = KEY, issuer: str = "HK",
