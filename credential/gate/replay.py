@@ -25,6 +25,17 @@ from ..base.sqlite import open_shared
 
 DEFAULT_CAPACITY = 100_000
 MAX_CAPACITY = 10_000_000
+# Gates that share a cache (spec 9.6) may use any presentation skew up to this, and their clocks may
+# differ by up to this: an entry is recorded until the window closes with the largest skew, and a
+# caller deletes only entries whose expiry is this long before its own now (``purge_before``).
+MAX_PRESENTATION_SKEW = 60
+
+
+def purge_before(now: int) -> int:
+    """The latest expiry a caller whose clock reads ``now`` may delete: what it calls now, less the
+    clock difference gates sharing a cache may have, so that no gate still inside its window loses
+    an entry to a gate whose clock is ahead (spec 9.6)."""
+    return now - MAX_PRESENTATION_SKEW
 
 
 class Outcome(enum.Enum):
@@ -72,7 +83,7 @@ class MemoryReplayCache(ReplayCache):
         with self._lock:
             # Drop what has expired, soonest first: each entry is dropped once, so a full cache of live
             # entries costs no more per call than an empty one.
-            while self._expiry and self._expiry[0][0] <= now:
+            while self._expiry and self._expiry[0][0] <= purge_before(now):
                 ended, old = heapq.heappop(self._expiry)
                 if self._entries.get(old) == ended:
                     del self._entries[old]
@@ -155,7 +166,7 @@ class SqliteReplayCache(ReplayCache):
                 raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
 
     def _check_and_record(self, db: sqlite3.Connection, key: str, now: int, expires: int) -> Outcome:
-        dropped = db.execute("DELETE FROM presented WHERE expires <= ?", (now,)).rowcount  # by the expiry index
+        dropped = db.execute("DELETE FROM presented WHERE expires <= ?", (purge_before(now),)).rowcount  # by the expiry index
         if dropped:
             db.execute("UPDATE presented_count SET entries = entries - ?", (dropped,))
         if db.execute("SELECT 1 FROM presented WHERE key = ?", (key,)).fetchone():

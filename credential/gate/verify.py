@@ -26,7 +26,7 @@ from ..lists.status_list import REVOKED, SUSPENDED, StatusList, read_token
 from ..text import cbor
 from ..text import wrap as textlayer
 from . import presentation
-from .replay import Outcome, ReplayCache
+from .replay import MAX_PRESENTATION_SKEW, Outcome, ReplayCache
 from .status_cache import StatusCache
 
 DEFAULT_SKEW = 300  # seconds; see spec section 9.3 for why five minutes
@@ -35,7 +35,6 @@ REGION_UTC_OFFSET = regions.REGION_UTC_OFFSET
 _CTI = re.compile("(?:[0-9a-f]{2}){8,16}")
 # Presentation clock-skew allowance (spec 9.6): the holder's phone and the gate each keep their own time.
 DEFAULT_PRESENTATION_SKEW = 20
-MAX_PRESENTATION_SKEW = 60
 
 # The optional checks, in the order of the procedure. A result names each as checked or skipped.
 OPTIONAL_CHECKS = ("device", "revocation", "status", "destination", "channel", "biometrics", "templates", "replay")
@@ -406,8 +405,9 @@ class Verifier:
     def _check_replay(self, cache: ReplayCache, issuer: str, cti: bytes, step: int, seconds: int) -> None:
         """Step 21b: refuse a presentation this gate has accepted before; otherwise record it."""
         key = presentation.replay_key(issuer, cti, step)
-        # The entry lives as long as the window of 18a could still accept this step.
-        expires = presentation.window(step)[1] + self.presentation_skew
+        # The entry lives as long as the window of 18a could still accept this step at any gate sharing
+        # the cache, whatever presentation skew that gate uses (spec 9.6).
+        expires = presentation.window(step)[1] + MAX_PRESENTATION_SKEW
         outcome = cache.check_and_record(key, seconds, expires)
         if outcome is Outcome.SEEN:
             raise VerificationError(ErrorCode.REPLAY, f"presentation {key} was accepted at this gate before")
