@@ -333,7 +333,7 @@ class Verifier:
         # decryption; every decrypted template must match its binding digest before it is returned.
         decrypted = None
         if self.decryption_keys is not None:
-            decrypted = self._open_templates(xc, decoded[model.XC_CLAIM].get(model.TEMPLATES_KEY), cti)
+            decrypted = self._open_templates(xc, decoded[model.XC_CLAIM].get(model.TEMPLATES_KEY), issuer, cti)
 
         # Step 21b, last: the replay cache, so that only a presentation that passed everything is recorded.
         if shown is not None and self.replay is not None:
@@ -357,7 +357,7 @@ class Verifier:
             templates=decrypted,
         )
 
-    def _open_templates(self, xc: Mapping[str, Any], value: Any, cti: bytes) -> dict[str, sealing.Template] | None:
+    def _open_templates(self, xc: Mapping[str, Any], value: Any, issuer: str, cti: bytes) -> dict[str, sealing.Template] | None:
         """Step 21a on ``value``, key 24 as decoded (its shape already passed step 15)."""
         assert self.decryption_keys is not None
         required = self.require_templates or frozenset()
@@ -366,7 +366,7 @@ class Verifier:
                 raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(sorted(required))} templates; the credential carries none", step="21a")
             return None
         sealed = sealing.parse(value)
-        opened = sealing.open_sealed(sealed, self.decryption_keys, cti)
+        opened = sealing.open_sealed(sealed, self.decryption_keys, cti, issuer=issuer)
         _check_binding(xc["biometrics"], {m: t.data for m, t in opened.items()}, cti, step="21a")
         missing = sorted(required - set(opened))
         if missing:
