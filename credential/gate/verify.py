@@ -26,7 +26,8 @@ from ..lists.status_list import REVOKED, SUSPENDED, StatusList, read_token
 from ..text import cbor
 from ..text import wrap as textlayer
 from . import presentation
-from .replay import MAX_PRESENTATION_SKEW, Outcome, ReplayCache
+from .replay import MAX_PRESENTATION_SKEW as MAX_PRESENTATION_SKEW  # the bound of presentation_skew (spec 9.6)
+from .replay import Outcome, ReplayCache
 from .status_cache import StatusCache
 
 DEFAULT_SKEW = 300  # seconds; see spec section 9.3 for why five minutes
