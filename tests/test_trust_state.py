@@ -253,3 +253,19 @@ def test_a_file_written_before_baselines_per_signer_keeps_its_sequences(tmp_path
     assert store.sequence("HK") == 2
     assert _code(lambda: store.load(signed_list("hk-1"), now=_issued("hk-2"))) == "LIST_ROLLBACK"
     store.close()
+
+
+def test_trust_load_warns_of_a_kid_both_authorities_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from credential.cli import main as cli
+
+    for name in ("mo-7", "hk-3-mo-key"):
+        (tmp_path / f"{name}.xctl").write_bytes(signed_list(name))
+    (tmp_path / "hk-list.pem").write_text(_pem("hk-list"))
+    (tmp_path / "mo-list.pem").write_text(_pem("mo-list"))
+    pins = ["--list-key", f"HK={tmp_path / 'hk-list.pem'}", "--list-key", f"MO={tmp_path / 'mo-list.pem'}"]
+    db = ["--trust-db", str(tmp_path / "trust.sqlite")]
+    assert cli.main(["trust", "load", str(tmp_path / "mo-7.xctl"), *db, *pins, "--now", str(_issued("mo-7"))]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert cli.main(["trust", "load", str(tmp_path / "hk-3-mo-key.xctl"), *db, *pins, "--now", str(_issued("hk-3-mo-key"))]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: key {keys.kid_of(_private('mo-2027')).hex()} is listed by HK and MO: trusted for neither" in err
