@@ -205,3 +205,32 @@ def test_a_verifier_with_status_lists_works_on_worker_threads(tmp_path: Path) ->
         worker.join()
     assert sorted(map(str, outcomes)) == sorted(map(str, [ErrorCode.REVOKED, ("status",)] * 4))
     cache.close()
+
+
+def test_the_inspector_server_checks_status_on_its_request_threads(tmp_path: Path) -> None:
+    """``credential serve`` answers on worker threads: a status-checked request is verified, not dropped."""
+    import http.client
+    from urllib.parse import quote
+
+    from credential.tools import serve
+
+    cache = StatusCache(tmp_path / "gate.sqlite")  # opened on this thread
+    cache.add(token({1: 1}), fetched_at=T0, trust=TRUST)
+    server = serve.start(0, verifier=credential.Verifier(TRUST, status=cache), now=NOW)
+    try:
+        pages = []
+        for index in (1, 2):
+            connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
+            connection.request("POST", "/inspect", body=("text=" + quote(text(index))).encode(),
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+            response = connection.getresponse()
+            pages.append((response.status, response.read().decode("utf-8")))
+            connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        cache.close()
+    (revoked_status, revoked), (valid_status, valid) = pages
+    assert revoked_status == valid_status == 200
+    assert "REVOKED" in revoked and "ProgrammingError" not in revoked
+    assert 'class="verdict valid"' in valid
