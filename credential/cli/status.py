@@ -120,7 +120,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     authority = _authority(args.db)
-    key = common.private_key(args.key)
+    key = common.private_key(args.key, args.pin_file)
     try:
         publication = authority.publish(args.list, key, now=_now(args), lifetime=args.lifetime, ttl=args.ttl)
     except (ValueError, KeyError) as err:
@@ -333,7 +333,8 @@ def register(subparsers: Any) -> None:
     p = commands.add_parser("publish", help="sign the list as it stands into a token")
     p.add_argument("--db", required=True)
     p.add_argument("--list", required=True)
-    p.add_argument("--key", required=True, help="the issuer's private key (PEM)")
+    p.add_argument("--key", required=True, help="the issuer's private key (PEM file, or a pkcs11: URI naming a key in a PKCS#11 token)")
+    p.add_argument("--pin-file", help=common.PIN_FILE_HELP)
     p.add_argument("--out", required=True, help="the token file (- for standard output)")
     p.add_argument("--lifetime", type=_bounded(1, 0xFFFFFFFF), default=DEFAULT_LIFETIME, help="seconds from now to exp (default 172800)")
     p.add_argument("--ttl", type=_bounded(1, 0xFFFFFFFF), help="seconds after which gates should fetch a newer copy")

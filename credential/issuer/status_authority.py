@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cose.keys import PrivateKey, kid_of
+from ..cose.keys import SigningKey, signer_for
 from ..lists import status_list
 from ..lists.status_list import LIST_ID, REVOKED, STATUS_NAMES, SUSPENDED, VALID
 
@@ -281,7 +281,7 @@ class StatusAuthority:
         rows = self._db.execute("SELECT idx, status FROM entries WHERE list_id = ? AND status != 0", (list_id,))
         return status_list.pack(rows, size, bits)
 
-    def publish(self, list_id: str, key: PrivateKey, *, now: int, lifetime: int, ttl: int | None = None) -> Publication:
+    def publish(self, list_id: str, key: SigningKey, *, now: int, lifetime: int, ttl: int | None = None) -> Publication:
         """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version.
 
         ``now`` becomes the token's ``iat``: it must be within MAX_CLOCK_OFFSET seconds of the issuer's
@@ -292,13 +292,14 @@ class StatusAuthority:
             raise ValueError(
                 f"publication time {now} is {now - clock:+d} s from the issuer's clock ({clock}); at most {MAX_CLOCK_OFFSET} s apart (spec 17.6)"
             )
+        signer = signer_for(key)  # a private key, or a key in a token (pkcs11.TokenKey)
         if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
             raise ValueError("lifetime is a positive number of seconds")
         with self._transaction():
             size, bits = self._shape(list_id)
             last = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
             token = status_list.build_token(
-                key, self.issuer, list_id, issued_at=now, expires=now + lifetime, bits=bits, bit_array=self.bit_array(list_id), ttl=ttl
+                signer, self.issuer, list_id, issued_at=now, expires=now + lifetime, bits=bits, bit_array=self.bit_array(list_id), ttl=ttl
             )
             previous = self._db.execute(
                 "SELECT COALESCE(MAX(version), 0), COALESCE(MAX(issued_at), -1) FROM publications WHERE list_id = ?", (list_id,)
@@ -306,7 +307,7 @@ class StatusAuthority:
             if now <= previous[1]:
                 # Two versions with one iat could not be told apart by a gate's rollback check (17.5).
                 raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version is issued later")
-            publication = Publication(list_id, previous[0] + 1, now, now + lifetime, kid_of(key), last, token)
+            publication = Publication(list_id, previous[0] + 1, now, now + lifetime, signer.kid, last, token)
             self._db.execute(
                 "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (list_id, publication.version, now, now + lifetime, publication.kid, last, token),
