@@ -5,16 +5,15 @@ COSE_Sign1 of the credential's profile (section 4) with the authority's list-sig
 each authority's list-signing keys out of band, loads the lists into a ``TrustStore``, and gives the
 store to its ``Verifier``. Loading refuses a list that is malformed, badly signed, for an authority
 its signer does not speak for, not newer than one accepted before (rollback), issued in the future
-or expired: each a
-``TrustListError`` with a ``ListError`` code. These are trust-data errors, raised before any
-credential is read; they are never credential error codes.
+or expired: each a ``TrustListError`` with a ``ListError`` code. These are trust-data errors, raised
+before any credential is read; they are never credential error codes.
 
 The store keeps the held lists in SQLite (the standard library's ``sqlite3``), one transaction per
 load, so that the highest sequence number seen per authority and list-signing key survives a restart
-(16.6). Every process
-sharing the file uses the newest list held in it: a lookup first asks SQLite whether another
-connection has written the file since (``PRAGMA data_version``, one cheap query) and reads it again
-if so, so that a withdrawal loaded by ``credential trust load`` reaches a running gate at once.
+(16.6). Every process sharing the file uses the newest list held in it: a lookup first asks SQLite
+whether another connection has written the file since (``PRAGMA data_version``, one cheap query) and
+reads it again if so, so that a withdrawal loaded by ``credential trust load`` reaches a running gate
+at once.
 """
 
 from __future__ import annotations
