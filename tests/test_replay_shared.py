@@ -20,7 +20,7 @@ from credential.base.errors import ErrorCode
 from credential.cli import main as cli
 from credential.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 from credential.gate import presentation
-from credential.gate.replay import EXPIRE_PER_CHECK, MemoryReplayCache, Outcome, SqliteReplayCache
+from credential.gate.replay import EXPIRE_PER_CHECK, MAX_PRESENTATION_SKEW, MemoryReplayCache, Outcome, SqliteReplayCache
 from credential.gate.replay_open import open_replay_cache
 from credential.issuer import samples
 
@@ -30,6 +30,7 @@ ISSUER = credential.generate_key("Ed25519")
 DEVICE = credential.generate_key("ES256")
 TRUST = [credential.TrustedKey(ISSUER.public_key(), {"HK"})]
 MADE = samples.ISSUED_AT + 3603
+A = MAX_PRESENTATION_SKEW  # an entry is live until now - A reaches its expiry (spec 9.6)
 STEP = presentation.step_of(MADE)
 
 
@@ -75,9 +76,9 @@ def test_redis_expiry_is_the_servers_with_the_time_left(redis_server: RedisServe
     cache = open_replay_cache(redis_server.url)
     assert cache.check_and_record("k", 1000, 1050) is Outcome.RECORDED
     client = redis.Redis.from_url(redis_server.url)
-    assert 0 < client.ttl("xc:replay:k") <= 50  # set with its life, so the server deletes it; no check does
+    assert 0 < client.ttl("xc:replay:k") <= 50 + A  # set with its life (spec 9.6), so the server deletes it; no check does
     assert cache.check_and_record("short", 1000, 1001) is Outcome.RECORDED
-    assert client.pttl("xc:replay:short") <= 1000
+    assert client.pttl("xc:replay:short") <= (1 + A) * 1000
 
 
 def test_verifier_with_redis_refuses_the_second_use(redis_server: RedisServer) -> None:
@@ -207,14 +208,14 @@ def test_one_check_deletes_a_bounded_number_of_expired_entries(kind: str, tmp_pa
     cache = MemoryReplayCache(many + 2) if kind == "memory" else SqliteReplayCache(tmp_path / "replay.db", many + 2)
     for i in range(many):
         assert cache.check_and_record(f"k{i}", 100, 150) is Outcome.RECORDED  # one step: one expiry
-    assert cache.check_and_record("new", 150, 200) is Outcome.RECORDED  # all expired now
+    assert cache.check_and_record("new", 150 + A, 200) is Outcome.RECORDED  # all expired now, by every gate's clock
     assert len(cache) == many + 1 - EXPIRE_PER_CHECK
     # An expired entry not yet deleted is not a replay: its identity is recorded anew.
-    assert cache.check_and_record(f"k{many - 1}", 151, 201) is Outcome.RECORDED
-    assert cache.check_and_record(f"k{many - 1}", 152, 201) is Outcome.SEEN
+    assert cache.check_and_record(f"k{many - 1}", 151 + A, 201) is Outcome.RECORDED
+    assert cache.check_and_record(f"k{many - 1}", 152 + A, 201) is Outcome.SEEN
     while len(cache) > 2:
         before = len(cache)
-        cache.check_and_record("new", 160, 200)  # SEEN; deletes its share
+        cache.check_and_record("new", 160 + A, 200)  # SEEN; deletes its share
         assert before - len(cache) <= EXPIRE_PER_CHECK
     assert len(cache) == 2
 
@@ -226,11 +227,11 @@ def test_a_full_cache_of_expired_entries_makes_room(kind: str, tmp_path: Path) -
     cache = MemoryReplayCache(capacity) if kind == "memory" else SqliteReplayCache(tmp_path / "replay.db", capacity)
     for i in range(capacity):
         cache.check_and_record(f"k{i}", 100, 150)
-    assert cache.check_and_record("live", 149, 199) is Outcome.FULL  # every entry live: nothing evicted
-    # At 150 all have expired; the deleting is bounded, and the cache is not full of live entries.
+    assert cache.check_and_record("live", 149 + A, 199) is Outcome.FULL  # every entry live: nothing evicted
+    # At 150 + A all have expired; the deleting is bounded, and the cache is not full of live entries.
     for i in range(capacity):
-        assert cache.check_and_record(f"new{i}", 150, 200) is Outcome.RECORDED
-    assert cache.check_and_record("one more", 150, 200) is Outcome.FULL
+        assert cache.check_and_record(f"new{i}", 150 + A, 200) is Outcome.RECORDED
+    assert cache.check_and_record("one more", 150 + A, 200) is Outcome.FULL
 
 
 # --- N gate processes, one Redis -----------------------------------------------------------------

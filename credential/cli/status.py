@@ -164,6 +164,20 @@ def cmd_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_drop(args: argparse.Namespace) -> int:
+    """Stop holding a list's token (spec 17.5): the way out of a held token no newer one can replace."""
+    if not Path(args.cache).is_file():
+        raise UsageError(f"--cache {args.cache}: no such cache")
+    cache = _cache(args.cache, must_exist=False)
+    try:
+        if not cache.drop(args.issuer, args.list):
+            raise UsageError(f"--cache {args.cache} holds no list {args.issuer}/{args.list}")
+    finally:
+        cache.close()
+    print(json.dumps({"dropped": f"{args.issuer}/{args.list}"}))
+    return EXIT_OK
+
+
 def _counts(held: status_list.StatusList) -> dict[str, int]:
     """How many entries hold each value, counted on the whole array at once (no loop over entries)."""
     bits = int.from_bytes(held.data, "little")
@@ -285,7 +299,7 @@ def verifier_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def register(subparsers: Any) -> None:
-    status = subparsers.add_parser("status", help="status lists: create, allocate, revoke, publish, add, show")
+    status = subparsers.add_parser("status", help="status lists: create, allocate, revoke, publish, add, drop, show")
     commands = status.add_subparsers(dest="status_command", required=True, metavar="COMMAND")
     now_help = "the time of the change: epoch seconds or ISO 8601 with offset (default: the system clock)"
 
@@ -335,6 +349,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--key", action="append", default=[], metavar="ISSUERS=FILE", help="a key trusted for the lists' issuers, e.g. HK=hk.pub.pem")
     p.add_argument("--now", help="the fetch time recorded (default: the system clock)")
     p.set_defaults(run=cmd_add)
+
+    p = commands.add_parser("drop", help="stop holding a list's token in the gate's cache, e.g. one issued in the future")
+    p.add_argument("--cache", required=True, help="the gate's status list cache (SQLite)")
+    p.add_argument("--issuer", required=True, help="the list's issuer, e.g. HK")
+    p.add_argument("--list", required=True, help="the list identifier")
+    p.set_defaults(run=cmd_drop)
 
     p = commands.add_parser("show", help="show a token (checked with --key), a gate's cache or an issuer's database")
     p.add_argument("token", nargs="?", help="a status list token file")

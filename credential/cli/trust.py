@@ -164,6 +164,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     store = _store(args, args.grace)
     try:
         document = store.load(_signed(args.list), now=_now(args.now))
+        conflicts = dict(store.conflicts)
     except TrustListError as err:
         return _refused(err)
     except sqlite3.Error as err:
@@ -171,6 +172,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"loaded {document.authority} list {document.sequence}: {len(document.keys)} keys, next update {document.next_update}")
+    for kid, authorities in sorted(conflicts.items()):  # the operator's to resolve with the authorities (spec 16.8)
+        print(f"warning: key {kid.hex()} is listed by {' and '.join(authorities)}: trusted for neither", file=sys.stderr)
     return EXIT_OK
 
 

@@ -38,6 +38,17 @@ from ..base.sqlite import open_shared
 DEFAULT_CAPACITY = 100_000
 MAX_CAPACITY = 10_000_000
 EXPIRE_PER_CHECK = 32  # expired entries one check deletes at most (bench/backends.py: a check's p99 at 1M entries)
+# Gates that share a cache (spec 9.6) may use any presentation skew up to this, and their clocks may
+# differ by up to this: an entry is recorded until the window closes with the largest skew, and a
+# caller deletes only entries whose expiry is this long before its own now (``purge_before``).
+MAX_PRESENTATION_SKEW = 60
+
+
+def purge_before(now: int) -> int:
+    """The latest expiry a caller whose clock reads ``now`` may delete: what it calls now, less the
+    clock difference gates sharing a cache may have, so that no gate still inside its window loses
+    an entry to a gate whose clock is ahead (spec 9.6)."""
+    return now - MAX_PRESENTATION_SKEW
 
 
 class Outcome(enum.Enum):
@@ -92,9 +103,10 @@ class MemoryReplayCache(ReplayCache):
         """Entries held, including expired ones not yet deleted."""
         return len(self._entries)
 
-    def _drop_one(self, now: int) -> bool:
-        """Delete the entry that expires soonest if it is no longer live; False if it is live (or none)."""
-        if not self._expiry or self._expiry[0][0] > now:
+    def _drop_one(self, limit: int) -> bool:
+        """Delete the entry that expires soonest if its expiry is at most ``limit`` (``purge_before``);
+        False if it is later (or there is none)."""
+        if not self._expiry or self._expiry[0][0] > limit:
             return False
         ended, _, old = heapq.heappop(self._expiry)
         if self._entries.get(old) == ended:
@@ -114,17 +126,19 @@ class MemoryReplayCache(ReplayCache):
             return self._look(key, now)
 
     def _look(self, key: str, now: int) -> Outcome:
-        # Expired entries may go at any time (spec 9.6), so looking deletes its bounded share too.
+        # Expired entries may go at any time (spec 9.6), so looking deletes its bounded share too; an
+        # entry counts until purge_before(now), the allowance for gates whose clocks differ.
+        limit = purge_before(now)
         for _ in range(EXPIRE_PER_CHECK):
-            if not self._drop_one(now):
+            if not self._drop_one(limit):
                 break
         held = self._entries.get(key)
-        if held is not None and held > now:
+        if held is not None and held > limit:
             return Outcome.SEEN
         while held is None and len(self._entries) >= self.capacity:
             # Room from the soonest entry if it has expired (a heap item left by an entry recorded
             # anew frees none, and is gone after one pass); if it is live, all are: full.
-            if not self._drop_one(now):
+            if not self._drop_one(limit):
                 return Outcome.FULL
         return Outcome.RECORDED
 
@@ -202,24 +216,26 @@ class SqliteReplayCache(ReplayCache):
         with self._lock:
             try:
                 db = self._connect()
-                if db.execute("SELECT 1 FROM presented WHERE key = ? AND expires > ?", (key, now)).fetchone():
+                if db.execute("SELECT 1 FROM presented WHERE key = ? AND expires > ?", (key, purge_before(now))).fetchone():
                     return Outcome.SEEN
                 # The count never exceeds the capacity, so the live entries fill it exactly when it is
                 # reached and no entry has expired: one row of the expiry index tells, never a count.
                 (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
-                expired = db.execute("SELECT 1 FROM presented WHERE expires <= ? LIMIT 1", (now,)).fetchone()
+                expired = db.execute("SELECT 1 FROM presented WHERE expires <= ? LIMIT 1", (purge_before(now),)).fetchone()
             except sqlite3.Error as err:
                 raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
         return Outcome.FULL if entries >= self.capacity and expired is None else Outcome.RECORDED
 
     def _check_and_record(self, db: sqlite3.Connection, key: str, now: int, expires: int) -> Outcome:
-        # Up to EXPIRE_PER_CHECK expired entries, soonest first, by the expiry index.
+        # Up to EXPIRE_PER_CHECK expired entries, soonest first, by the expiry index; an entry counts
+        # until purge_before(now), the allowance for gates whose clocks differ.
+        limit = purge_before(now)
         dropped = db.execute(
             "DELETE FROM presented WHERE key IN (SELECT key FROM presented WHERE expires <= ? ORDER BY expires LIMIT ?)",
-            (now, EXPIRE_PER_CHECK),
+            (limit, EXPIRE_PER_CHECK),
         ).rowcount
         row = db.execute("SELECT expires FROM presented WHERE key = ?", (key,)).fetchone()
-        if row is not None and row[0] > now:
+        if row is not None and row[0] > limit:
             outcome = Outcome.SEEN
         elif row is not None:  # its own entry, expired and not yet deleted: recorded anew in its place
             db.execute("UPDATE presented SET expires = ? WHERE key = ?", (expires, key))
@@ -229,7 +245,7 @@ class SqliteReplayCache(ReplayCache):
             if entries - dropped >= self.capacity:
                 # Full, unless the soonest entry has expired: then it makes the room (the soonest is live: all are).
                 dropped += db.execute(
-                    "DELETE FROM presented WHERE key IN (SELECT key FROM presented WHERE expires <= ? ORDER BY expires LIMIT 1)", (now,)
+                    "DELETE FROM presented WHERE key IN (SELECT key FROM presented WHERE expires <= ? ORDER BY expires LIMIT 1)", (limit,)
                 ).rowcount
             if entries - dropped >= self.capacity:
                 outcome = Outcome.FULL

@@ -5,9 +5,9 @@ Lua script, which Redis runs atomically: the entry exists (a replay), or the dat
 ``capacity`` keys (full), or the entry is set with the time it has left to live. Expiry is the
 server's job: the entry is set with that time, and Redis deletes it; no check deletes anything.
 
-The entry's time to live is ``expires - now``, counted by the server's clock from the moment it
-records the entry: the gate's verification time and the server's clock need not agree, only run at
-the same rate. The database named in the URL (``/0`` by default) holds the cache's entries and
+The entry's time to live is how long it stays live by the recording gate's clock, ``expires -
+purge_before(now)`` (spec 9.6), counted by the server's clock from the moment it records the entry:
+the gate's verification time and the server's clock need not agree, only run at the same rate. The database named in the URL (``/0`` by default) holds the cache's entries and
 nothing else, since the capacity is its number of keys. Redis counts keys that have expired and
 that it has not yet reclaimed, so the cache may refuse as full slightly early, never late.
 
@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..base.urls import redacted
-from .replay import DEFAULT_CAPACITY, Outcome, ReplayCache, ReplayCacheError, check_capacity
+from .replay import DEFAULT_CAPACITY, Outcome, ReplayCache, ReplayCacheError, check_capacity, purge_before
 
 DEFAULT_TIMEOUT = 1.0  # seconds: a lane waits this long at most for the server before refusing
 MAX_TIMEOUT = 60.0
@@ -133,9 +133,9 @@ class RedisReplayCache(ReplayCache):
             raise ReplayCacheError(f"replay cache {self.url}: {err}") from None
 
     def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
-        # The verifier only records a presentation inside its window, so expires > now; a second is
-        # the least Redis can keep.
-        lives = max(1, expires - now)
+        # Live until purge_before(now) reaches its expiry (spec 9.6: the allowance for gates whose
+        # clocks differ), counted by the server from now on; a second is the least Redis keeps.
+        lives = max(1, expires - purge_before(now))
         try:
             result = self._script(keys=[KEY_PREFIX + key], args=[self.capacity, lives])
         except self._oom:

@@ -23,6 +23,8 @@ import itertools
 import re
 import secrets
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +43,14 @@ MAX_FILL = 0.75
 _DRAWS = 64  # random draws before falling back to a scan from a random point (the list is near full)
 _REGION = re.compile(r"[A-Z]{2}")
 _CTI = re.compile(r"(?:[0-9a-f]{2}){8,16}")
+# How far a publication time may be from the issuer's clock (spec 17.6): the skew of 9.3. A token from
+# the future would be held by gates and make them refuse every correct later token as a rollback.
+MAX_CLOCK_OFFSET = 300
+
+
+def system_clock() -> float:
+    """The issuer's clock: the system's."""
+    return time.time()
 
 
 @dataclass(frozen=True)
@@ -81,9 +91,17 @@ def _cti(value: bytes | str | None) -> bytes | None:
 class StatusAuthority:
     """The status lists of one issuer, in the SQLite database at ``path``."""
 
-    def __init__(self, path: str | Path, issuer: str | None = None, *, store: Store | None = None) -> None:
+    def __init__(
+        self, path: str | Path, issuer: str | None = None, *, store: Store | None = None, clock: Callable[[], float] | None = None
+    ) -> None:
         """Open (or, with ``issuer``, create) the SQLite database at ``path``; None opens an existing one
-        for its issuer. ``store``: another database instead (``StatusAuthority.open`` makes one)."""
+        for its issuer. ``store``: another database instead (``StatusAuthority.open`` makes one).
+
+        ``clock``: the issuer's clock in epoch seconds (default the system's), against which
+        ``publish`` checks the publication time it is given."""
+        if clock is not None and not callable(clock):
+            raise TypeError(f"clock is a function returning epoch seconds, not {type(clock).__name__}")
+        self._clock = clock
         if issuer is not None and (not isinstance(issuer, str) or not _REGION.fullmatch(issuer)):
             raise ValueError(f"issuer {issuer!r} is not a region code")
         if store is None:
@@ -101,18 +119,21 @@ class StatusAuthority:
             raise
 
     @classmethod
-    def open(cls, target: str | Path, issuer: str | None = None, *, timeout: float | None = None) -> StatusAuthority:
+    def open(
+        cls, target: str | Path, issuer: str | None = None, *, timeout: float | None = None, clock: Callable[[], float] | None = None
+    ) -> StatusAuthority:
         """The status lists at ``target``: a ``postgresql://`` URL (a database shared by several issuing
         servers), or else an SQLite file path. ``issuer`` creates them as with the constructor.
-        ``timeout``: PostgreSQL only, seconds to connect and for each statement (default 5)."""
+        ``timeout``: PostgreSQL only, seconds to connect and for each statement (default 5). ``clock``
+        as for the constructor."""
         if is_postgres(target):
             assert isinstance(target, str)
-            return cls(target, issuer, store=PostgresStore(target, POSTGRES_TIMEOUT if timeout is None else timeout))
+            return cls(target, issuer, store=PostgresStore(target, POSTGRES_TIMEOUT if timeout is None else timeout), clock=clock)
         if isinstance(target, str) and "://" in target:
             raise ValueError(f"status database {target.split('://')[0]}:// is not a kind this program opens: a file path, or postgresql://")
         if timeout is not None:
             raise ValueError("timeout applies to a PostgreSQL database only")
-        return cls(target, issuer)
+        return cls(target, issuer, clock=clock)
 
     def _open(self, path: str | Path, issuer: str | None) -> None:
         with self._transaction():
@@ -257,8 +278,16 @@ class StatusAuthority:
         return status_list.pack(rows, size, bits)
 
     def publish(self, list_id: str, key: SigningKey, *, now: int, lifetime: int, ttl: int | None = None) -> Publication:
-        """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version."""
+        """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version.
+
+        ``now`` becomes the token's ``iat``: it must be within MAX_CLOCK_OFFSET seconds of the issuer's
+        clock, and later than the ``iat`` of the list's previous version (spec 17.6)."""
         status_list.epoch_time(now, "now")
+        clock = int((self._clock or system_clock)())
+        if abs(now - clock) > MAX_CLOCK_OFFSET:
+            raise ValueError(
+                f"publication time {now} is {now - clock:+d} s from the issuer's clock ({clock}); at most {MAX_CLOCK_OFFSET} s apart (spec 17.6)"
+            )
         signer = signer_for(key)  # a private key, or a key in a token (pkcs11.TokenKey)
         if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
             raise ValueError("lifetime is a positive number of seconds")
@@ -271,8 +300,9 @@ class StatusAuthority:
             previous = self._db.execute(
                 "SELECT COALESCE(MAX(version), 0), COALESCE(MAX(issued_at), -1) FROM publications WHERE list_id = ?", (list_id,)
             ).fetchone()
-            if now < previous[1]:
-                raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version cannot be older")
+            if now <= previous[1]:
+                # Two versions with one iat could not be told apart by a gate's rollback check (17.5).
+                raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version is issued later")
             publication = Publication(list_id, previous[0] + 1, now, now + lifetime, signer.kid, last, token)
             self._db.execute(
                 "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
