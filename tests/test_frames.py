@@ -138,3 +138,20 @@ def test_no_code_is_a_scan_error() -> None:
     noise = random.Random(1).randbytes(WIDTH * HEIGHT)
     with pytest.raises(qr.ScanError):
         qr.scan_frame(noise, WIDTH, HEIGHT)
+
+
+def test_only_the_qr_code_of_iso_18004_is_read() -> None:
+    """Micro QR (little error correction, found by chance in blurred data areas) is never the answer."""
+    import zxingcpp
+    if not hasattr(zxingcpp, "create_barcode"):
+        pytest.skip("zxing-cpp before 3 writes no Micro QR; its QRCode format is model 2 alone")
+    micro = zxingcpp.write_barcode_to_image(zxingcpp.create_barcode("122131", zxingcpp.BarcodeFormat.MicroQRCode), scale=6)
+    side = micro.shape[0]
+    alone = Image.new("L", (WIDTH, HEIGHT), 255)
+    alone.paste(Image.frombytes("L", (side, side), bytes(memoryview(micro).cast("B"))), (20, 20))
+    assert zxingcpp.read_barcodes(alone), "zxing-cpp itself reads the Micro QR symbol"
+    with pytest.raises(qr.ScanError):
+        qr.scan_frame(alone)
+    beside = PICTURE.copy()
+    beside.paste(Image.frombytes("L", (side, side), bytes(memoryview(micro).cast("B"))), (20, 20))
+    assert qr.scan_frame(beside) == TEXT
