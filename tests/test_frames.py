@@ -155,3 +155,25 @@ def test_only_the_qr_code_of_iso_18004_is_read() -> None:
     beside = PICTURE.copy()
     beside.paste(Image.frombytes("L", (side, side), bytes(memoryview(micro).cast("B"))), (20, 20))
     assert qr.scan_frame(beside) == TEXT
+
+
+def test_a_readable_frame_costs_one_plain_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spec 7.3: the plain pass first, zxing-cpp's own retries and the preprocessed ones only after a miss."""
+    import zxingcpp
+
+    calls: list[dict[str, object]] = []
+    original = zxingcpp.read_barcodes
+
+    def counted(image: object, **options: object) -> object:
+        calls.append(options)
+        return original(image, **options)
+
+    monkeypatch.setattr(zxingcpp, "read_barcodes", counted)
+    assert qr.scan_frame(RAW, WIDTH, HEIGHT) == TEXT
+    assert len(calls) == 1
+    assert calls[0]["try_rotate"] is calls[0]["try_downscale"] is calls[0]["try_invert"] is False
+    calls.clear()
+    with pytest.raises(qr.ScanError):
+        qr.scan_frame(bytes(WIDTH * HEIGHT), WIDTH, HEIGHT)
+    assert [c.get("try_rotate", True) for c in calls[:3]] == [False, False, True]  # then zxing-cpp's defaults
+    assert len(calls) > 3  # and the preprocessed retries
