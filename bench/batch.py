@@ -82,9 +82,9 @@ def measure(alg: str, count: int, processes: int, chunk: int = 256) -> float:
 
 
 def measure_library_batch(alg: str, count: int, jobs: int) -> float | None:
-    """The package's own batch path (credential.batch.issue_lines), JSON lines in, if it exists."""
+    """The package's own batch path (credential.issuer.batch.issue_lines), JSON lines in, if it exists."""
     try:
-        from credential.batch import issue_lines
+        from credential.issuer.batch import issue_lines
     except ImportError:
         return None
     key = fixed_key(alg)
@@ -110,7 +110,7 @@ def table(count: int) -> str:
             rows.append([alg, f"multiprocessing.Pool({processes}), chunks of 256", f"{rate:,.0f}", f"{rate / single:.2f}x", f"{100 * rate / single / processes:.0f}%"])
         library = measure_library_batch(alg, count, cores)
         if library is not None:
-            rows.append([alg, f"credential.batch.issue_lines, jobs={cores} (JSON lines in)", f"{library:,.0f}", f"{library / single:.2f}x", f"{100 * library / single / cores:.0f}%"])
+            rows.append([alg, f"credential.issuer.batch.issue_lines, jobs={cores} (JSON lines in)", f"{library:,.0f}", f"{library / single:.2f}x", f"{100 * library / single / cores:.0f}%"])
     scaling = reference_scaling(cores)
     rows.append(["(reference)", f"pure-Python loop, Pool({cores}) against one process: the parallelism free during this run", "", f"{scaling:.2f}x", f"{100 * scaling / cores:.0f}%"])
     load = os.getloadavg()[0]

@@ -27,9 +27,12 @@ from typing import Any
 from common import NOW, ROOT, Suite, completed, fixed_key, fmt_time, markdown_table
 
 import credential
-from credential import base45, cbor, claims as model, cose, qr
-from credential import text as textlayer
-from credential.keys import BY_COSE_ID
+from credential import qr
+from credential.claims import model
+from credential.cose import sign1 as cose
+from credential.cose.keys import BY_COSE_ID
+from credential.text import base45, cbor
+from credential.text import wrap as textlayer
 
 ALGS = ("Ed25519", "ES256")
 TARGET_VERIFY_VS_RAW = 1.5
@@ -107,7 +110,7 @@ def startup_times(runs: int) -> dict[str, float]:
 def import_offenders(limit: int = 12) -> list[tuple[str, float, float]]:
     """The costliest imports (two levels deep) when the CLI's verify path is imported: name, cumulative, self."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    code = "import credential.cli, credential.verify"
+    code = "import credential.cli.main, credential.gate.verify"
     result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env, capture_output=True, text=True, check=True)
     rows = []
     for line in result.stderr.splitlines():
@@ -256,7 +259,7 @@ def verify_in_context(text: str, keyset: credential.KeySet, runs: int) -> tuple[
     It mirrors credential/verify.py at this commit; the last figure is the real verify, timed
     alongside, so a drift between the two shows.
     """
-    verifying = sys.modules["credential.verify"]
+    verifying = sys.modules["credential.gate.verify"]
     clock = time.perf_counter_ns
     samples: list[list[int]] = [[] for _ in VERIFY_STEPS]
     whole = []
@@ -314,9 +317,9 @@ ISSUE_STEPS = (
 
 def issue_in_context(key: Any, claims: dict[str, Any], runs: int) -> tuple[list[float], float]:
     """issue's procedure step by step with a clock between the steps; mirrors credential/issue.py at this commit."""
-    from credential import keys as keymod
+    from credential.cose import keys as keymod
 
-    issuing = sys.modules["credential.issue"]
+    issuing = sys.modules["credential.issuer.issue"]
     clock = time.perf_counter_ns
     samples: list[list[int]] = [[] for _ in ISSUE_STEPS]
     whole = []
@@ -396,14 +399,14 @@ def verify_profile(quick: bool) -> str:
             for name in names
         ]
 
-    rows = _step_rows(VERIFY_STEPS, columns, "credential.verify itself, timed alongside", isolated_rows)
+    rows = _step_rows(VERIFY_STEPS, columns, "credential.gate.verify itself, timed alongside", isolated_rows)
     header = ["step of verify (full profile)", "Ed25519", "share", "ES256", "share"]
     table = f"Medians over {runs} runs with a clock between the steps:\n\n" + markdown_table(header, rows)
 
     issue_columns = {}
     for alg in ALGS:
         issue_columns[alg] = issue_in_context(fixed_key(alg), completed(), runs)
-    rows = _step_rows(ISSUE_STEPS, issue_columns, "credential.issue itself, timed alongside")
+    rows = _step_rows(ISSUE_STEPS, issue_columns, "credential.issuer.issue itself, timed alongside")
     issue_table = markdown_table(["step of issue (full profile, claims completed)", "Ed25519", "share", "ES256", "share"], rows)
 
     key = fixed_key("Ed25519")

@@ -16,9 +16,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import credential  # noqa: E402
-from credential import samples  # noqa: E402
+from credential.issuer import samples  # noqa: E402
 
-issuing = importlib.import_module("credential.issue")  # the module; credential.issue is the function
+issuing = importlib.import_module("credential.issuer.issue")  # the module; credential.issue is the function
 
 NOW = samples.ISSUED_AT + 3600  # one hour after issuance: valid
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from common import Suite, completed, fixed_key, fmt_time, markdown_table
 
 import credential
-from credential.verify import Verifier
+from credential.gate.verify import Verifier
 
 
 def main() -> None:

@@ -41,10 +41,9 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from common import issued, markdown_table
-
 import numpy as np
 import zxingcpp
+from common import issued, markdown_table
 from PIL import Image, ImageFilter, ImageOps
 
 from credential import qr

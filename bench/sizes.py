@@ -33,16 +33,17 @@ import sys
 import zlib
 from typing import Any
 
-from common import RECOMMENDED_PADDING, completed, fixed_key, markdown_table, recipient_keys, template_set
-
 import cbor2
 import segno
 import segno.consts
+from common import RECOMMENDED_PADDING, completed, fixed_key, markdown_table, recipient_keys, template_set
 
 import credential
-from credential import base45, claims as model, compress, qr
-from credential import text as textlayer
-from credential.issue import complete_claims as complete
+from credential import qr
+from credential.claims import model
+from credential.issuer.issue import complete_claims as complete
+from credential.text import base45, compress
+from credential.text import wrap as textlayer
 
 LEVELS = ("L", "M", "Q")
 
@@ -323,11 +324,12 @@ TEMPLATE_CONFIGS = (  # (face template bytes, fingerprints of 40 minutiae), each
 
 
 def _signed_text(claims_map: dict[Any, Any]) -> str:
-    from credential import cose, text as textlayer
+    from credential.cose import sign1 as cose
+    from credential.text import wrap as textlayer
 
     key = fixed_key("Ed25519")
-    alg = credential.keys.algorithm_for(key)
-    payload = credential.cbor.encode(claims_map)
+    alg = credential.cose.keys.algorithm_for(key)
+    payload = credential.text.cbor.encode(claims_map)
     protected = cose.protected_header(alg.cose_id, credential.kid_of(key))
     return textlayer.wrap(cose.build(protected, payload, alg.sign(key, cose.to_be_signed(protected, payload))))
 
@@ -337,19 +339,19 @@ def _with_templates(templates: dict[str, Any], recipients: int, padded: int | No
     gives the same bytes): its text, the padded plaintext length and the key 24 value's length."""
     from cryptography.hazmat.primitives.asymmetric import x25519
 
-    from credential import templates as sealing
+    from credential.claims import templates as sealing
 
     claims = complete(samples_minimal(), {m: t.data for m, t in templates.items()})
     cti = bytes.fromhex(claims["cti"])
     ephemeral = [x25519.X25519PrivateKey.from_private_bytes(bytes([0x40 + i]) * 32) for i in range(recipients)]
-    plaintext = sealing._pad(credential.cbor.encode(sealing._template_items(templates)), padded)
+    plaintext = sealing._pad(credential.text.cbor.encode(sealing._template_items(templates)), padded)
     value = sealing._encrypt(plaintext, recipient_keys(recipients), cti, _filler("cek", 16), _filler("iv", 12), ephemeral)
     if pq:  # each recipient as COSE-HPKE key encryption would carry it: the hybrid encapsulation and a sealed key
         size = _pq_encapsulation_length()
         value[3] = [[r[0], {4: r[1][4], -4: _filler(f"enc {i}", size)}, _filler(f"sealed {i}", 32)] for i, r in enumerate(value[3])]
     claims_map = model.to_cbor(claims)
     claims_map[model.XC_CLAIM][24] = value
-    return _signed_text(claims_map), len(plaintext), len(credential.cbor.encode(value))
+    return _signed_text(claims_map), len(plaintext), len(credential.text.cbor.encode(value))
 
 
 def _filler(label: str, size: int) -> bytes:
@@ -371,7 +373,7 @@ def _pq_encapsulation_length() -> int:
 
 
 def samples_minimal() -> dict[str, Any]:
-    from credential import samples
+    from credential.issuer import samples
 
     return samples.minimal()
 

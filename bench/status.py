@@ -26,8 +26,9 @@ from pathlib import Path
 from common import ROOT, fixed_key
 
 import credential
-from credential import samples, status_list
-from credential.status_cache import StatusCache
+from credential.gate.status_cache import StatusCache
+from credential.issuer import samples
+from credential.lists import status_list
 
 BEGIN, END = "<!-- status:begin -->", "<!-- status:end -->"
 GOAL_BYTES = 100 * 1000  # 10 million credentials at 0.1% revoked under 100 KB (issue 9)

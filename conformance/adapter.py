@@ -28,6 +28,7 @@ from typing import Any
 
 import credential
 
+
 class Unsupported(Exception):
     """This adapter cannot run the case as the vector asks; the runner skips it."""
 
@@ -164,7 +165,7 @@ def _issue_with_templates(shared: dict[str, Any], issuance: dict[str, Any], key:
     """A templates.json issuance (spec 14.6): encrypt with the case's fixed material, then issue."""
     from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
-    from credential import templates as sealing
+    from credential.claims import templates as sealing
 
     def template_set(name: str) -> dict[str, Any]:
         return {m: sealing.Template(t["format"], bytes.fromhex(t["data"])) for m, t in shared["templates"][name].items()}

@@ -4,13 +4,21 @@ The normative description is ``spec/xc-v1.md``; section numbers in the modules r
 """
 
 from . import qr
-from .biometric import bind as bind_biometrics, digest as biometric_digest
-from .decode import Layers, decode
-from .device import cnf_view as device_cnf
-from .eligibility import DEFAULT_POLICY, FIRST_PHASE, NON_PERMANENT_PHASE, PHASES, IneligibleError, Policy, Rule
-from .errors import ClaimsError, ErrorCode, VerificationError
-from .issue import complete_claims, issue
-from .keys import (
+from .base.errors import ClaimsError, ErrorCode, VerificationError
+from .claims.biometric import bind as bind_biometrics
+from .claims.biometric import digest as biometric_digest
+from .claims.device import cnf_view as device_cnf
+from .claims.templates import (
+    DecryptionKeys,
+    Template,
+    decryption_key_to_pem,
+    generate_decryption_key,
+    load_decryption_key,
+    load_recipient_key,
+    recipient_key_to_pem,
+    recipient_kid,
+)
+from .cose.keys import (
     KeyLookup,
     KeySet,
     TrustedKey,
@@ -21,23 +29,18 @@ from .keys import (
     private_key_to_pem,
     public_key_to_pem,
 )
-from .presentation import present
-from .replay import MemoryReplayCache, ReplayCache, ReplayCacheError, SqliteReplayCache
-from .trust import ListedKey, ListError, TrustList, TrustListError, TrustStore
-from .status_authority import StatusAuthority
-from .status_cache import StatusCache
-from .status_list import StatusList, build_token as build_status_list, read_token as read_status_list
-from .templates import (
-    DecryptionKeys,
-    Template,
-    decryption_key_to_pem,
-    generate_decryption_key,
-    load_decryption_key,
-    load_recipient_key,
-    recipient_key_to_pem,
-    recipient_kid,
-)
-from .verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
+from .gate.decode import Layers, decode
+from .gate.presentation import present
+from .gate.replay import MemoryReplayCache, ReplayCache, ReplayCacheError, SqliteReplayCache
+from .gate.status_cache import StatusCache
+from .gate.verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
+from .issuer.eligibility import DEFAULT_POLICY, FIRST_PHASE, NON_PERMANENT_PHASE, PHASES, IneligibleError, Policy, Rule
+from .issuer.issue import complete_claims, issue
+from .issuer.status_authority import StatusAuthority
+from .lists.status_list import StatusList
+from .lists.status_list import build_token as build_status_list
+from .lists.status_list import read_token as read_status_list
+from .lists.trust import ListedKey, ListError, TrustList, TrustListError, TrustStore
 
 __all__ = [
     "DEFAULT_POLICY",

@@ -28,9 +28,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 import credential
-from credential import base45, cbor, compress, cose, keys, limits, qr, samples
-from credential import text as textlayer
-from credential.claims import EPOCH, XC_CLAIM
+from credential import qr
+from credential.base import limits
+from credential.claims.model import EPOCH, XC_CLAIM
+from credential.cose import keys
+from credential.cose import sign1 as cose
+from credential.issuer import samples
+from credential.text import base45, cbor, compress
+from credential.text import wrap as textlayer
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE / "xc1.json"
@@ -108,13 +113,13 @@ def with_top(base: dict[str, Any], **top: Any) -> dict[str, Any]:
 
 def bound(c: dict[str, Any], templates: str = "enrolled") -> dict[str, Any]:
     """Claims with the biometric binding of a template set filled in."""
-    from credential.issue import complete
+    from credential.issuer.issue import complete
 
     return complete(c, TEMPLATE_SETS[templates])
 
 
 def payload_of(c: dict[str, Any]) -> bytes:
-    return cbor.encode(credential.claims.to_cbor(bound(c)))
+    return cbor.encode(credential.claims.model.to_cbor(bound(c)))
 
 
 def sign_parts(key_name: str, payload: bytes, protected: bytes | None = None) -> tuple[bytes, bytes]:
@@ -823,12 +828,12 @@ def hostile_cases() -> list[Case]:
     add(plain(message("hk-ed25519", payload_of(stay))), "NOT_ENTITLED", "the first second after the limit of stay at UTC+08:00 (16:00 UTC, still that day in UTC)", ["Destination", "DateBoundary", "NonPermanent"], now=END_OF_SHORT_ENROLMENT)
     add(sample_text("mo-ed25519"), "NOT_ENTITLED", "a Macau credential at a Macau gate: a region's own gates do not admit its credentials", ["Destination"], destination="MO")
     add(good, "NOT_ENTITLED", "a gate of the issuing region itself", ["Destination"], destination="HK")
-    face_only = cbor.encode(credential.claims.to_cbor(bound(claims(), "enrolled-face")))
+    face_only = cbor.encode(credential.claims.model.to_cbor(bound(claims(), "enrolled-face")))
     add(plain(message("hk-ed25519", face_only)), "BIOMETRIC_MISMATCH", "only the face is bound; the gate also checks a fingerprint", ["Biometric"], templates="enrolled")
     add(good, "BIOMETRIC_MISMATCH", "the gate checks an iris the credential does not bind", ["Biometric"], templates="enrolled-iris")
     replay = claims()
     replay["xc"]["biometrics"] = bound(with_top(claims(), cti="00" * 8))["xc"]["biometrics"]
-    add(plain(message("hk-ed25519", cbor.encode(credential.claims.to_cbor(replay)))), "BIOMETRIC_MISMATCH", "digests copied from a credential with another cti", ["Biometric", "BiometricReplay"], templates="enrolled")
+    add(plain(message("hk-ed25519", cbor.encode(credential.claims.model.to_cbor(replay)))), "BIOMETRIC_MISMATCH", "digests copied from a credential with another cti", ["Biometric", "BiometricReplay"], templates="enrolled")
     # --- the longest credentials ---------------------------------------------------------------
     with_extension = lambda n: message("hk-ed25519", cbor.encode(xc(EXTENSION, bytes(n))))  # noqa: E731
     n = _largest(lambda n: len(plain(with_extension(n))), limits.MAX_TEXT_CHARS)

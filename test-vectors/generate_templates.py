@@ -25,10 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate as core  # noqa: E402  (the shared helpers: keys, claims, signing, serialization)
 
 import credential  # noqa: E402
-from credential import cbor, samples  # noqa: E402
-from credential import claims as model  # noqa: E402
-from credential import templates as sealing  # noqa: E402
-from credential.issue import complete  # noqa: E402
+from credential.claims import model  # noqa: E402
+from credential.claims import templates as sealing  # noqa: E402
+from credential.issuer import samples  # noqa: E402
+from credential.issuer.issue import complete  # noqa: E402
+from credential.text import cbor
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE / "templates.json"

@@ -12,7 +12,6 @@ output is the same on every run. Helpers shared with the core vectors come from 
 from __future__ import annotations
 
 import copy
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +21,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate as core  # noqa: E402  (the core generator: key derivation, claims, templates, issuance)
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
 
 import credential  # noqa: E402
-from credential import cbor, cose, keys, samples, trust  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
+from credential.cose import keys
+from credential.cose import sign1 as cose
+from credential.issuer import samples
+from credential.lists import trust  # noqa: E402
+from credential.text import cbor
 
 VECTORS = HERE / "trust.json"
 DAY = 86400

@@ -1,7 +1,7 @@
 """Derive the character classes of the name rule (spec 3.2) from Unicode 14.0.0, and write them.
 
     python test-vectors/name_characters.py          # rewrite spec/name-characters.txt and
-                                                    # credential/name_characters.py
+                                                    # credential/claims/name_characters.py
     python test-vectors/name_characters.py --check  # exit 1 if either differs from the derivation
 
 The derivation needs the character data of Unicode 14.0.0 exactly, which is what Python 3.11's
@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "spec" / "name-characters.txt"
-MODULE = ROOT / "credential" / "name_characters.py"
+MODULE = ROOT / "credential" / "claims" / "name_characters.py"
 
 UNICODE_VERSION = "14.0.0"
 LAST_CODE_POINT = 0x10FFFF

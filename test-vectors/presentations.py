@@ -11,22 +11,26 @@ Issuer keys, templates and sample claims come from generate.py.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate as g  # noqa: E402  (the shared keys, claims and helpers of the core vectors)
 
 import credential  # noqa: E402
-from credential import base45, cbor, cose, device, keys, presentation as present, qr, samples  # noqa: E402
-from credential import text as textlayer  # noqa: E402
-from credential.verify import DEFAULT_PRESENTATION_SKEW  # noqa: E402
+from credential import qr
+from credential.claims import device
+from credential.cose import keys
+from credential.cose import sign1 as cose
+from credential.gate import presentation as present
+from credential.gate.verify import DEFAULT_PRESENTATION_SKEW  # noqa: E402
+from credential.text import base45, cbor
+from credential.text import wrap as textlayer  # noqa: E402
 
 HERE = g.HERE
 VECTORS = HERE / "presentations.json"
@@ -124,7 +128,7 @@ def high_s(signature: bytes) -> bytes:
 
 def _cnf_claims(cose_key: Any) -> bytes:
     """Claims bound with a hand-made cnf value, signed by the HK key (the claims model would refuse it)."""
-    value = credential.claims.to_cbor(g.bound(_bound("minimal", None)))
+    value = credential.claims.model.to_cbor(g.bound(_bound("minimal", None)))
     value[device.CNF_CLAIM] = cose_key
     return g.message("hk-ed25519", cbor.encode(value))
 

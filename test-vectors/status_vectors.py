@@ -23,8 +23,11 @@ sys.path.insert(0, str(HERE))
 import generate as core  # noqa: E402  (the shared keys, claims and helpers of the core vectors)
 
 import credential  # noqa: E402
-from credential import cbor, keys, limits, status_list  # noqa: E402
-from credential.status_list import REVOKED, SUSPENDED  # noqa: E402
+from credential.base import limits
+from credential.cose import keys
+from credential.lists import status_list  # noqa: E402
+from credential.lists.status_list import REVOKED, SUSPENDED  # noqa: E402
+from credential.text import cbor
 
 VECTORS = HERE / "status.json"
 NOW = core.NOW

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conformance"))
 import adapter  # noqa: E402
 
 import credential  # noqa: E402
-from credential import cbor  # noqa: E402
+from credential.text import cbor  # noqa: E402
 
 
 def ignore_expiry(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from credential import base45
+from credential.text import base45
 
 RFC_9285 = [(b"AB", "BB8"), (b"Hello!!", "%69 VD92EX0"), (b"base-45", "UJCLQE7W581"), (b"ietf!", "QED8WEX0"), (b"", "")]
 

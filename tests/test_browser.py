@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 import credential
-from credential import qr, samples, serve
+from credential import qr
+from credential.issuer import samples
+from credential.tools import serve
 
 from .vectors import ROOT
 
@@ -82,8 +84,8 @@ def base(key: Any) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory, texts: dict[str, str]) -> Iterator[Any]:
     webdriver = _require_browser()
-    from selenium.webdriver.chrome.service import Service
     from PIL import Image
+    from selenium.webdriver.chrome.service import Service
 
     camera = tmp_path_factory.mktemp("camera") / "camera.y4m"
     _y4m(Image.open(io.BytesIO(qr.render(texts["valid"], box=4))), camera)

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from credential import claims, samples
-from credential.errors import ClaimsError
-from credential.issue import complete
+from credential.base.errors import ClaimsError
+from credential.claims import model as claims
+from credential.issuer import samples
+from credential.issuer.issue import complete
 
 
 def _full() -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from credential import samples
+from credential.issuer import samples
 
 SCRIPT = shutil.which("credential", path=str(Path(sys.executable).parent))
 

@@ -8,8 +8,8 @@ import types
 
 import pytest
 
-from credential import cli
-from credential.cli_common import EXIT_INTERNAL, EXIT_USAGE, UsageError
+from credential.cli import main as cli
+from credential.cli.common import EXIT_INTERNAL, EXIT_USAGE, UsageError
 
 
 def _extension(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,10 +28,10 @@ def _extension(monkeypatch: pytest.MonkeyPatch) -> None:
         p.add_argument("mode")
         p.set_defaults(run=run)
 
-    module = types.ModuleType("credential.cli_example")
+    module = types.ModuleType("credential.cli.example")
     module.register = register  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "credential.cli_example", module)
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ("cli_example",))
+    monkeypatch.setitem(sys.modules, "credential.cli.example", module)
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ("example",))
 
 
 @pytest.mark.parametrize(("mode", "code", "stream", "text"), [
@@ -52,7 +52,7 @@ def test_registered_subcommand_runs_with_the_common_exit_codes(
 def test_a_subcommand_module_that_fails_to_load_is_an_internal_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ("cli_no_such_module",))
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ("no_such_module",))
     assert cli.main(["verify", "x"]) == EXIT_INTERNAL
     err = capsys.readouterr().err
     assert err.startswith("credential: internal error (ModuleNotFoundError)") and err.count("\n") == 1

@@ -19,10 +19,16 @@ from typing import Any
 
 import pytest
 
-from credential import cbor, cli, cli_batch, cose, issue, samples, text as textlayer
-from credential.cli_common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, escape
-from credential.keys import generate_key, kid_of, private_key_to_pem, public_key_to_pem
-from credential.limits import MAX_TEXT_CHARS
+from credential.base.limits import MAX_TEXT_CHARS
+from credential.cli import batch as cli_batch
+from credential.cli import main as cli
+from credential.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, escape
+from credential.cose import sign1 as cose
+from credential.cose.keys import generate_key, kid_of, private_key_to_pem, public_key_to_pem
+from credential import issue
+from credential.issuer import samples
+from credential.text import cbor
+from credential.text import wrap as textlayer
 
 from .vectors import Vector, document, vectors
 

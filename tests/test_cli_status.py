@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from credential import cli, samples
-from credential.cli_common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from credential.cli import main as cli
+from credential.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from credential.issuer import samples
 
 T0 = samples.ISSUED_AT
 DAY = 86400

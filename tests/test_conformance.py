@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from credential import conformance
+from credential.tools import conformance
 
 from .vectors import ROOT
 

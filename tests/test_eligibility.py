@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import credential
-from credential import eligibility, samples
+from credential.issuer import eligibility, samples
 
 KEY = credential.generate_key()
 TRUST = [credential.TrustedKey(KEY.public_key(), {"HK", "MO"})]
@@ -133,7 +133,7 @@ def test_non_permanent_phase_tables() -> None:
     assert _refused(_hk(channel="counter"), birth_date=samples.BIRTH_DATE, policy=credential.NON_PERMANENT_PHASE).rule == "clearance"
     assert set(credential.PHASES) == {"first", "non-permanent"}
     for table in credential.PHASES.values():
-        assert sorted(table) == sorted(credential.claims.REGIONS)
+        assert sorted(table) == sorted(credential.base.regions.REGIONS)
 
 
 def test_policy_is_the_callers_choice() -> None:
@@ -168,7 +168,7 @@ def test_refusal_names_policy_rule_and_requirement() -> None:
 def test_cli_applies_the_policy_unless_told_otherwise(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from credential import cli
+    from credential.cli import main as cli
 
     key = tmp_path / "hk.pem"
     key.write_bytes(credential.private_key_to_pem(KEY))
@@ -190,7 +190,7 @@ def test_cli_applies_the_policy_unless_told_otherwise(tmp_path, capsys) -> None:
 def test_batch_applies_the_policy_per_line() -> None:
     import json
 
-    from credential.batch import issue_lines
+    from credential.issuer.batch import issue_lines
 
     young, adult = _born_years_before(8), samples.BIRTH_DATE
     lines = [json.dumps({"claims": _hk(), "birth_date": born}) for born in (adult, young, adult)]

@@ -9,7 +9,8 @@ import random
 import pytest
 from PIL import Image
 
-from credential import frames, qr
+from credential import qr
+from credential.qr import frames
 
 RNG = random.Random(20261202)
 TEXT = "XC1:" + "".join(RNG.choice(qr.ALPHANUMERIC) for _ in range(350))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import tracemalloc
 
 import credential
-from credential import cbor, cose, limits, text as textlayer
-from credential.errors import ErrorCode
+from credential.base import limits
+from credential.base.errors import ErrorCode
+from credential.cose import sign1 as cose
+from credential.text import cbor
+from credential.text import wrap as textlayer
 
 from .vectors import document, negative_counts, vectors
 

@@ -10,14 +10,15 @@ from typing import Any
 import cbor_diag
 import pytest
 from cddl_verifier import cbor as strict
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import credential
-from credential import base45, limits, steps
-from credential.diagnostic import diagnose
-from credential.inspect import FAILED, INVALID, NOT_CHECKED, NOT_REACHED, NOT_VERIFIED, PASSED, VALID, inspect
-
-from credential import conformance
+from credential.base import limits, steps
+from credential.text import base45
+from credential.text.diagnostic import diagnose
+from credential.tools import conformance
+from credential.tools.inspect import FAILED, INVALID, NOT_CHECKED, NOT_REACHED, NOT_VERIFIED, PASSED, VALID, inspect
 
 from .vectors import ROOT, Vector, vectors
 

@@ -10,8 +10,10 @@ from pycose.keys import CoseKey
 from pycose.messages import Sign1Message
 
 import credential
-from credential import cose, keys, samples
-from credential import text as textlayer
+from credential.cose import keys
+from credential.cose import sign1 as cose
+from credential.issuer import samples
+from credential.text import wrap as textlayer
 
 ALGS = ["Ed25519", "ES256"]
 COSE_NAMES = {"Ed25519": "EdDSA", "ES256": "ES256"}

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import credential
-from credential import samples
-from credential.errors import ErrorCode
+from credential.base.errors import ErrorCode
+from credential.issuer import samples
 
 KEY = credential.generate_key()
 TRUST = [credential.TrustedKey(KEY.public_key(), {"HK"})]
@@ -108,7 +108,7 @@ def test_error_messages_name_the_field_once() -> None:
 
 
 def test_cli_issue_error_names_the_file_and_field_once(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from credential import cli
+    from credential.cli import main as cli
 
     key = tmp_path / "hk.pem"
     key.write_bytes(credential.private_key_to_pem(KEY))

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 import credential
-from credential import keys
+from credential.cose import keys
 
 from .vectors import document
 

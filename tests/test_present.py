@@ -17,10 +17,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 import credential
-from credential import cbor, cli, cose, device, presentation, qr, samples
-from credential import text as textlayer
-from credential.errors import ErrorCode
-from credential.replay import Outcome
+from credential import qr
+from credential.base.errors import ErrorCode
+from credential.claims import device
+from credential.cli import main as cli
+from credential.cose import sign1 as cose
+from credential.gate import presentation
+from credential.gate.replay import Outcome
+from credential.issuer import samples
+from credential.text import cbor
+from credential.text import wrap as textlayer
 
 from .vectors import ROOT
 
@@ -203,7 +209,7 @@ _GATE = textwrap.dedent(
     """
     import os, signal, sys
     import credential
-    from credential import keys
+    from credential.cose import keys
     issuer = keys.load_public_key(sys.argv[1].encode())
     text, now, db, die = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5] == "die"
     gate = credential.Verifier([credential.TrustedKey(issuer, {"HK"})], replay=credential.SqliteReplayCache(db))
@@ -325,7 +331,7 @@ def _modules_from_terminal(drawing: str) -> list[list[bool]]:
 def test_terminal_qr_scans(tmp_path: Path) -> None:
     from PIL import Image
 
-    from credential import cli_present
+    from credential.cli import present as cli_present
 
     light = _modules_from_terminal(cli_present.terminal_qr(SHOWN))
     size = len(light[0])

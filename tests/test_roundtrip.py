@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import credential
-from credential import qr, samples
+from credential import qr
+from credential.issuer import samples
 
 
 @pytest.mark.parametrize("alg", ["Ed25519", "ES256"])

@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
-from credential import qr, serve
+from credential import qr
+from credential.tools import serve
 
 from .vectors import ROOT, vectors
 
@@ -99,8 +100,9 @@ def test_scan_reads_a_code_and_reports_a_non_image(port: int) -> None:
 
 
 def test_image_pixel_bomb_is_refused_before_decoding() -> None:
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     buffer = io.BytesIO()
     Image.new("1", (8000, 8000)).save(buffer, "PNG")

@@ -88,7 +88,7 @@ def test_json_schema_name_pattern_is_the_name_table_in_the_bmp() -> None:
     Unicode 14.0.0 assigns, and the noncharacters (unassigned ones it leaves to the table, spec 3.2)."""
     import unicodedata
 
-    from credential import claims
+    from credential.claims import model as claims
 
     pattern = claims_schema()["$defs"]["xc"]["properties"]["family_name"]["pattern"]
     refused_class = re.compile(re.search(r"\(\?:(\[\^[^\]]*\])", pattern).group(1).replace("[^", "["))
@@ -109,7 +109,7 @@ def test_every_error_code_of_the_code_is_in_the_spec_table() -> None:
 
 
 def test_limits_in_the_spec_are_the_code_limits() -> None:
-    from credential import limits
+    from credential.base import limits
 
     text = (SPEC / "xc-v1.md").read_text(encoding="utf-8")
     section = text[text.index("## 10 Limits") : text.index("## 11 Versioning")]
@@ -127,7 +127,7 @@ def test_appendix_a_is_what_the_code_produces() -> None:
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
     import credential
-    from credential import samples
+    from credential.issuer import samples
 
     text = (SPEC / "xc-v1.md").read_text(encoding="utf-8")
     appendix = text[text.index("## Appendix A") :]
@@ -173,7 +173,6 @@ def test_readme_size_table_is_what_the_script_prints() -> None:
 def test_readme_vector_counts_are_the_file_counts() -> None:
     import credential
 
-    from .vectors import negative_counts
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     counts = negative_counts()  # every vector file: the core file and each feature's own
@@ -184,6 +183,7 @@ def test_readme_vector_counts_are_the_file_counts() -> None:
 
 def test_the_text_limit_is_what_a_qr_code_holds_at_level_m() -> None:
     """Spec 10: issuers and verifiers share one text limit, the alphanumeric capacity of version 40 at M."""
-    from credential import limits, qr
+    from credential import qr
+    from credential.base import limits
 
     assert limits.MAX_TEXT_CHARS == qr.capacity(40, "M")

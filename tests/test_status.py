@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 
 import credential
-from credential import cbor, limits, samples, status_list
-from credential.errors import ErrorCode
-from credential.status_authority import MAX_FILL, StatusAuthority
-from credential.status_cache import StatusCache
-from credential.status_list import REVOKED, SUSPENDED, VALID
+from credential.base import limits
+from credential.base.errors import ErrorCode
+from credential.gate.status_cache import StatusCache
+from credential.issuer import samples
+from credential.issuer.status_authority import MAX_FILL, StatusAuthority
+from credential.lists import status_list
+from credential.lists.status_list import REVOKED, SUSPENDED, VALID
+from credential.text import cbor
 
 KEY = credential.generate_key()
 OTHER = credential.generate_key()
@@ -29,7 +32,7 @@ NOW = T0 + 60
 DAY = 86400
 
 
-def token(entries: dict[int, int], size: int = 64, bits: int = 1, *, key: credential.keys.PrivateKey = KEY, issuer: str = "HK",
+def token(entries: dict[int, int], size: int = 64, bits: int = 1, *, key: credential.cose.keys.PrivateKey = KEY, issuer: str = "HK",
           list_id: str = "hk-1", issued_at: int = T0, lifetime: int = 2 * DAY) -> bytes:
     return status_list.build_token(
         key, issuer, list_id, issued_at=issued_at, expires=issued_at + lifetime, bits=bits,
@@ -134,7 +137,8 @@ def test_a_list_needs_a_key_trusted_for_its_issuer() -> None:
 
 
 def test_a_credential_is_not_a_list_and_a_list_is_not_a_credential() -> None:
-    from credential import base45, text as textlayer
+    from credential.text import base45
+    from credential.text import wrap as textlayer
 
     with pytest.raises(credential.VerificationError, match="STATUS_LIST_INVALID"):
         status_list.read_token(credential.decode(text(1)).cose, TRUST)
@@ -318,7 +322,7 @@ def test_end_to_end_revocation_reaches_the_gate(tmp_path: Path) -> None:
 
 _CHILD = """
 import os, sys, time
-from credential.status_authority import StatusAuthority
+from credential.issuer.status_authority import StatusAuthority
 path, mode, index = sys.argv[1], sys.argv[2], int(sys.argv[3])
 authority = StatusAuthority(path, "HK")
 if mode == "inside":
@@ -400,7 +404,8 @@ def test_a_held_list_is_checked_again_when_the_trust_changes() -> None:
 
 # --- hostile tokens --------------------------------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 GOOD_TOKEN = token({3: REVOKED, 60: REVOKED}, bits=1)
 

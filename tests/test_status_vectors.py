@@ -12,9 +12,9 @@ import pytest
 from cddl_verifier import Validator
 
 import credential
-from credential import status_list
-from credential.errors import ErrorCode
-from credential.status_cache import StatusCache
+from credential.base.errors import ErrorCode
+from credential.gate.status_cache import StatusCache
+from credential.lists import status_list
 
 from .vectors import ROOT, load_generator
 

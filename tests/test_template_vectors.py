@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
 import credential
-from credential import templates as sealing
+from credential.claims import templates as sealing
 
 from .vectors import ROOT, load_generator
 

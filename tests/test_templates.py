@@ -10,9 +10,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
 import credential
-from credential import Template, cbor, claims as model, qr, samples
-from credential import templates as sealing
-from credential.issue import complete
+from credential import Template, qr
+from credential.claims import model
+from credential.claims import templates as sealing
+from credential.issuer import samples
+from credential.issuer.issue import complete
+from credential.text import cbor
 
 SIGNER = credential.generate_key()
 TRUST = [credential.TrustedKey(SIGNER.public_key(), frozenset({"HK"}))]
@@ -50,11 +53,12 @@ def _signed_with(sealed_value: Any, templates: Any = TEMPLATES) -> str:
     claims = complete(samples.minimal(), templates)
     value = model.to_cbor(claims)
     value[model.XC_CLAIM][24] = sealed_value
-    from credential import cose, text as textlayer
-    from credential.keys import kid_of
+    from credential.cose import sign1 as cose
+    from credential.cose.keys import kid_of
+    from credential.text import wrap as textlayer
 
     payload = cbor.encode(value)
-    alg = credential.keys.algorithm_for(SIGNER)
+    alg = credential.cose.keys.algorithm_for(SIGNER)
     protected = cose.protected_header(alg.cose_id, kid_of(SIGNER))
     return textlayer.wrap(cose.build(protected, payload, alg.sign(SIGNER, cose.to_be_signed(protected, payload))))
 
@@ -109,7 +113,7 @@ def test_ciphertext_changed_after_signing_fails_the_signature_first() -> None:
     ciphertext = _sealed(TEXT)[2]
     at = bytes(message).index(ciphertext[:16])
     message[at] ^= 1
-    from credential import text as textlayer
+    from credential.text import wrap as textlayer
 
     assert _code(textlayer.wrap(bytes(message), False), decryption_keys=[MO_GATE]) == "SIGNATURE"
 

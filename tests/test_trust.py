@@ -11,8 +11,9 @@ import jsonschema
 import pytest
 
 import credential
-from credential import claims as model, trust
-from credential.keys import TrustedKey
+from credential.claims import model
+from credential.cose.keys import TrustedKey
+from credential.lists import trust
 
 from .trust_vectors import document, signed_list
 from .vectors import ROOT
@@ -24,7 +25,7 @@ def _pem(name: str) -> str:
     return document()["keys"][name]["publicKeyPem"]  # type: ignore[no-any-return]
 
 
-def _private(name: str) -> credential.keys.PrivateKey:
+def _private(name: str) -> credential.cose.keys.PrivateKey:
     return credential.load_private_key(document()["keys"][name]["privateKeyPem"])
 
 
@@ -221,7 +222,7 @@ def test_trusted_until_is_next_update_plus_grace() -> None:
 def test_a_status_list_signed_by_a_withdrawn_key_after_its_compromise_is_refused() -> None:
     """The lookup the status list check shares with step 16a: a withdrawn key's token after the
     compromise is STATUS_LIST_INVALID (spec 17.4 check 5); one from before it reads."""
-    from credential import status_list
+    from credential.lists import status_list
 
     store = credential.TrustStore(PINS)
     store.load(signed_list("hk-1"), now=_issued("hk-1"))
@@ -253,7 +254,7 @@ def test_readme_trust_list_example_runs_as_written(tmp_path: Path) -> None:
 
 def test_a_withdrawal_loaded_later_reaches_a_status_list_already_checked() -> None:
     """The verifier checks a held status list once per token, and again when the trust store's keys change."""
-    from credential import status_list
+    from credential.lists import status_list
 
     key = _private("hk-2027-es256")
     withdrawn_at = trust.parse(signed_list("hk-1")).document.keys[2].compromised  # type: ignore[union-attr]

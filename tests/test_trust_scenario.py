@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 import credential
-from credential import samples, trust
+from credential.issuer import samples
+from credential.lists import trust
 
 DAY = 86400
 T0 = samples.ISSUED_AT

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 from collections import Counter
 from functools import cache
+from typing import Any
 
 import jsonschema
 import pytest
@@ -14,7 +13,7 @@ from cddl_verifier import Validator
 from referencing import Registry, Resource
 
 import credential
-from credential import trust
+from credential.lists import trust
 
 from .trust_vectors import TrustVector, document, signed_list, trust_vectors
 from .vectors import ROOT, load_generator

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+from typing import Any
 
 import jsonschema
 import pytest
@@ -12,7 +11,7 @@ import pytest
 import credential
 from credential import qr
 
-from .vectors import ROOT, Vector, document, negative_counts, vectors, load_generator
+from .vectors import ROOT, Vector, document, load_generator, negative_counts, vectors
 
 VECTORS = vectors()
 IDS = [v.id for v in VECTORS]

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 import credential
-from credential import samples
-from credential.errors import ErrorCode
+from credential.base.errors import ErrorCode
+from credential.issuer import samples
 
 KEY = credential.generate_key()
 TEXT = credential.issue(samples.minimal(), KEY, templates=samples.TEMPLATES, birth_date=samples.BIRTH_DATE)
@@ -221,7 +221,8 @@ def test_templates_are_checked_as_configuration() -> None:
 def test_error_details_never_carry_raw_header_text() -> None:
     # Header labels come from unauthenticated input: a library caller printing err.detail must not
     # pass terminal control sequences through.
-    from credential import base45, cbor, cose
+    from credential.cose import sign1 as cose
+    from credential.text import base45, cbor
 
     hostile = "\x1b[2J\x07\u202e"
     protected = cbor.encode({1: -8, 4: bytes(8), hostile: 0})

@@ -1,0 +1,148 @@
+"""Encrypted templates on the command line (spec 8.5): options added to keygen, issue and verify.
+
+    credential keygen --recipient [--curve X25519|P-256] --out gate.pem      # an authority's decryption key
+    credential issue claims.json --key hk.pem --template face:-1=face.bin \\
+        --template fingerprint:1=fingers.bin --recipient mo-gate.pub.pem --recipient hk-gate.pub.pem
+    credential verify XC1:... --key HK=hk.pub.pem --decryption-key mo-gate.pem [--require-template face]
+
+A template to encrypt names its format (spec 8.5.3) after the modality: ``MODALITY:FORMAT=FILE``.
+``register`` adds the options to the parsers ``cli.parser`` made. ``keygen --recipient`` and
+``issue --recipient`` are routed here (another key type; templates with formats); ``verify`` takes
+``verifier_options`` and ``result_view`` like the other optional checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .common import UsageError
+
+Run = Callable[[argparse.Namespace], int]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    keygen, issue, verify = (sub.choices[name] for name in ("keygen", "issue", "verify"))
+    keygen.add_argument("--recipient", action="store_true", help="create an authority's decryption key (X25519 or P-256) for encrypted templates")
+    keygen.add_argument("--curve", choices=["X25519", "P-256"], default="X25519", help="curve of a --recipient key (default X25519)")
+    issue.add_argument("--recipient", action="append", default=[], metavar="PUBFILE", help="encrypt the templates to this authority's public key (repeatable)")
+    issue.add_argument("--padded-size", type=int, help="pad the encrypted templates to this many bytes (a multiple of 64)")
+    verify.add_argument("--decryption-key", action="append", default=[], metavar="FILE", help="this gate's decryption key for encrypted templates (repeatable)")
+    verify.add_argument("--require-template", action="append", default=[], metavar="MODALITY", help="refuse a credential without an encrypted template of this modality")
+    _route(keygen, lambda a: a.recipient, cmd_keygen_recipient)
+    _route(issue, lambda a: bool(a.recipient) or a.padded_size is not None, cmd_issue_encrypted)
+
+
+def _route(parser: argparse.ArgumentParser, wanted: Callable[[argparse.Namespace], bool], run: Run) -> None:
+    original: Run = parser.get_default("run")
+    parser.set_defaults(run=lambda args: run(args) if wanted(args) else original(args))
+
+
+def cmd_keygen_recipient(args: argparse.Namespace) -> int:
+    import os
+
+    from ..claims import templates
+    from . import common
+
+    public = args.public or str(Path(args.out).with_suffix(".pub.pem"))
+    if args.out == "-" or Path(public).resolve() == Path(args.out).resolve():
+        raise UsageError("the private and public keys go to two different files")
+    if not args.force and os.path.lexists(public):
+        raise UsageError(f"{public} exists: give --force to replace the key in it")
+    key = templates.generate_decryption_key(args.curve)
+    common.create_private(args.out, templates.decryption_key_to_pem(key), force=args.force)
+    common.write_output(templates.recipient_key_to_pem(key), public)
+    print(f"{args.curve} recipient key {templates.recipient_kid(key).hex()}: private {args.out}, public {public}")
+    return 0
+
+
+def _key_file(path: str, option: str, load: Callable[[bytes], Any]) -> Any:
+    from . import common
+    pem = common.read_file(path, common.MAX_KEY_BYTES, option)
+    try:
+        return load(pem)
+    except common.key_errors() as err:
+        raise UsageError(f"{option} {path}: {err}") from None
+
+
+def templates_to_encrypt(specs: list[str]) -> dict[str, Any]:
+    """``MODALITY:FORMAT=FILE`` to ``Template``; the format is required for a template that is encrypted."""
+    from ..claims.templates import Template
+    from . import common
+
+    out: dict[str, Any] = {}
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        modality, colon, fmt = name.partition(":")
+        if not sep or not colon or not file:
+            raise UsageError(f"--template {spec!r}: templates to encrypt need their format: MODALITY:FORMAT=FILE, e.g. face:-1=face.bin")
+        if modality in out:
+            raise UsageError(f"--template {modality!r} given twice")
+        data = common.read_file(file, common.MAX_TEMPLATE_BYTES, f"--template {modality}")
+        try:
+            out[modality] = Template(int(fmt), data)
+        except (ValueError, TypeError) as err:
+            raise UsageError(f"--template {spec!r}: {err}") from None
+    return out
+
+
+def cmd_issue_encrypted(args: argparse.Namespace) -> int:
+    from ..base import jsonload
+    from ..claims.templates import load_recipient_key
+    from ..issuer.batch import LINE_ERRORS
+    from ..issuer.issue import issue
+    from . import common
+
+    if args.batch:
+        raise UsageError("--recipient and --padded-size work on one credential, not with --batch")
+    if not args.recipient:
+        raise UsageError("--padded-size needs at least one --recipient")
+    key = common.private_key(args.key)
+    recipients = [_key_file(path, "--recipient", load_recipient_key) for path in args.recipient]
+    templates = templates_to_encrypt(args.template)
+    try:
+        claims = jsonload.load(common.read_file(args.claims, common.MAX_JSON_BYTES, "claims"))
+        text = issue(
+            claims,
+            key,
+            templates=templates or None,
+            recipients=recipients,
+            padded_size=args.padded_size,
+            policy=common.policy(args.policy),
+            birth_date=args.birth_date,
+        )
+    except LINE_ERRORS as err:
+        raise UsageError(f"{args.claims}: {err}") from None
+    common.write_output(text, args.out)
+    return 0
+
+
+def verifier_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Verifier's template fields from ``verify``'s options; a key file mistake is a usage error."""
+    from ..claims.templates import DecryptionKeys, load_decryption_key
+
+    keys = [_key_file(path, "--decryption-key", load_decryption_key) for path in args.decryption_key]
+    return {
+        "decryption_keys": DecryptionKeys(keys) if keys else None,
+        "require_templates": frozenset(args.require_template) if args.require_template else None,
+    }
+
+
+def result_view(verified: Any) -> dict[str, Any]:
+    """The decrypted templates in ``verify``'s output: format and size, never the bytes, which do not
+    belong on a terminal; nothing when step 21a did not run."""
+    if verified.templates is None:
+        return {}
+    return {"templates": {m: {"format": t.format, "bytes": len(t.data)} for m, t in verified.templates.items()}}
+
+
+def structure(claims: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The encrypted section's structure for ``decode``: sizes and recipient kids, no content."""
+    from ..claims import templates
+    from ..text import cbor
+
+    if not claims or "templates" not in claims.get("xc", {}):
+        return None
+    return templates.parse(cbor.decode(bytes.fromhex(claims["xc"]["templates"]))).describe()

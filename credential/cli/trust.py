@@ -1,0 +1,233 @@
+"""``credential trust build | sign | show | load``, and the trust-list options of ``verify`` (spec 16).
+
+An authority builds its list from JSON (the view of spec 16.7), signs it with its list-signing key
+and publishes the signed bytes. A gate operator loads signed lists into a trust database (SQLite,
+spec 16.6) with the authorities' pinned list-signing keys, and verifies credentials against it.
+
+Exit codes as everywhere (``cli_common``): for ``trust show`` and ``trust load`` a refused list is
+checked and refused, exit 1, its ``LIST_*`` code printed first; for ``verify`` a refused list is the
+gate's configuration, exit 2, since no credential was checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import common
+from .common import EXIT_INVALID, EXIT_OK, UsageError
+
+MAX_LIST_JSON_BYTES = 1024 * 1024  # 64 keys of JSON view are about 40 KB
+
+
+def _now(value: str | None) -> Any:
+    return common.parse_now(value)
+
+
+def _pins(specs: list[str]) -> dict[str, list[Any]]:
+    """``--list-key AUTHORITY=FILE``, repeatable: the pinned list-signing public keys by authority."""
+    from ..cose.keys import load_public_key
+
+    pins: dict[str, list[Any]] = {}
+    for authority, file in common.pairs(specs, "--list-key", "AUTHORITY=FILE, e.g. --list-key HK=hk-list.pub.pem"):
+        pem = common.read_file(file, common.MAX_KEY_BYTES, "--list-key")
+        try:
+            pins.setdefault(authority, []).append(load_public_key(pem))
+        except common.key_errors() as err:
+            hint = " (a private key: pin the public one)" if b"PRIVATE KEY" in pem else ""
+            raise UsageError(f"--list-key {authority}={file}: {err}{hint}") from None
+    return pins
+
+
+def _store(args: argparse.Namespace, grace: int) -> Any:
+    from ..lists.trust import TrustStore
+
+    if not args.list_key:
+        raise UsageError("pin at least one list-signing key with --list-key AUTHORITY=FILE")
+    try:
+        return TrustStore(_pins(args.list_key), grace=grace, path=args.trust_db)
+    except (ValueError, TypeError) as err:
+        raise UsageError(str(err)) from None
+    except OSError as err:  # sqlite3 errors are not OSErrors; both mean the database file is unusable
+        raise UsageError(f"--trust-db {args.trust_db}: {err}") from None
+
+
+def _signed(path: str) -> bytes:
+    from ..lists.trust import MAX_LIST_BYTES
+
+    return common.read_file(path, MAX_LIST_BYTES, "trust list")
+
+
+def _refused(err: Any) -> int:
+    print(f"{err.code.value}: {err.detail}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+def gate_trust(args: argparse.Namespace, now: Any) -> Any:
+    """The trust store ``verify`` uses: pins, the held lists of ``--trust-db``, and each ``--trust-list``
+    loaded at the verification time. A refused list is the gate's configuration: a usage mistake."""
+    import sqlite3
+
+    from ..lists.trust import TrustListError
+
+    try:
+        store = _store(args, args.trust_grace)
+        for path in args.trust_list:
+            store.load(_signed(path), now=now)
+    except TrustListError as err:
+        raise UsageError(f"trust list {path}: {err}") from None
+    except sqlite3.Error as err:
+        raise UsageError(f"--trust-db {args.trust_db}: {err}") from None
+    if not len(store):
+        raise UsageError("the trust store holds no keys: give --trust-list FILE, or a --trust-db that holds lists")
+    return store
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from ..base import jsonload
+    from ..lists.trust import from_json
+
+    raw = common.read_file(args.list, MAX_LIST_JSON_BYTES, "trust list JSON")
+    try:
+        view = jsonload.load(raw)
+    except ValueError as err:
+        raise UsageError(f"{args.list}: {err}") from None
+    if isinstance(view, dict) and isinstance(view.get("keys"), list):
+        # Convenience of the command line only: a key given as a PEM file next to the JSON file.
+        for entry in view["keys"]:
+            if isinstance(entry, dict) and "public_key_file" in entry:
+                file = Path(args.list).parent / str(entry.pop("public_key_file"))
+                entry["public_key"] = common.read_file(str(file), common.MAX_KEY_BYTES, "public_key_file").decode("ascii", "replace")
+    try:
+        document = from_json(view)
+    except (ValueError, TypeError) as err:
+        raise UsageError(f"{args.list}: {err}") from None
+    common.write_output(document.encode(), args.out)
+    return EXIT_OK
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    from ..cose.keys import load_private_key
+    from ..lists.trust import MAX_LIST_BYTES, TrustListError, read_document, sign
+
+    payload = common.read_file(args.document, MAX_LIST_BYTES, "trust list document")
+    pem = common.read_file(args.key, common.MAX_KEY_BYTES, "--key")
+    try:
+        key = load_private_key(pem)
+    except common.key_errors() as err:
+        raise UsageError(f"--key {args.key}: {err}") from None
+    try:
+        signed = sign(read_document(payload), key)
+    except TrustListError as err:
+        raise UsageError(f"{args.document}: not a trust list document ({err})") from None
+    except (ValueError, TypeError) as err:
+        raise UsageError(str(err)) from None
+    common.write_output(signed, args.out)
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a list as JSON; with pins, check it first (spec 16.5 checks 1 to 4, and 6 at ``--now``)."""
+    from ..lists.trust import TrustListError, parse, pins_of, verify_list
+
+    signed = _signed(args.list)
+    try:
+        if args.list_key:
+            try:
+                pins = pins_of(_pins(args.list_key))
+            except (ValueError, TypeError) as err:
+                raise UsageError(str(err)) from None
+            document = verify_list(signed, pins)
+            now = _now(args.now)
+            from ..base.times import epoch_seconds
+
+            stale_at = document.next_update + args.grace
+            view: dict[str, Any] = {"verified": True, "current": epoch_seconds(now) < stale_at, **document.to_json()}
+        else:
+            parsed = parse(signed)
+            if parsed.error is not None:
+                raise parsed.error
+            assert parsed.document is not None
+            view = {"verified": False, "note": "read without checking the signature: give --list-key", **parsed.document.to_json()}
+    except TrustListError as err:
+        return _refused(err)
+    print(json.dumps(view, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """Load a signed list into the gate's trust database (spec 16.5, 16.6)."""
+    import sqlite3
+
+    from ..lists.trust import TrustListError
+
+    if args.trust_db is None:
+        raise UsageError("give --trust-db FILE: a list loaded nowhere protects nothing")
+    store = _store(args, args.grace)
+    try:
+        document = store.load(_signed(args.list), now=_now(args.now))
+    except TrustListError as err:
+        return _refused(err)
+    except sqlite3.Error as err:
+        raise UsageError(f"--trust-db {args.trust_db}: {err}") from None
+    finally:
+        store.close()
+    print(f"loaded {document.authority} list {document.sequence}: {len(document.keys)} keys, next update {document.next_update}")
+    return EXIT_OK
+
+
+def _gate_options(p: argparse.ArgumentParser, *, db_required: bool = False) -> None:
+    from ..lists.trust import MAX_GRACE
+
+    p.add_argument("--list-key", action="append", default=[], metavar="AUTHORITY=FILE",
+                   help="a pinned list-signing public key of an authority, e.g. HK=hk-list.pub.pem (repeatable)")
+    p.add_argument("--trust-db", required=db_required, help="the gate's trust database (SQLite): held lists and their sequence numbers")
+    p.add_argument("--grace", type=common.bounded_int(0, MAX_GRACE), default=0,
+                   help=f"seconds a list stays usable after its next update, 0 to {MAX_GRACE} (default 0: fail closed)")
+
+
+def register(sub: Any) -> None:
+    """Add ``trust`` and its subcommands, and the trust-list options of ``verify``."""
+    top = sub.add_parser("trust", help="build, sign, show and load signed trust lists (spec 16)")
+    trust_sub = top.add_subparsers(dest="trust_command", required=True)
+
+    p = trust_sub.add_parser("build", help="the list document (CBOR) from its JSON view")
+    p.add_argument("list", help="JSON view of spec 16.7; a key may be given as public_key_file, a PEM file beside it")
+    p.add_argument("--out", help="output file (default: standard output, never a terminal)")
+    p.set_defaults(run=cmd_build)
+
+    p = trust_sub.add_parser("sign", help="sign a list document with the authority's list-signing key")
+    p.add_argument("document", help="the list document made by trust build")
+    p.add_argument("--key", required=True, help="the list-signing private key (PEM)")
+    p.add_argument("--out", help="output file (default: standard output, never a terminal)")
+    p.set_defaults(run=cmd_sign)
+
+    p = trust_sub.add_parser("show", help="print a signed list as JSON; with --list-key, check it first")
+    p.add_argument("list", help="a signed trust list")
+    p.add_argument("--now", help="time to judge it current at: epoch seconds or ISO 8601 with offset (default: the system clock)")
+    _gate_options(p)
+    p.set_defaults(run=cmd_show)
+
+    p = trust_sub.add_parser("load", help="check a signed list and hold it in the gate's trust database")
+    p.add_argument("list", help="a signed trust list")
+    p.add_argument("--now", help="load time: epoch seconds or ISO 8601 with offset (default: the system clock)")
+    _gate_options(p)
+    p.set_defaults(run=cmd_load)
+
+    verify = sub.choices["verify"]
+    group = verify.add_argument_group("trust lists (spec 16), instead of --key")
+    group.add_argument("--trust-list", action="append", default=[], metavar="FILE", help="a signed trust list to load first (repeatable)")
+    group.add_argument("--list-key", action="append", default=[], metavar="AUTHORITY=FILE",
+                       help="a pinned list-signing public key, e.g. HK=hk-list.pub.pem (repeatable)")
+    group.add_argument("--trust-db", help="the gate's trust database (SQLite) with the lists it holds")
+    from ..lists.trust import MAX_GRACE
+
+    group.add_argument("--trust-grace", type=common.bounded_int(0, MAX_GRACE), default=0,
+                       help=f"seconds a list stays usable after its next update, 0 to {MAX_GRACE} (default 0)")
+
+
+def uses_trust_lists(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "list_key", None) or getattr(args, "trust_list", None) or getattr(args, "trust_db", None))

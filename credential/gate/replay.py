@@ -1,0 +1,168 @@
+"""A gate's replay cache (spec 9.6): which presentations it has accepted, until they expire.
+
+An entry is keyed by the presentation's identity (issuer, ``cti``, time step), never by its bytes,
+which are not unique (a device may sign again with another nonce). It lives until the last second at
+which the window of spec 9.6 could still accept that presentation; after that the window refuses it
+anyway. The cache is bounded: when it is full of live entries it refuses to record, and the verifier
+refuses the presentation (``REPLAY_CACHE_FULL``), because a presentation it cannot record could be
+used again.
+
+``MemoryReplayCache`` serves one process. ``SqliteReplayCache`` keeps the entries in an SQLite file
+(standard library ``sqlite3``) that every gate process on one machine opens; one transaction checks
+and records, so two processes cannot both accept one presentation.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from ..base.sqlite import open_shared
+
+DEFAULT_CAPACITY = 100_000
+MAX_CAPACITY = 10_000_000
+
+
+class Outcome(enum.Enum):
+    RECORDED = "recorded"  # first use: accepted and now remembered
+    SEEN = "seen"  # a live entry exists: a replay
+    FULL = "full"  # no room for another live entry: refuse (fail closed)
+
+
+class ReplayCacheError(RuntimeError):
+    """The cache's storage failed (a broken or locked database): the gate cannot tell a replay, so the
+    presentation is not accepted, and the operator, not the traveller, has a problem to fix."""
+
+
+def _capacity(capacity: object) -> int:
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise TypeError("capacity is a whole number of entries")
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise ValueError(f"capacity {capacity} is outside 1..{MAX_CAPACITY}")
+    return capacity
+
+
+class ReplayCache:
+    """What the verifier asks of a replay cache (step 21b): check and record in one operation."""
+
+    capacity: int
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
+        """Record ``key`` until ``expires`` (epoch seconds, exclusive) unless a live entry has it."""
+        raise NotImplementedError
+
+
+class MemoryReplayCache(ReplayCache):
+    """Entries in this process's memory: for a gate that runs as one process."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = _capacity(capacity)
+        self._entries: dict[str, int] = {}
+        self._expiry: list[tuple[int, str]] = []  # a heap of (expires, key): the next to expire on top
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
+        with self._lock:
+            # Drop what has expired, soonest first: each entry is dropped once, so a full cache of live
+            # entries costs no more per call than an empty one.
+            while self._expiry and self._expiry[0][0] <= now:
+                ended, old = heapq.heappop(self._expiry)
+                if self._entries.get(old) == ended:
+                    del self._entries[old]
+            if key in self._entries:
+                return Outcome.SEEN
+            if len(self._entries) >= self.capacity:
+                return Outcome.FULL
+            self._entries[key] = expires
+            heapq.heappush(self._expiry, (expires, key))
+            return Outcome.RECORDED
+
+
+# The entries, and their number kept beside them in the same transactions, so that the capacity check
+# costs one row read however many entries there are (count(*) would scan them all).
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS presented (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS presented_expires ON presented (expires)",
+    "CREATE TABLE IF NOT EXISTS presented_count (id INTEGER PRIMARY KEY CHECK (id = 0), entries INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO presented_count VALUES (0, (SELECT count(*) FROM presented))",
+)
+
+
+class SqliteReplayCache(ReplayCache):
+    """Entries in an SQLite database file shared by the gate processes of one machine.
+
+    The file is created if needed, and opened when the cache is built, so that a wrong path fails
+    then and not at the first traveller. Each process (and each process a fork makes) uses its own
+    connection. ``timeout`` is how long a process waits for another one's transaction.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], capacity: int = DEFAULT_CAPACITY, timeout: float = 5.0) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path is a file name, not {type(path).__name__}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 60:
+            raise ValueError("timeout is a number of seconds in (0, 60]")
+        self.path = Path(path)
+        self.capacity = _capacity(capacity)
+        self.timeout = float(timeout)
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._connection: sqlite3.Connection | None = None
+        try:
+            self._connect()
+        except sqlite3.Error as err:
+            raise ValueError(f"replay cache {self.path}: {err}") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():
+            # WAL lets readers and one writer proceed together; a committed entry survives a process
+            # that dies afterwards (synchronous NORMAL loses at most the last entries on power loss).
+            connection = open_shared(self.path, self.timeout, check_same_thread=False)
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA:
+                connection.execute(statement)
+            connection.execute("COMMIT")
+            self._connection, self._pid = connection, os.getpid()
+        return self._connection
+
+    def __len__(self) -> int:
+        with self._lock:
+            row = self._connect().execute("SELECT entries FROM presented_count").fetchone()
+        return int(row[0])
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
+        with self._lock:
+            try:
+                db = self._connect()
+                # IMMEDIATE takes the write lock first, so the look-up and the insert are one step for
+                # every process sharing the file.
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    outcome = self._check_and_record(db, key, now, expires)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+                return outcome
+            except sqlite3.Error as err:
+                raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
+
+    def _check_and_record(self, db: sqlite3.Connection, key: str, now: int, expires: int) -> Outcome:
+        dropped = db.execute("DELETE FROM presented WHERE expires <= ?", (now,)).rowcount  # by the expiry index
+        if dropped:
+            db.execute("UPDATE presented_count SET entries = entries - ?", (dropped,))
+        if db.execute("SELECT 1 FROM presented WHERE key = ?", (key,)).fetchone():
+            return Outcome.SEEN
+        (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
+        if entries >= self.capacity:
+            return Outcome.FULL
+        db.execute("INSERT INTO presented (key, expires) VALUES (?, ?)", (key, expires))
+        db.execute("UPDATE presented_count SET entries = entries + 1")
+        return Outcome.RECORDED

@@ -1,0 +1,123 @@
+"""A gate's cache of status list tokens (spec 17.5), kept in SQLite so that every process of a gate
+shares one copy and a restart keeps what was fetched.
+
+The cache files each token under the issuer and list identifier it was fetched as, with the time it
+was fetched. It stores tokens, not verdicts: the verifier checks a token against its own trust when it
+first uses it (step 19a) and keeps the checked list in memory, so a lookup afterwards is one query for
+the token's digest and a read of one byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..base.errors import VerificationError
+from ..lists import status_list
+from ..lists.status_list import LIST_ID, StatusList, TrustedKeys
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS held (
+    issuer     TEXT    NOT NULL,
+    list_id    TEXT    NOT NULL,
+    token      BLOB    NOT NULL,
+    digest     BLOB    NOT NULL,   -- SHA-256 of the token: what a verifier's memory of the checked list is keyed by
+    issued_at  INTEGER NOT NULL,   -- the token's iat, to refuse a rollback to an older list
+    fetched_at INTEGER NOT NULL,
+    PRIMARY KEY (issuer, list_id)
+)
+"""
+
+
+@dataclass(frozen=True)
+class Held:
+    """One cached token: the name it is filed under, its bytes and digest, and when it was fetched."""
+
+    issuer: str
+    list_id: str
+    token: bytes
+    digest: bytes
+    issued_at: int
+    fetched_at: int
+
+
+class StatusCache:
+    """The status list tokens a gate holds, in the SQLite database at ``path`` (":memory:" for one process)."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"path is a file name or ':memory:', not {type(path).__name__}")
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None)  # autocommit; transactions are explicit
+        try:
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._db.execute(_SCHEMA)
+        except sqlite3.DatabaseError as err:
+            self._db.close()
+            raise ValueError(f"{self.path} is not a status list cache ({err})") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def store(self, issuer: str, list_id: str, token: bytes, fetched_at: int) -> None:
+        """File a token as fetched, without judging it: the verifier checks it at use (step 19a).
+
+        Replaces what was held under that name. ``add`` is the operator's path, which checks first."""
+        if not isinstance(issuer, str) or not isinstance(list_id, str) or not LIST_ID.fullmatch(list_id):
+            raise ValueError(f"a list is filed under an issuer code and an identifier matching {LIST_ID.pattern}")
+        if not isinstance(token, (bytes, bytearray)):
+            raise TypeError(f"a status list token is bytes, not {type(token).__name__}")
+        token = bytes(token)
+        try:
+            issued_at = status_list.peek(token)[2]
+        except VerificationError:
+            issued_at = 0  # unreadable: kept as fetched, and refused when used
+        self._db.execute(
+            "INSERT OR REPLACE INTO held VALUES (?, ?, ?, ?, ?, ?)",
+            (issuer, list_id, token, hashlib.sha256(token).digest(), issued_at, status_list.epoch_time(fetched_at, "fetched_at")),
+        )
+
+    def add(self, token: bytes, *, fetched_at: int, trust: TrustedKeys) -> StatusList:
+        """Check a fetched token against ``trust`` and hold it under the issuer and list it names.
+
+        Raises VerificationError (STATUS_LIST_INVALID) for a token that fails its checks, and
+        ValueError for one older than the list already held (a rollback): the held list stays."""
+        checked = status_list.read_token(token, trust)
+        status_list.epoch_time(fetched_at, "fetched_at")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self._db.execute(
+                "SELECT issued_at FROM held WHERE issuer = ? AND list_id = ?", (checked.issuer, checked.list_id)
+            ).fetchone()
+            if row is not None and row[0] > checked.issued_at:
+                raise ValueError(
+                    f"list {checked.issuer}/{checked.list_id} issued at {checked.issued_at} is older than the one held "
+                    f"(issued at {row[0]}): refused as a rollback"
+                )
+            self.store(checked.issuer, checked.list_id, bytes(token), fetched_at)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return checked
+
+    def digest(self, issuer: str, list_id: str) -> bytes | None:
+        """The digest of the token held under this name, or None: one indexed query."""
+        row = self._db.execute("SELECT digest FROM held WHERE issuer = ? AND list_id = ?", (issuer, list_id)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def get(self, issuer: str, list_id: str) -> Held | None:
+        row = self._db.execute(
+            "SELECT issuer, list_id, token, digest, issued_at, fetched_at FROM held WHERE issuer = ? AND list_id = ?",
+            (issuer, list_id),
+        ).fetchone()
+        return None if row is None else Held(row[0], row[1], bytes(row[2]), bytes(row[3]), row[4], row[5])
+
+    def held(self) -> list[Held]:
+        """Everything held, by issuer and list."""
+        rows = self._db.execute(
+            "SELECT issuer, list_id, token, digest, issued_at, fetched_at FROM held ORDER BY issuer, list_id"
+        ).fetchall()
+        return [Held(r[0], r[1], bytes(r[2]), bytes(r[3]), r[4], r[5]) for r in rows]

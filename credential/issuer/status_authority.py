@@ -1,0 +1,317 @@
+"""An issuing authority's status list state (spec 17.6), kept in SQLite.
+
+Every change (a list created, an index allocated, a status set, a version published) is one
+transaction, committed before the call returns: a process killed at any point afterwards loses
+nothing, and one killed inside a change leaves no half of it. A list's published tokens are built
+from the database alone, so the next publication after a crash carries every status set before it.
+
+Indices are drawn uniformly at random from the unused indices of the list, never in sequence, so that
+neighbouring indices say nothing about when or to whom credentials were issued (spec 17.6).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..cose.keys import PrivateKey, kid_of
+from ..lists import status_list
+from ..lists.status_list import LIST_ID, REVOKED, STATUS_NAMES, SUSPENDED, VALID
+
+# An allocation stops at this share of a list's entries: random draws stay cheap (at most 4 tries
+# expected), and the unused quarter keeps an index from telling how full the list is.
+MAX_FILL = 0.75
+_DRAWS = 64  # random draws before falling back to a scan from a random point (the list is near full)
+_REGION = re.compile(r"[A-Z]{2}")
+_CTI = re.compile(r"(?:[0-9a-f]{2}){8,16}")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS authority (
+    issuer TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lists (
+    list_id    TEXT    PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    bits       INTEGER NOT NULL CHECK (bits IN (1, 2)),
+    created_at INTEGER NOT NULL,
+    allocated  INTEGER NOT NULL DEFAULT 0   -- kept with each allocation, so none counts the entries
+);
+CREATE TABLE IF NOT EXISTS entries (
+    list_id      TEXT    NOT NULL REFERENCES lists (list_id),
+    idx          INTEGER NOT NULL,
+    cti          BLOB    UNIQUE,
+    allocated_at INTEGER NOT NULL,
+    status       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (list_id, idx)
+);
+-- The entries a publication packs: only those set, however large the list.
+CREATE INDEX IF NOT EXISTS set_entries ON entries (list_id, idx) WHERE status != 0;
+CREATE TABLE IF NOT EXISTS changes (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    list_id  TEXT    NOT NULL,
+    idx      INTEGER NOT NULL,
+    status   INTEGER NOT NULL,
+    at       INTEGER NOT NULL,
+    reason   TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS publications (
+    list_id   TEXT    NOT NULL REFERENCES lists (list_id),
+    version   INTEGER NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires   INTEGER NOT NULL,
+    kid       BLOB    NOT NULL,
+    last_seq  INTEGER NOT NULL,   -- the last change the version includes
+    token     BLOB    NOT NULL,
+    PRIMARY KEY (list_id, version)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One status change as recorded: which entry, the new status, when and why."""
+
+    seq: int
+    list_id: str
+    index: int
+    status: int
+    at: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Publication:
+    list_id: str
+    version: int
+    issued_at: int
+    expires: int
+    kid: bytes
+    last_seq: int
+    token: bytes
+
+
+def _cti(value: bytes | str | None) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not _CTI.fullmatch(value):
+            raise ValueError(f"cti {value!r} is not 8 to 16 bytes in lowercase hexadecimal")
+        return bytes.fromhex(value)
+    if not isinstance(value, (bytes, bytearray)) or not 8 <= len(value) <= 16:
+        raise ValueError("cti is 8 to 16 bytes")
+    return bytes(value)
+
+
+class StatusAuthority:
+    """The status lists of one issuer, in the SQLite database at ``path``."""
+
+    def __init__(self, path: str | Path, issuer: str | None = None) -> None:
+        """Open (or, with ``issuer``, create) the database; None opens an existing one for its issuer."""
+        if issuer is not None and (not isinstance(issuer, str) or not _REGION.fullmatch(issuer)):
+            raise ValueError(f"issuer {issuer!r} is not a region code")
+        if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
+            raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
+        self._db = sqlite3.connect(str(path), isolation_level=None)  # autocommit; every change opens its own transaction
+        try:
+            self._open(path, issuer)
+        except sqlite3.DatabaseError as err:
+            self._db.close()
+            raise ValueError(f"{path} is not a status list database ({err})") from None
+
+    def _open(self, path: str | Path, issuer: str | None) -> None:
+        self._db.execute("PRAGMA busy_timeout = 5000")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA synchronous = FULL")  # a committed change survives a power loss, not only a crash
+        with self._transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            row = self._db.execute("SELECT issuer FROM authority").fetchone()
+            if row is None:
+                if issuer is None:
+                    raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
+                self._db.execute("INSERT INTO authority VALUES (?)", (issuer,))
+            elif issuer is not None and row[0] != issuer:
+                raise ValueError(f"{path} holds the status lists of {row[0]}, not {issuer}")
+        self.issuer = str(row[0]) if row is not None else str(issuer)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    # --- lists ---------------------------------------------------------------------------------
+
+    def create_list(self, list_id: str, size: int, *, bits: int = 1, now: int) -> None:
+        """A new list of ``size`` entries of ``bits`` bits each (1: valid or revoked; 2: also suspended)."""
+        if not isinstance(list_id, str) or not LIST_ID.fullmatch(list_id):
+            raise ValueError(f"list identifier {list_id!r} does not match {LIST_ID.pattern}")
+        status_list.check_shape(size, bits)
+        with self._transaction():
+            if self._db.execute("SELECT 1 FROM lists WHERE list_id = ?", (list_id,)).fetchone():
+                raise ValueError(f"list {list_id} exists already")
+            self._db.execute(
+                "INSERT INTO lists (list_id, size, bits, created_at) VALUES (?, ?, ?, ?)", (list_id, size, bits, status_list.epoch_time(now, "now"))
+            )
+
+    def _shape(self, list_id: str) -> tuple[int, int]:
+        row = self._db.execute("SELECT size, bits FROM lists WHERE list_id = ?", (list_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no list {list_id!r}")
+        return row[0], row[1]
+
+    def lists(self) -> list[tuple[str, int, int, int]]:
+        """(list, size, bits, allocated) for every list."""
+        return [
+            (r[0], r[1], r[2], r[3])
+            for r in self._db.execute(
+                "SELECT list_id, size, bits, allocated FROM lists ORDER BY list_id"
+            )
+        ]
+
+    # --- allocation ----------------------------------------------------------------------------
+
+    def allocate(self, list_id: str, *, cti: bytes | str | None = None, now: int) -> int:
+        """A random unused index of the list for a new credential (with its ``cti``, to revoke it by)."""
+        cti_bytes = _cti(cti)
+        status_list.epoch_time(now, "now")
+        with self._transaction():
+            size, _ = self._shape(list_id)
+            used = self._db.execute("SELECT allocated FROM lists WHERE list_id = ?", (list_id,)).fetchone()[0]
+            if used >= int(size * MAX_FILL):
+                raise ValueError(f"list {list_id} has {used} of {size} entries allocated: create the next list")
+            index = self._draw(list_id, size)
+            try:
+                self._db.execute(
+                    "INSERT INTO entries (list_id, idx, cti, allocated_at) VALUES (?, ?, ?, ?)", (list_id, index, cti_bytes, now)
+                )
+            except sqlite3.IntegrityError:
+                raise ValueError(f"cti {cti_bytes.hex() if cti_bytes else ''} has an index already") from None
+            self._db.execute("UPDATE lists SET allocated = allocated + 1 WHERE list_id = ?", (list_id,))
+        return index
+
+    def _draw(self, list_id: str, size: int) -> int:
+        taken = "SELECT 1 FROM entries WHERE list_id = ? AND idx = ?"
+        for _ in range(_DRAWS):
+            index = secrets.randbelow(size)
+            if self._db.execute(taken, (list_id, index)).fetchone() is None:
+                return index
+        # Practically unreachable below MAX_FILL; stays uniform enough and always terminates.
+        start = secrets.randbelow(size)
+        for index in itertools.chain(range(start, size), range(start)):
+            if self._db.execute(taken, (list_id, index)).fetchone() is None:
+                return index
+        raise ValueError(f"list {list_id} is full")  # pragma: no cover - MAX_FILL stops it first
+
+    # --- status --------------------------------------------------------------------------------
+
+    def set_status(self, list_id: str, index: int, status: int, *, now: int, reason: str) -> Change:
+        """Record a status change (revoke 1, suspend 2, reinstate 0) with its time and reason.
+
+        Revocation is final: a revoked entry never changes again. Committed before returning."""
+        if status not in STATUS_NAMES:
+            raise ValueError(f"status is one of {sorted(STATUS_NAMES)}, not {status!r}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError("a status change records its reason")
+        status_list.epoch_time(now, "now")
+        with self._transaction():
+            size, bits = self._shape(list_id)
+            if status == SUSPENDED and bits < 2:
+                raise ValueError(f"list {list_id} has 1-bit entries: it can revoke, not suspend")
+            row = self._db.execute("SELECT status FROM entries WHERE list_id = ? AND idx = ?", (list_id, index)).fetchone()
+            if row is None:
+                raise ValueError(f"index {index} of list {list_id} is not allocated")
+            if row[0] == REVOKED:
+                raise ValueError(f"index {index} of list {list_id} is revoked; revocation is final")
+            if row[0] == status:
+                raise ValueError(f"index {index} of list {list_id} is {STATUS_NAMES[status]} already")
+            self._db.execute("UPDATE entries SET status = ? WHERE list_id = ? AND idx = ?", (status, list_id, index))
+            cursor = self._db.execute(
+                "INSERT INTO changes (list_id, idx, status, at, reason) VALUES (?, ?, ?, ?, ?)", (list_id, index, status, now, reason)
+            )
+            seq = cursor.lastrowid
+        assert seq is not None
+        return Change(int(seq), list_id, index, status, now, reason)
+
+    def revoke(self, list_id: str, index: int, *, now: int, reason: str) -> Change:
+        return self.set_status(list_id, index, REVOKED, now=now, reason=reason)
+
+    def find(self, cti: bytes | str) -> tuple[str, int]:
+        """The list and index allocated to a credential's ``cti``."""
+        row = self._db.execute("SELECT list_id, idx FROM entries WHERE cti = ?", (_cti(cti),)).fetchone()
+        if row is None:
+            raise KeyError(f"no index is allocated to cti {_cti(cti).hex()}")  # type: ignore[union-attr]
+        return row[0], row[1]
+
+    def status(self, list_id: str, index: int) -> int:
+        row = self._db.execute("SELECT status FROM entries WHERE list_id = ? AND idx = ?", (list_id, index)).fetchone()
+        return VALID if row is None else int(row[0])
+
+    def changes(self, list_id: str | None = None) -> list[Change]:
+        query = "SELECT seq, list_id, idx, status, at, reason FROM changes"
+        rows = self._db.execute(query + " WHERE list_id = ? ORDER BY seq" if list_id else query + " ORDER BY seq", (list_id,) if list_id else ())
+        return [Change(*row) for row in rows]
+
+    # --- publication ---------------------------------------------------------------------------
+
+    def bit_array(self, list_id: str) -> bytes:
+        """The list's entries as they stand, packed (spec 17.3)."""
+        size, bits = self._shape(list_id)
+        rows = self._db.execute("SELECT idx, status FROM entries WHERE list_id = ? AND status != 0", (list_id,))
+        return status_list.pack(rows, size, bits)
+
+    def publish(self, list_id: str, key: PrivateKey, *, now: int, lifetime: int, ttl: int | None = None) -> Publication:
+        """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version."""
+        status_list.epoch_time(now, "now")
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
+            raise ValueError("lifetime is a positive number of seconds")
+        with self._transaction():
+            size, bits = self._shape(list_id)
+            last = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
+            token = status_list.build_token(
+                key, self.issuer, list_id, issued_at=now, expires=now + lifetime, bits=bits, bit_array=self.bit_array(list_id), ttl=ttl
+            )
+            previous = self._db.execute(
+                "SELECT COALESCE(MAX(version), 0), COALESCE(MAX(issued_at), -1) FROM publications WHERE list_id = ?", (list_id,)
+            ).fetchone()
+            if now < previous[1]:
+                raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version cannot be older")
+            publication = Publication(list_id, previous[0] + 1, now, now + lifetime, kid_of(key), last, token)
+            self._db.execute(
+                "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (list_id, publication.version, now, now + lifetime, publication.kid, last, token),
+            )
+        return publication
+
+    def publications(self, list_id: str) -> list[Publication]:
+        rows = self._db.execute(
+            "SELECT list_id, version, issued_at, expires, kid, last_seq, token FROM publications WHERE list_id = ? ORDER BY version",
+            (list_id,),
+        )
+        return [Publication(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], bytes(r[6])) for r in rows]
+
+    def unpublished(self, list_id: str) -> list[Change]:
+        """Changes made since the list's last publication: what the next one will carry."""
+        row = self._db.execute("SELECT COALESCE(MAX(last_seq), 0) FROM publications WHERE list_id = ?", (list_id,)).fetchone()
+        rows = self._db.execute(
+            "SELECT seq, list_id, idx, status, at, reason FROM changes WHERE list_id = ? AND seq > ? ORDER BY seq", (list_id, row[0])
+        )
+        return [Change(*r) for r in rows]
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: one change, all or nothing."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
