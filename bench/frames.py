@@ -305,6 +305,8 @@ def measure_empty(pixels: np.ndarray) -> dict[str, list[float]]:
     runs: dict[str, Callable[[], Any]] = {
         "scan_frame(array)": _scan(lambda: qr.scan_frame(pixels)),
         "scan_frame(array, region=window)": _scan(lambda: qr.scan_frame(pixels, region=WINDOW)),
+        "scan_frame(array, retries=False)": _scan(lambda: qr.scan_frame(pixels, retries=False)),
+        "scan_frame(array, region=window, retries=False)": _scan(lambda: qr.scan_frame(pixels, region=WINDOW, retries=False)),
         "qr.scan before (PIL image)": _scan(lambda: scan_before(picture)),
         DEFAULTS: lambda: _zxing(pixels),
         FAST: lambda: _zxing(pixels, **OFF),

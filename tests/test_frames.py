@@ -178,3 +178,22 @@ def test_a_readable_frame_costs_one_plain_pass(monkeypatch: pytest.MonkeyPatch) 
         qr.scan_frame(bytes(WIDTH * HEIGHT), WIDTH, HEIGHT)
     assert [c.get("try_rotate", True) for c in calls[:3]] == [False, False, True]  # then zxing-cpp's defaults
     assert len(calls) > 3  # and the preprocessed retries
+
+
+def test_without_retries_only_the_plain_passes_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import zxingcpp
+
+    calls: list[dict[str, object]] = []
+    original = zxingcpp.read_barcodes
+
+    def counted(image: object, **options: object) -> object:
+        calls.append(options)
+        return original(image, **options)
+
+    monkeypatch.setattr(zxingcpp, "read_barcodes", counted)
+    assert qr.scan_frame(RAW, WIDTH, HEIGHT, retries=False) == TEXT
+    with pytest.raises(qr.ScanError):
+        qr.scan_frame(bytes(WIDTH * HEIGHT), WIDTH, HEIGHT, retries=False)
+    assert len(calls) == 3 and all(c["try_rotate"] is False for c in calls)
+    with pytest.raises(TypeError, match="retries is True or False"):
+        qr.scan_frame(RAW, WIDTH, HEIGHT, retries=1)  # type: ignore[arg-type]

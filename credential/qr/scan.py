@@ -81,20 +81,20 @@ def qr_model_2() -> Any:
     return zxingcpp.BarcodeFormats(getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode))
 
 
-def _read(frame: frames.Frame) -> str:
+def _read(frame: frames.Frame, retries: bool = True) -> str:
     """The text of the first QR code zxing-cpp finds in ``frame``, the cheapest pass first."""
     import zxingcpp
 
     qr_only = qr_model_2()
     view = frame.view()
     found = []
-    for binarizer, more in _PASSES:
+    for binarizer, more in _PASSES if retries else _PASSES[:2]:
         found = zxingcpp.read_barcodes(
             view, formats=qr_only, binarizer=getattr(zxingcpp.Binarizer, binarizer), try_rotate=more, try_downscale=more, try_invert=more
         )
         if found:
             break
-    if not found:
+    if not found and retries:
         from PIL import Image
 
         grey = Image.frombytes("L", (frame.width, frame.height), frame.rows())
@@ -128,7 +128,7 @@ def scan(image: Any) -> str:
     return _read(frame)
 
 
-def scan_frame(frame: Any, width: int | None = None, height: int | None = None, *, region: Any = None) -> str:
+def scan_frame(frame: Any, width: int | None = None, height: int | None = None, *, region: Any = None, retries: bool = True) -> str:
     """The text of the QR code in a camera frame of 8-bit grey pixels, read where it lies.
 
     ``frame`` is a numpy array (or any buffer) of shape (height, width), raw bytes with ``width``
@@ -136,8 +136,14 @@ def scan_frame(frame: Any, width: int | None = None, height: int | None = None, 
     limits the scan to the gate's scanner window. Arrays and bytes are not copied. A frame that is
     not one of these, or a region outside it, is a caller error (TypeError or ValueError) raised
     before any scanning; a frame without a readable code is a ``ScanError``.
+
+    ``retries=False`` makes the two plain passes only: a frame without a code then costs a few
+    milliseconds, not tens (zxing-cpp's defaults and the preprocessed retries all run and find
+    nothing), for a gate reading a camera stream, where the next frame is the retry.
     """
+    if not isinstance(retries, bool):
+        raise TypeError(f"retries is True or False, not {type(retries).__name__}")
     view = frames.from_source(frame, width, height)
     if region is not None:
         view = view.region(region)
-    return _read(view)
+    return _read(view, retries)
