@@ -399,7 +399,7 @@ def main() -> None:
     rows = [[name] + [cell(pooled(c, name)) for c in shown] for name in CANDIDATES]
     print(markdown_table(header, rows))
     print("\n### What scan_frame takes\n")
-    print("The cascade of qr.scan_frame (first pass, then zxing-cpp defaults, then the preprocessed retries), by the form of the frame.\n")
+    print("qr.scan_frame's passes (global-histogram binarizer, then the local one, both with zxing-cpp's own retries off; then zxing-cpp's defaults, then the preprocessed retries), by the form of the frame; qr.scan decodes an image, then reads it the same way.\n")
     forms = ["scan_frame(array)", "scan_frame(bytes, width, height)", "scan_frame(PIL image)", "scan_frame(array, region=window)", "qr.scan(PIL image)", "qr.scan before (PIL image)"]
     print(markdown_table(["call"] + [c.label for c in shown], [[name] + [cell(pooled(c, name)) for c in shown] for name in forms]))
     print(f"\nA frame with no code ({trials} frames, plain and busy scenes): what each call costs to find nothing, p50 / p99 ms.\n")
