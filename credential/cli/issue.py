@@ -15,7 +15,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
     from ..issuer.batch import LINE_ERRORS
     from ..issuer.issue import issue
 
-    key = common.private_key(args.key)
+    key = common.private_key(args.key, args.pin_file)
     if args.batch:
         from .batch import issue_batch
 
@@ -36,7 +36,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("issue", help="sign claims (JSON view) into credential text", epilog=cli_batch.HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("claims", help="JSON file of claims, as in spec section 3")
-    p.add_argument("--key", required=True, help="issuer private key (PEM)")
+    p.add_argument("--key", required=True, help="issuer private key (PEM file, or a pkcs11: URI naming a key in a PKCS#11 token)")
+    p.add_argument("--pin-file", help=common.PIN_FILE_HELP)
     p.add_argument("--template", action="append", default=[], metavar="MODALITY=FILE", help="bind a reference template")
     p.add_argument("--out", help="output file (default: standard output)")
     p.add_argument("--batch", action="store_true", help="CLAIMS is JSON Lines: one credential per line, on every core")

@@ -120,7 +120,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     authority = _authority(args.db)
-    key = common.private_key(args.key)
+    key = common.private_key(args.key, args.pin_file)
     try:
         publication = authority.publish(args.list, key, now=_now(args), lifetime=args.lifetime, ttl=args.ttl)
     except (ValueError, KeyError) as err:
@@ -160,6 +160,20 @@ def cmd_add(args: argparse.Namespace) -> int:
         except VerificationError as err:
             raise VerificationError(err.code, f"{path}: {err.detail}") from None
         print(json.dumps({"token": path, "issuer": held.issuer, "list": held.list_id, "iat": held.issued_at, "entries": held.size}))
+    return EXIT_OK
+
+
+def cmd_drop(args: argparse.Namespace) -> int:
+    """Stop holding a list's token (spec 17.5): the way out of a held token no newer one can replace."""
+    if not Path(args.cache).is_file():
+        raise UsageError(f"--cache {args.cache}: no such cache")
+    cache = _cache(args.cache, must_exist=False)
+    try:
+        if not cache.drop(args.issuer, args.list):
+            raise UsageError(f"--cache {args.cache} holds no list {args.issuer}/{args.list}")
+    finally:
+        cache.close()
+    print(json.dumps({"dropped": f"{args.issuer}/{args.list}"}))
     return EXIT_OK
 
 
@@ -284,7 +298,7 @@ def verifier_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def register(subparsers: Any) -> None:
-    status = subparsers.add_parser("status", help="status lists: create, allocate, revoke, publish, add, show")
+    status = subparsers.add_parser("status", help="status lists: create, allocate, revoke, publish, add, drop, show")
     commands = status.add_subparsers(dest="status_command", required=True, metavar="COMMAND")
     now_help = "the time of the change: epoch seconds or ISO 8601 with offset (default: the system clock)"
 
@@ -319,7 +333,8 @@ def register(subparsers: Any) -> None:
     p = commands.add_parser("publish", help="sign the list as it stands into a token")
     p.add_argument("--db", required=True)
     p.add_argument("--list", required=True)
-    p.add_argument("--key", required=True, help="the issuer's private key (PEM)")
+    p.add_argument("--key", required=True, help="the issuer's private key (PEM file, or a pkcs11: URI naming a key in a PKCS#11 token)")
+    p.add_argument("--pin-file", help=common.PIN_FILE_HELP)
     p.add_argument("--out", required=True, help="the token file (- for standard output)")
     p.add_argument("--lifetime", type=_bounded(1, 0xFFFFFFFF), default=DEFAULT_LIFETIME, help="seconds from now to exp (default 172800)")
     p.add_argument("--ttl", type=_bounded(1, 0xFFFFFFFF), help="seconds after which gates should fetch a newer copy")
@@ -332,6 +347,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--key", action="append", default=[], metavar="ISSUERS=FILE", help="a key trusted for the lists' issuers, e.g. HK=hk.pub.pem")
     p.add_argument("--now", help="the fetch time recorded (default: the system clock)")
     p.set_defaults(run=cmd_add)
+
+    p = commands.add_parser("drop", help="stop holding a list's token in the gate's cache, e.g. one issued in the future")
+    p.add_argument("--cache", required=True, help="the gate's status list cache (SQLite)")
+    p.add_argument("--issuer", required=True, help="the list's issuer, e.g. HK")
+    p.add_argument("--list", required=True, help="the list identifier")
+    p.set_defaults(run=cmd_drop)
 
     p = commands.add_parser("show", help="show a token (checked with --key), a gate's cache or an issuer's database")
     p.add_argument("token", nargs="?", help="a status list token file")

@@ -44,8 +44,11 @@ def cmd_keygen_recipient(args: argparse.Namespace) -> int:
     import os
 
     from ..claims import templates
+    from ..cose.pkcs11_uri import is_uri
     from . import common
 
+    if is_uri(args.out) or args.pin_file is not None:
+        raise UsageError("--recipient keys are files: a token holds signing keys only (--out pkcs11: and --pin-file are for those)")
     public = args.public or str(Path(args.out).with_suffix(".pub.pem"))
     if args.out == "-" or Path(public).resolve() == Path(args.out).resolve():
         raise UsageError("the private and public keys go to two different files")
@@ -99,7 +102,7 @@ def cmd_issue_encrypted(args: argparse.Namespace) -> int:
         raise UsageError("--recipient and --padded-size work on one credential, not with --batch")
     if not args.recipient:
         raise UsageError("--padded-size needs at least one --recipient")
-    key = common.private_key(args.key)
+    key = common.private_key(args.key, args.pin_file)
     recipients = [_key_file(path, "--recipient", load_recipient_key) for path in args.recipient]
     templates = templates_to_encrypt(args.template)
     try:

@@ -110,15 +110,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
-    from ..cose.keys import load_private_key
     from ..lists.trust import MAX_LIST_BYTES, TrustListError, read_document, sign
 
     payload = common.read_file(args.document, MAX_LIST_BYTES, "trust list document")
-    pem = common.read_file(args.key, common.MAX_KEY_BYTES, "--key")
-    try:
-        key = load_private_key(pem)
-    except common.key_errors() as err:
-        raise UsageError(f"--key {args.key}: {err}") from None
+    key = common.private_key(args.key, args.pin_file)
     try:
         signed = sign(read_document(payload), key)
     except TrustListError as err:
@@ -169,6 +164,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     store = _store(args, args.grace)
     try:
         document = store.load(_signed(args.list), now=_now(args.now))
+        conflicts = dict(store.conflicts)
     except TrustListError as err:
         return _refused(err)
     except sqlite3.Error as err:
@@ -176,6 +172,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"loaded {document.authority} list {document.sequence}: {len(document.keys)} keys, next update {document.next_update}")
+    for kid, authorities in sorted(conflicts.items()):  # the operator's to resolve with the authorities (spec 16.8)
+        print(f"warning: key {kid.hex()} is listed by {' and '.join(authorities)}: trusted for neither", file=sys.stderr)
     return EXIT_OK
 
 
@@ -201,7 +199,8 @@ def register(sub: Any) -> None:
 
     p = trust_sub.add_parser("sign", help="sign a list document with the authority's list-signing key")
     p.add_argument("document", help="the list document made by trust build")
-    p.add_argument("--key", required=True, help="the list-signing private key (PEM)")
+    p.add_argument("--key", required=True, help="the list-signing private key (PEM file, or a pkcs11: URI naming a key in a PKCS#11 token)")
+    p.add_argument("--pin-file", help=common.PIN_FILE_HELP)
     p.add_argument("--out", help="output file (default: standard output, never a terminal)")
     p.set_defaults(run=cmd_sign)
 

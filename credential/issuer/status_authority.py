@@ -15,10 +15,12 @@ import itertools
 import re
 import secrets
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cose.keys import PrivateKey, kid_of
+from ..cose.keys import SigningKey, signer_for
 from ..lists import status_list
 from ..lists.status_list import LIST_ID, REVOKED, STATUS_NAMES, SUSPENDED, VALID
 
@@ -28,6 +30,14 @@ MAX_FILL = 0.75
 _DRAWS = 64  # random draws before falling back to a scan from a random point (the list is near full)
 _REGION = re.compile(r"[A-Z]{2}")
 _CTI = re.compile(r"(?:[0-9a-f]{2}){8,16}")
+# How far a publication time may be from the issuer's clock (spec 17.6): the skew of 9.3. A token from
+# the future would be held by gates and make them refuse every correct later token as a rollback.
+MAX_CLOCK_OFFSET = 300
+
+
+def system_clock() -> float:
+    """The issuer's clock: the system's."""
+    return time.time()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS authority (
@@ -109,8 +119,14 @@ def _cti(value: bytes | str | None) -> bytes | None:
 class StatusAuthority:
     """The status lists of one issuer, in the SQLite database at ``path``."""
 
-    def __init__(self, path: str | Path, issuer: str | None = None) -> None:
-        """Open (or, with ``issuer``, create) the database; None opens an existing one for its issuer."""
+    def __init__(self, path: str | Path, issuer: str | None = None, *, clock: Callable[[], float] | None = None) -> None:
+        """Open (or, with ``issuer``, create) the database; None opens an existing one for its issuer.
+
+        ``clock``: the issuer's clock in epoch seconds (default the system's), against which
+        ``publish`` checks the publication time it is given."""
+        if clock is not None and not callable(clock):
+            raise TypeError(f"clock is a function returning epoch seconds, not {type(clock).__name__}")
+        self._clock = clock
         if issuer is not None and (not isinstance(issuer, str) or not _REGION.fullmatch(issuer)):
             raise ValueError(f"issuer {issuer!r} is not a region code")
         if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
@@ -265,23 +281,33 @@ class StatusAuthority:
         rows = self._db.execute("SELECT idx, status FROM entries WHERE list_id = ? AND status != 0", (list_id,))
         return status_list.pack(rows, size, bits)
 
-    def publish(self, list_id: str, key: PrivateKey, *, now: int, lifetime: int, ttl: int | None = None) -> Publication:
-        """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version."""
+    def publish(self, list_id: str, key: SigningKey, *, now: int, lifetime: int, ttl: int | None = None) -> Publication:
+        """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version.
+
+        ``now`` becomes the token's ``iat``: it must be within MAX_CLOCK_OFFSET seconds of the issuer's
+        clock, and later than the ``iat`` of the list's previous version (spec 17.6)."""
         status_list.epoch_time(now, "now")
+        clock = int((self._clock or system_clock)())
+        if abs(now - clock) > MAX_CLOCK_OFFSET:
+            raise ValueError(
+                f"publication time {now} is {now - clock:+d} s from the issuer's clock ({clock}); at most {MAX_CLOCK_OFFSET} s apart (spec 17.6)"
+            )
+        signer = signer_for(key)  # a private key, or a key in a token (pkcs11.TokenKey)
         if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
             raise ValueError("lifetime is a positive number of seconds")
         with self._transaction():
             size, bits = self._shape(list_id)
             last = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
             token = status_list.build_token(
-                key, self.issuer, list_id, issued_at=now, expires=now + lifetime, bits=bits, bit_array=self.bit_array(list_id), ttl=ttl
+                signer, self.issuer, list_id, issued_at=now, expires=now + lifetime, bits=bits, bit_array=self.bit_array(list_id), ttl=ttl
             )
             previous = self._db.execute(
                 "SELECT COALESCE(MAX(version), 0), COALESCE(MAX(issued_at), -1) FROM publications WHERE list_id = ?", (list_id,)
             ).fetchone()
-            if now < previous[1]:
-                raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version cannot be older")
-            publication = Publication(list_id, previous[0] + 1, now, now + lifetime, kid_of(key), last, token)
+            if now <= previous[1]:
+                # Two versions with one iat could not be told apart by a gate's rollback check (17.5).
+                raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version is issued later")
+            publication = Publication(list_id, previous[0] + 1, now, now + lifetime, signer.kid, last, token)
             self._db.execute(
                 "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (list_id, publication.version, now, now + lifetime, publication.kid, last, token),

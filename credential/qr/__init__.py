@@ -18,14 +18,16 @@ from .render import (
     version,
     version_for_length,
 )
-from .scan import MAX_SLOW_RETRY_PIXELS, ScanError, qr_model_2, scan, scan_frame
+from .scan import IMAGE_FORMATS, MAX_IMAGE_PIXELS, MAX_SLOW_RETRY_PIXELS, ScanError, check_size, open_image, qr_model_2, scan, scan_frame
 
 __all__ = [
     "ALPHANUMERIC",
     "DEFAULT_BOX",
     "DEFAULT_ECC",
     "FORMATS",
+    "IMAGE_FORMATS",
     "LEVELS",
+    "MAX_IMAGE_PIXELS",
     "MAX_SLOW_RETRY_PIXELS",
     "MAX_VERSION",
     "MIN_QUIET_ZONE",
@@ -35,6 +37,8 @@ __all__ = [
     "Symbol",
     "build",
     "capacity",
+    "check_size",
+    "open_image",
     "qr_model_2",
     "render",
     "scan",

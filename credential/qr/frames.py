@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# The same bound as the inspector page's uploads: a 40-megapixel frame is larger than any gate camera
-# sends, and zxing-cpp's time grows with the pixels it is given.
+# A 40-megapixel frame is larger than any gate camera sends, and zxing-cpp's time grows with the
+# pixels it is given; scan.MAX_IMAGE_PIXELS, the bound of encoded images, is this one.
 MAX_FRAME_PIXELS = 40_000_000
 REGION_FIELDS = ("left", "top", "width", "height")
 
