@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 import credential
 from credential import qr
 from credential.base.errors import ErrorCode
+from credential.claims import device
 from credential.cli import main as cli
 from credential.cose import sign1 as cose
 from credential.gate import presentation
@@ -119,6 +120,37 @@ def test_window_edges_follow_the_presentation_skew() -> None:
         assert gate.verify(SHOWN, now=end + skew - 1).form == "presentation"
         assert _code(SHOWN, start - skew - 1, gate) is ErrorCode.PRESENTATION_NOT_YET_VALID
         assert _code(SHOWN, end + skew, gate) is ErrorCode.PRESENTATION_EXPIRED
+
+
+def test_a_presentation_decodes_the_device_key_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step 15 checks the cnf point and step 18a verifies with it: one decompression between them."""
+    holder = credential.generate_key("ES256")  # a key no other test has decoded
+    bound = credential.issue(dict(samples.full(), cnf=credential.device_cnf(holder)), ISSUER, templates=samples.TEMPLATES, policy=None)
+    shown = credential.present(bound, holder, now=MADE, destination="MO")
+    decoded: list[bytes] = []
+    original = ec.EllipticCurvePublicKey.from_encoded_point
+
+    def counted(curve: ec.EllipticCurve, data: bytes) -> ec.EllipticCurvePublicKey:
+        decoded.append(data)
+        return original(curve, data)
+
+    monkeypatch.setattr(ec.EllipticCurvePublicKey, "from_encoded_point", staticmethod(counted))
+    device._decompressed.cache_clear()  # present() has read the claims, and so decoded the key, already
+    assert credential.Verifier(TRUST).verify(shown, now=MADE).form == "presentation"
+    assert len(decoded) == 1
+    # A point that is not on the curve is refused every time, never remembered.
+    for small in range(1, 64):
+        x = small.to_bytes(32, "big")
+        decoded.clear()
+        try:
+            device.point(x, True)
+        except ValueError:
+            with pytest.raises(ValueError):
+                device.point(x, True)
+            assert len(decoded) == 2
+            break
+    else:
+        raise AssertionError("no x below 64 off the curve")
 
 
 def test_bare_bound_credential_and_required_presentations() -> None:
