@@ -11,13 +11,16 @@ neighbouring indices say nothing about when or to whom credentials were issued (
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import secrets
 import sqlite3
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..base.sqlite import connect
 from ..cose.keys import PrivateKey, kid_of
 from ..lists import status_list
 from ..lists.status_list import LIST_ID, REVOKED, STATUS_NAMES, SUSPENDED, VALID
@@ -109,22 +112,35 @@ def _cti(value: bytes | str | None) -> bytes | None:
 class StatusAuthority:
     """The status lists of one issuer, in the SQLite database at ``path``."""
 
-    def __init__(self, path: str | Path, issuer: str | None = None) -> None:
-        """Open (or, with ``issuer``, create) the database; None opens an existing one for its issuer."""
+    def __init__(self, path: str | Path, issuer: str | None = None, *, read_only: bool = False) -> None:
+        """Open (or, with ``issuer``, create) the database; None opens an existing one for its issuer.
+
+        ``read_only`` opens an existing database for reading only. sqlite3.OperationalError when the
+        file cannot be used (no such folder, locked past the busy timeout, read-only, disk full);
+        ValueError when it is not a status list database."""
         if issuer is not None and (not isinstance(issuer, str) or not _REGION.fullmatch(issuer)):
             raise ValueError(f"issuer {issuer!r} is not a region code")
         if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
             raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
-        self._db = sqlite3.connect(str(path), isolation_level=None)  # autocommit; every change opens its own transaction
+        # autocommit; every change opens its own transaction
+        self._db = connect(path, mode="ro" if read_only else "rwc" if issuer is not None else "rw")
         try:
-            self._open(path, issuer)
+            self._open(path, issuer, read_only)
         except sqlite3.DatabaseError as err:
             self._db.close()
+            if isinstance(err, sqlite3.OperationalError) and "no such table" not in str(err):
+                raise  # the file could not be used: not a question of its content
             raise ValueError(f"{path} is not a status list database ({err})") from None
 
-    def _open(self, path: str | Path, issuer: str | None) -> None:
+    def _open(self, path: str | Path, issuer: str | None, read_only: bool) -> None:
         self._db.execute("PRAGMA busy_timeout = 5000")
         self._db.execute("PRAGMA foreign_keys = ON")
+        if read_only:
+            row = self._db.execute("SELECT issuer FROM authority").fetchone()
+            if row is None:
+                raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
+            self.issuer = str(row[0])
+            return
         self._db.execute("PRAGMA synchronous = FULL")  # a committed change survives a power loss, not only a crash
         with self._transaction():
             for statement in _SCHEMA.split(";"):
@@ -181,19 +197,33 @@ class StatusAuthority:
         cti_bytes = _cti(cti)
         status_list.epoch_time(now, "now")
         with self._transaction():
-            size, _ = self._shape(list_id)
-            used = self._db.execute("SELECT allocated FROM lists WHERE list_id = ?", (list_id,)).fetchone()[0]
-            if used >= int(size * MAX_FILL):
-                raise ValueError(f"list {list_id} has {used} of {size} entries allocated: create the next list")
-            index = self._draw(list_id, size)
-            try:
-                self._db.execute(
-                    "INSERT INTO entries (list_id, idx, cti, allocated_at) VALUES (?, ?, ?, ?)", (list_id, index, cti_bytes, now)
-                )
-            except sqlite3.IntegrityError:
-                raise ValueError(f"cti {cti_bytes.hex() if cti_bytes else ''} has an index already") from None
-            self._db.execute("UPDATE lists SET allocated = allocated + 1 WHERE list_id = ?", (list_id,))
+            return self._allocate(list_id, cti_bytes, now)
+
+    def _allocate(self, list_id: str, cti_bytes: bytes | None, now: int) -> int:
+        size, _ = self._shape(list_id)
+        used = self._db.execute("SELECT allocated FROM lists WHERE list_id = ?", (list_id,)).fetchone()[0]
+        if used >= int(size * MAX_FILL):
+            raise ValueError(f"list {list_id} has {used} of {size} entries allocated: create the next list")
+        index = self._draw(list_id, size)
+        try:
+            self._db.execute(
+                "INSERT INTO entries (list_id, idx, cti, allocated_at) VALUES (?, ?, ?, ?)", (list_id, index, cti_bytes, now)
+            )
+        except sqlite3.IntegrityError:
+            raise ValueError(f"cti {cti_bytes.hex() if cti_bytes else ''} has an index already") from None
+        self._db.execute("UPDATE lists SET allocated = allocated + 1 WHERE list_id = ?", (list_id,))
         return index
+
+    @contextlib.contextmanager
+    def issuing(self) -> Iterator[Allocations]:
+        """One transaction for the entries of credentials being issued (spec 17.6): allocate an entry,
+        sign the credential that names it, and ``release`` the entry of one that was not issued. The
+        allocations are committed when the block ends without an error and rolled back otherwise, so
+        the caller hands out credentials only after the block: no entry is kept for a credential that
+        was not issued, and no credential goes out whose entry is not committed."""
+        with self._transaction():
+            yield Allocations(self)
+
 
     def _draw(self, list_id: str, size: int) -> int:
         taken = "SELECT 1 FROM entries WHERE list_id = ? AND idx = ?"
@@ -265,8 +295,14 @@ class StatusAuthority:
         rows = self._db.execute("SELECT idx, status FROM entries WHERE list_id = ? AND status != 0", (list_id,))
         return status_list.pack(rows, size, bits)
 
-    def publish(self, list_id: str, key: PrivateKey, *, now: int, lifetime: int, ttl: int | None = None) -> Publication:
-        """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version."""
+    def publish(
+        self, list_id: str, key: PrivateKey, *, now: int, lifetime: int, ttl: int | None = None,
+        deliver: Callable[[Publication], None] | None = None,
+    ) -> Publication:
+        """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version.
+
+        ``deliver`` (optional) puts the token where gates fetch it, before the record is committed: if
+        it raises, nothing is recorded, so no version is listed as published that nobody has."""
         status_list.epoch_time(now, "now")
         if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
             raise ValueError("lifetime is a positive number of seconds")
@@ -286,6 +322,8 @@ class StatusAuthority:
                 "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (list_id, publication.version, now, now + lifetime, publication.kid, last, token),
             )
+            if deliver is not None:
+                deliver(publication)
         return publication
 
     def publications(self, list_id: str) -> list[Publication]:
@@ -302,6 +340,25 @@ class StatusAuthority:
             "SELECT seq, list_id, idx, status, at, reason FROM changes WHERE list_id = ? AND seq > ? ORDER BY seq", (list_id, row[0])
         )
         return [Change(*r) for r in rows]
+
+
+class Allocations:
+    """The allocations of one ``StatusAuthority.issuing`` transaction."""
+
+    def __init__(self, authority: StatusAuthority) -> None:
+        self._authority = authority
+
+    def allocate(self, list_id: str, *, cti: bytes | str, now: int) -> int:
+        """A random unused index of the list for the credential with this ``cti``, within the transaction."""
+        cti_bytes = _cti(cti)
+        status_list.epoch_time(now, "now")
+        return self._authority._allocate(list_id, cti_bytes, now)  # noqa: SLF001 - the authority's own transaction
+
+    def release(self, list_id: str, index: int) -> None:
+        """Give back the entry of a credential that was not issued after all (it was never set)."""
+        db = self._authority._db  # noqa: SLF001
+        if db.execute("DELETE FROM entries WHERE list_id = ? AND idx = ? AND status = 0", (list_id, index)).rowcount:
+            db.execute("UPDATE lists SET allocated = allocated - 1 WHERE list_id = ?", (list_id,))
 
 
 class _Transaction:

@@ -580,6 +580,8 @@ class TrustStore:
     ``pins``: authority code to its list-signing public keys. ``grace``: seconds a list stays usable
     after its next update (0 by default: fail closed). ``path``: the SQLite file that holds the
     lists and so the highest sequence seen per authority; None keeps them in memory (tests).
+    ``mode``: how the file is opened (``base.sqlite.MODES``): "ro" for a gate that only reads its
+    lists, "rw" for one that loads lists into an existing file, "rwc" (the default) creates it.
     Held lists are read back when the store opens; one no longer signed by a pinned key gives no
     trust, but its sequence still refuses rollback.
     """
@@ -590,6 +592,7 @@ class TrustStore:
         *,
         grace: int = 0,
         path: str | Path | None = None,
+        mode: str = "rwc",
     ) -> None:
         self._pins = pins_of(pins)
         self.grace = _grace(grace)
@@ -598,8 +601,11 @@ class TrustStore:
         if path is None:
             self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         else:
-            self._db = open_shared(path, _OPEN_TIMEOUT, check_same_thread=False)
-        self._db.execute(_SCHEMA)
+            self._db = open_shared(path, _OPEN_TIMEOUT, mode=mode, check_same_thread=False)
+        if mode == "ro":
+            self._db.execute("SELECT 1 FROM trust_lists LIMIT 1")  # no such table: not a trust store
+        else:
+            self._db.execute(_SCHEMA)
         self._lock = threading.Lock()  # one connection: one load at a time per store (processes: BEGIN IMMEDIATE)
         self._lists: dict[str, TrustList] = {}
         self._index: dict[bytes, TrustedKey] = {}
@@ -631,13 +637,40 @@ class TrustStore:
         with self._lock:
             return self._hold(document, bytes(signed), seconds)
 
-    def _hold(self, document: TrustList, signed: bytes, seconds: int) -> TrustList:
+    def check(self, signed: bytes, *, now: object) -> TrustList:
+        """The checks of ``load`` (spec 16.5, all six, against the lists held), without holding the
+        list: what a gate would answer if it were loaded now. TrustListError if it would be refused."""
+        seconds = _seconds(now)
+        document = verify_list(signed, self._pins)
+        with self._lock:
+            self._check_against_held(document)
+            row = self._db.execute(
+                "SELECT sequence, signed FROM trust_lists WHERE authority = ?", (document.authority,)
+            ).fetchone()
+            self._check_sequence_and_time(document, bytes(signed), row, seconds)
+        return document
+
+    def _check_against_held(self, document: TrustList) -> None:
         for listed in document.keys:
             holder = self._index.get(listed.kid)
             if holder is not None and document.authority not in holder.issuers:
                 raise TrustListError(
                     ListError.LIST_AUTHORITY, f"key {listed.kid.hex()} is already listed by {sorted(holder.issuers)[0]}"
                 )
+
+    def _check_sequence_and_time(self, document: TrustList, signed: bytes, row: Any, seconds: int) -> None:
+        if row is not None and (document.sequence < row[0] or (document.sequence == row[0] and bytes(row[1]) != signed)):
+            raise TrustListError(
+                ListError.LIST_ROLLBACK, f"sequence {document.sequence} of {document.authority}; the gate holds {row[0]}"
+            )
+        if seconds >= document.next_update + self.grace:
+            raise TrustListError(
+                ListError.LIST_EXPIRED,
+                f"next update was due at {document.next_update} (grace {self.grace} s); now is {seconds}",
+            )
+
+    def _hold(self, document: TrustList, signed: bytes, seconds: int) -> TrustList:
+        self._check_against_held(document)
         # One transaction: the held sequence is read and replaced under one write lock, so two gate
         # processes sharing the file cannot both accept lists they would each call newer.
         self._db.execute("BEGIN IMMEDIATE")
@@ -645,15 +678,7 @@ class TrustStore:
             row = self._db.execute(
                 "SELECT sequence, signed FROM trust_lists WHERE authority = ?", (document.authority,)
             ).fetchone()
-            if row is not None and (document.sequence < row[0] or (document.sequence == row[0] and bytes(row[1]) != signed)):
-                raise TrustListError(
-                    ListError.LIST_ROLLBACK, f"sequence {document.sequence} of {document.authority}; the gate holds {row[0]}"
-                )
-            if seconds >= document.next_update + self.grace:
-                raise TrustListError(
-                    ListError.LIST_EXPIRED,
-                    f"next update was due at {document.next_update} (grace {self.grace} s); now is {seconds}",
-                )
+            self._check_sequence_and_time(document, signed, row, seconds)
             self._db.execute(
                 "INSERT OR REPLACE INTO trust_lists (authority, sequence, signed, loaded_at) VALUES (?, ?, ?, ?)",
                 (document.authority, document.sequence, signed, seconds),
