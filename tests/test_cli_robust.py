@@ -25,7 +25,8 @@ from credential.cli import main as cli
 from credential.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, escape
 from credential.cose import sign1 as cose
 from credential.cose.keys import generate_key, kid_of, private_key_to_pem, public_key_to_pem
-from credential.issuer import issue, samples
+from credential import issue
+from credential.issuer import samples
 from credential.text import cbor
 from credential.text import wrap as textlayer
 
