@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from ..base.errors import VerificationError
 from ..base.sqlite import open_shared
-from ..base.times import MAX_TIME, epoch_seconds
+from ..base.times import MAX_TIME, epoch_seconds, parse_iso_time
 from ..cose import sign1 as cose
 from ..cose.keys import (
     BY_COSE_ID,
@@ -231,10 +231,10 @@ def from_json(view: Mapping[str, Any]) -> TrustList:
                 entry["authority"],
                 entry["destinations"],
                 entry["profiles"],
-                entry["not_before"],
-                entry["not_after"],
+                _json_time(entry["not_before"], f"keys[{i}].not_before"),
+                _json_time(entry["not_after"], f"keys[{i}].not_after"),
                 entry["state"],
-                entry.get("compromised"),
+                _json_time(entry.get("compromised"), f"keys[{i}].compromised"),
             )
         except KeyError as err:
             raise ValueError(f"keys[{i}]: missing {err}") from None
@@ -245,7 +245,15 @@ def from_json(view: Mapping[str, Any]) -> TrustList:
         if "alg" in entry and entry["alg"] != algorithm_for(key).name:
             raise ValueError(f"keys[{i}]: alg {entry['alg']} is not the key's algorithm {algorithm_for(key).name}")
         listed.append(item)
-    return TrustList(view["authority"], view["sequence"], view["issued"], view["next_update"], tuple(listed))
+    return TrustList(
+        view["authority"], view["sequence"], _json_time(view["issued"], "issued"), _json_time(view["next_update"], "next_update"), tuple(listed)
+    )
+
+
+def _json_time(value: Any, where: str) -> Any:
+    """A time of the JSON view given as ISO 8601 text with its offset becomes epoch seconds (spec 16.7,
+    the input forms of 9.1); other values pass, to be checked as the view's integers."""
+    return parse_iso_time(value, where) if isinstance(value, str) else value
 
 
 # --- COSE_Key and key entries ------------------------------------------------------------------
