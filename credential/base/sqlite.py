@@ -53,3 +53,11 @@ def open_shared(path: str | Path, timeout: float, *, mode: str = "rwc", check_sa
                 connection.close()
                 raise
             time.sleep(_RETRY_SECONDS)
+
+
+def rollback(connection: sqlite3.Connection) -> None:
+    """End the open transaction after an error without hiding that error: SQLite has already rolled
+    back after some failures (a full disk, an I/O error), and a second ROLLBACK would then raise
+    "no transaction is active" in place of the reason."""
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")

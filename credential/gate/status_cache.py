@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..base.errors import VerificationError
-from ..base.sqlite import connect
+from ..base.sqlite import connect, rollback
 from ..lists import status_list
 from ..lists.status_list import LIST_ID, StatusList, TrustedKeys
 
@@ -105,7 +105,7 @@ class StatusCache:
             self.store(checked.issuer, checked.list_id, bytes(token), fetched_at)
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            rollback(self._db)
             raise
         return checked
 

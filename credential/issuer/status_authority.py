@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..base.sqlite import connect
+from ..base.sqlite import connect, rollback
 from ..cose.keys import PrivateKey, kid_of
 from ..lists import status_list
 from ..lists.status_list import LIST_ID, REVOKED, STATUS_NAMES, SUSPENDED, VALID
@@ -371,4 +371,7 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            self._db.execute("COMMIT")
+        else:
+            rollback(self._db)

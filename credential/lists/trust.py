@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from ..base.errors import VerificationError
-from ..base.sqlite import open_shared
+from ..base.sqlite import open_shared, rollback
 from ..base.times import MAX_TIME, epoch_seconds, parse_iso_time
 from ..cose import sign1 as cose
 from ..cose.keys import (
@@ -693,7 +693,7 @@ class TrustStore:
             )
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            rollback(self._db)
             raise
         self._lists[document.authority] = document
         self.unusable.pop(document.authority, None)
