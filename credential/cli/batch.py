@@ -134,7 +134,7 @@ class _Prepared:
 
     def lines(self, lines: Iterator[bytes], now: int) -> Iterator[bytes]:
         from ..issuer.batch import LINE_ERRORS, parse_line, reason
-        from . import issue as cli_issue
+        from . import issuing
 
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -142,7 +142,7 @@ class _Prepared:
                 continue
             try:
                 claims, templates, birth_date = parse_line(line)
-                claims = cli_issue.prepared(claims, self.args, self.entries, now, self.check)
+                claims = issuing.prepared(claims, self.args, self.entries, now, self.check)
             except LINE_ERRORS as err:
                 self.failed += 1
                 self.report(number, common.cli_words(reason(err)))
@@ -165,15 +165,15 @@ class _Prepared:
 
 def _issue_batch(args: argparse.Namespace, key: Any, source: BinaryIO) -> int:
     from ..issuer.batch import MAX_LINE_BYTES, issue_lines
-    from . import issue as cli_issue
+    from . import issuing
 
-    check = cli_issue.signing_check(args, key)
-    now = cli_issue._now(args)  # noqa: SLF001 - one module's helper, shared within the issue command
+    check = issuing.signing_check(args, key)
+    now = issuing.now(args)
     progress = progress_for(args, MAX_LINE_BYTES)
     issued = failed = 0
     staged: str | None = None
     try:
-        with _failure_report(args.failures) as report, cli_issue.status_entries(args) as entries:
+        with _failure_report(args.failures) as report, issuing.status_entries(args) as entries:
             if entries is not None:
                 staged = _staging(args.out)
             with common.output_stream(staged or args.out) as out:

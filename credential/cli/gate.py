@@ -13,31 +13,13 @@ from . import trust as cli_trust
 from .common import UsageError
 
 
-def gate_keys(args: argparse.Namespace, now: Any, command: str) -> Any:
-    """The keys a gate trusts: ``--trusted-key`` files, or its trust store (``--list-key``,
-    ``--trust-db``, ``--trust-list``); one of the two, never both."""
-    from ..cose.keys import KeySet
-
-    lists = cli_trust.uses_trust_lists(args)
-    if lists and args.trusted_key:
-        raise UsageError("give trusted keys with --trusted-key or trust lists with --list-key and --trust-db, not both")
-    if not lists and not args.trusted_key:
-        raise UsageError("give the keys this gate trusts: --trusted-key ISSUERS=FILE, or --list-key AUTHORITY=FILE with --trust-db STORE")
-    if lists:
-        return cli_trust.gate_trust(args, now, command)
-    try:
-        return KeySet(common.trusted_keys(args.trusted_key))
-    except (ValueError, TypeError) as err:
-        raise UsageError(common.cli_words(str(err))) from None
-
-
 def gate(args: argparse.Namespace, command: str = "verify") -> tuple[Any, Any, dict[str, bytes] | None]:
     """The gate's configuration from the options of ``verify`` (which ``inspect`` and ``serve`` share):
     (Verifier, now, templates). A mistake in it is the operator's, found before any credential is read."""
     from ..gate.verify import Verifier
 
     now = common.parse_now(args.now)
-    trust = gate_keys(args, now, command)
+    trust = cli_trust.gate_keys(args, now, command)
     try:
         verifier = Verifier(
             trust, skew=args.skew, destination=args.destination, channel=args.channel, **cli_status.verifier_options(args),

@@ -12,108 +12,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import batch as cli_batch
-from . import common
+from . import common, issuing
 from .common import EXIT_OK, UsageError
-
-STATUS_DB_MADE_BY = "credential status create"
-
-
-def signing_check(args: argparse.Namespace, key: Any) -> Callable[[dict[str, Any]], None] | None:
-    """With ``--trust-list`` and ``--list-key``: a check that the signing key may sign these completed
-    claims (the gate's steps 16 and 16a, with the key's entry in its authority's own list); None without."""
-    from ..base.errors import VerificationError
-    from ..claims.model import profile_of
-    from ..cose.keys import kid_of
-    from ..lists.trust import TrustListError, pins_of, verify_list
-    from . import trust as cli_trust
-
-    if not args.trust_list and not args.list_key:
-        return None
-    if len(args.trust_list) != 1 or not args.list_key:
-        raise UsageError("checking the signing key needs its authority's list: one --trust-list FILE with --list-key AUTHORITY=FILE")
-    try:
-        pins = pins_of(cli_trust.pins(args.list_key))
-    except (ValueError, TypeError) as err:
-        raise UsageError(str(err)) from None
-    path = args.trust_list[0]
-    try:
-        document = verify_list(cli_trust.signed_list(path), pins)
-    except TrustListError as err:
-        raise UsageError(f"--trust-list {path}: {err}") from None
-    kid = kid_of(key)
-    listed = next((k for k in document.keys if k.kid == kid), None)
-    if listed is None:
-        raise UsageError(f"--key {args.key}: key {kid.hex()} is not in the trust list of {document.authority} (--trust-list {path}); no gate would accept what it signs")
-    trusted = listed.trusted(None)
-
-    def check(claims: dict[str, Any]) -> None:
-        try:
-            trusted.check_authorized(claims.get("iss"), claims.get("xc", {}).get("destinations", ()), profile_of(claims.get("xc", {})))
-            trusted.check_signed_at(claims["iat"])
-        except VerificationError as err:
-            raise ValueError(f"--key {args.key}: a gate would refuse this credential ({err.code.value}: {err.detail})") from None
-        except (TypeError, AttributeError):
-            return  # claims the issuer itself refuses next, with their own message
-
-    return check
-
-
-@contextlib.contextmanager
-def status_entries(args: argparse.Namespace) -> Iterator[Any]:
-    """The issuer's status database in one allocation transaction (``StatusAuthority.issuing``), or
-    None without ``--status-db``. A SQLite failure is the operator's to mend, naming the file."""
-    if args.status_db is None:
-        if args.status_list is not None:
-            raise UsageError("--status-list names a list of the issuer's status database: give --status-db STORE")
-        yield None
-        return
-    if args.status_list is None:
-        raise UsageError("--status-db allocates an entry of a list: give --status-list ID")
-    from ..issuer.status_authority import StatusAuthority
-
-    common.existing_database("--status-db", args.status_db, STATUS_DB_MADE_BY)
-    with common.database("--status-db", args.status_db):
-        try:
-            authority = StatusAuthority(args.status_db)
-        except ValueError as err:
-            raise UsageError(f"--status-db {err}") from None
-        try:
-            with authority.issuing() as entries:
-                yield entries
-        finally:
-            authority.close()
-
-
-def prepared(claims: Any, args: argparse.Namespace, entries: Any, now: int, check: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
-    """The claims with what this command adds: the input forms converted, a ``cti`` and ``iat``, the
-    entry allocated in ``entries`` as ``xc.status``, checked against the signing key's period."""
-    from ..issuer.input import normalize
-    from ..issuer.issue import CTI_BYTES
-
-    out = normalize(claims)
-    out.setdefault("cti", os.urandom(CTI_BYTES).hex())
-    out.setdefault("iat", now)
-    if check is not None:
-        check(out)
-    if entries is not None:
-        xc = out.get("xc")
-        if not isinstance(xc, dict):
-            raise ValueError("xc: expected an object")
-        if "status" in xc:
-            raise ValueError("xc.status: give either --status-db or xc.status, not both")
-        index = entries.allocate(args.status_list, cti=out["cti"], now=now)
-        out["xc"] = {**xc, "status": {"list": args.status_list, "index": index}}
-    return out
-
-
-def _now(args: argparse.Namespace) -> int:
-    from ..base.times import epoch_seconds
-
-    return int(epoch_seconds(common.parse_now(args.now)))
 
 
 def issue_one(args: argparse.Namespace, key: Any, **options: Any) -> int:
@@ -126,20 +29,20 @@ def issue_one(args: argparse.Namespace, key: Any, **options: Any) -> int:
     from ..issuer.batch import LINE_ERRORS, with_device_key
     from ..issuer.issue import issue
 
-    now = _now(args)
-    check = signing_check(args, key)
+    now = issuing.now(args)
+    check = issuing.signing_check(args, key)
     device = common.public_key(args.device_key, "--device-key") if args.device_key else None
     raw = common.read_file(args.claims, common.MAX_JSON_BYTES, "claims")
     if args.status_db is not None and args.out in (None, "-"):
         raise UsageError("--status-db needs --out FILE: the credential is put there only once its entry is committed")
     staged: str | None = None
     try:
-        with status_entries(args) as entries:
+        with issuing.status_entries(args) as entries:
             try:
                 claims = jsonload.load(raw)
                 if device is not None:
                     claims = with_device_key(claims, device)
-                claims = prepared(claims, args, entries, now, check)
+                claims = issuing.prepared(claims, args, entries, now, check)
                 text = issue(claims, key, policy=common.policy(args.policy), birth_date=args.birth_date, **options)
             except LINE_ERRORS as err:
                 raise UsageError(f"{args.claims}: {common.cli_words(str(err))}") from None  # err names the field

@@ -171,7 +171,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def _trust(args: argparse.Namespace, now: Any) -> Any:
     """The keys the gate trusts for the lists' issuers: ``--trusted-key``, or its trust store, as ``verify`` takes them."""
-    from .gate import gate_keys
+    from .trust import gate_keys
 
     return gate_keys(args, now, "status add")
 

@@ -267,3 +267,21 @@ def register(sub: Any) -> None:
 
 def uses_trust_lists(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "list_key", None) or getattr(args, "trust_list", None) or getattr(args, "trust_db", None))
+
+
+def gate_keys(args: argparse.Namespace, now: Any, command: str) -> Any:
+    """The keys a gate trusts: ``--trusted-key`` files, or its trust store (``--list-key``,
+    ``--trust-db``, ``--trust-list``); one of the two, never both."""
+    from ..cose.keys import KeySet
+
+    lists = uses_trust_lists(args)
+    if lists and args.trusted_key:
+        raise UsageError("give trusted keys with --trusted-key or trust lists with --list-key and --trust-db, not both")
+    if not lists and not args.trusted_key:
+        raise UsageError("give the keys this gate trusts: --trusted-key ISSUERS=FILE, or --list-key AUTHORITY=FILE with --trust-db STORE")
+    if lists:
+        return gate_trust(args, now, command)
+    try:
+        return KeySet(common.trusted_keys(args.trusted_key))
+    except (ValueError, TypeError) as err:
+        raise UsageError(common.cli_words(str(err))) from None
