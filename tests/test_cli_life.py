@@ -367,3 +367,30 @@ def test_what_was_stored_survives_the_mistakes(stores: Run) -> None:
     assert json.loads(ok(stores, "status", "show", "--status-db", "status.db"))["lists"][0]["published"][0]["version"] == 1
     assert json.loads(ok(stores, "status", "show", "--status-cache", "cache.db"))[0]["issuer"] == "HK"
     assert json.loads(ok(stores, "trust", "show", "hk-1.xctl", "--trust-db", "trust.db", "--list-key", "HK=hk-list.pub.pem", "--now", T_SETUP))["held_sequence"] == 1
+
+
+def test_status_create_on_a_folder_and_revoke_on_a_locked_database(stores: Run) -> None:
+    """The red-team's two: status create given a folder (was exit 3), and revoke waiting on a lock (was
+    "is not a status list database")."""
+    os.mkdir("folder")
+    assert "--status-db folder: is a folder" in refused(stores, EXIT_USAGE, "status", "create", "--status-db", "folder", "--issuer", "HK", "--list", "x", "--size", 8)
+    ok(stores, "status", "allocate", "--status-db", "status.db", "--list", "hk-1", "--cti", "00112233445566778899", "--now", T_ISSUE)
+    before = digest("status.db")
+    holder = sqlite3.connect("status.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        err = refused(stores, EXIT_USAGE, "status", "revoke", "--status-db", "status.db", "--cti", "00112233445566778899", "--reason", "lost")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "--status-db status.db: is locked by another process" in err
+    assert digest("status.db") == before
+
+
+def test_trust_show_with_a_damaged_or_missing_store(stores: Run) -> None:
+    """trust show --trust-db reads the store: a damaged or missing one is a mistake, never "verified"."""
+    show = ("trust", "show", "hk-1.xctl", "--list-key", "HK=hk-list.pub.pem", "--now", T_SETUP, "--trust-db")
+    Path("damaged.db").write_bytes(b"\x00" * 8192)
+    assert "--trust-db damaged.db" in refused(stores, EXIT_USAGE, *show, "damaged.db")
+    assert "--trust-db missing.db: no such database" in refused(stores, EXIT_USAGE, *show, "missing.db")
+    assert not Path("missing.db").exists()
