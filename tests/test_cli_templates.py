@@ -1,4 +1,4 @@
-"""Encrypted templates through the ``credential`` command: keygen --recipient, issue --recipient,
+"""Encrypted templates through the ``credential`` command: keygen --decryption-key, issue --recipient-key,
 verify --decryption-key, and decode showing the structure without content."""
 
 from __future__ import annotations

@@ -447,10 +447,24 @@ def read_templates(specs: list[str]) -> dict[str, bytes] | None:
     return out
 
 
-def private_key(path: str, option: str = "--key") -> Any:
-    """The private signing key of the command's own role (``--key``)."""
-    from ..cose.keys import load_private_key
+PIN_FILE_HELP = "a file holding the token's PIN, for a pkcs11: key (else the environment variable XC_PKCS11_PIN)"
 
+
+def private_key(path: str, pin_file: str | None = None, option: str = "--key") -> Any:
+    """The private signing key of the command's own role (``--key``): a PEM file, or a key in a PKCS#11
+    token named by a pkcs11: URI (RFC 7512), opened with the PIN from ``pin_file`` (--pin-file) or
+    XC_PKCS11_PIN. Every mistake is a usage error naming the option; no message holds the PIN."""
+    from ..cose.keys import load_private_key
+    from ..cose.pkcs11 import TokenError, open_token_key
+    from ..cose.pkcs11_uri import is_uri
+
+    if is_uri(path):
+        try:
+            return open_token_key(path, pin_file=pin_file)
+        except (ValueError, TokenError) as err:
+            raise UsageError(f"{option}: {err}") from None  # not the URI itself: a pin-value in it would be a PIN
+    if pin_file is not None:
+        raise UsageError(f"--pin-file is for a key in a token ({option} pkcs11:...), not for the key file {path}")
     pem = read_file(path, MAX_KEY_BYTES, option)
     try:
         return load_private_key(pem)

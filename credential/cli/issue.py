@@ -80,7 +80,7 @@ def _stage(text: str, out: str) -> str:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
-    key = common.private_key(args.key)
+    key = common.private_key(args.key, args.pin_file)
     if args.batch:
         return cli_batch.issue_batch(args, key)
     if args.failures is not None:
@@ -92,7 +92,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("issue", help="sign claims (JSON view) into credential text", epilog=cli_batch.HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("claims", help="JSON file of claims, as in spec section 3 (times also as ISO 8601 with offset)")
-    p.add_argument("--key", required=True, help="the issuer's private signing key (PEM)")
+    p.add_argument("--key", required=True, help="the issuer's private signing key (PEM file, or a pkcs11: URI naming a key in a PKCS#11 token)")
+    p.add_argument("--pin-file", help=common.PIN_FILE_HELP)
     p.add_argument("--template", action="append", default=[], metavar="MODALITY=FILE", help="bind a reference template")
     p.add_argument("--device-key", metavar="FILE", help="the holder's device public key (P-256 PEM) to bind in cnf (--batch: a line's \"device_key\")")
     p.add_argument("--out", help="output file (default: standard output)")

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from ..base.errors import VerificationError
+from ..cose.pkcs11 import TokenError
 from . import common
 from .common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
 
@@ -104,6 +105,7 @@ def _internal(command: str, err: BaseException) -> str:
 OUTCOMES: tuple[tuple[type[BaseException], Callable[[str, BaseException], str | None], int], ...] = (
     (UsageError, _usage, EXIT_USAGE),
     (VerificationError, _refused, EXIT_INVALID),
+    (TokenError, _usage, EXIT_USAGE),  # a token that fails while signing (one opened is checked first)
     (BrokenPipeError, _closed, EXIT_USAGE),
     (KeyboardInterrupt, lambda command, err: None, EXIT_INTERRUPTED),
     (Exception, _internal, EXIT_INTERNAL),  # the last resort: one line, never a traceback

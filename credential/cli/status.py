@@ -141,7 +141,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     """Sign the list and put the token in ``--out``; the version is recorded only once the file is in
     place (a temporary file renamed over it), so a failed write records nothing."""
-    key = common.private_key(args.key)
+    key = common.private_key(args.key, args.pin_file)
     authority = _authority(args.status_db)
     to_stdout = args.out == "-"
 
@@ -363,7 +363,8 @@ def register(subparsers: Any) -> None:
     p = commands.add_parser("publish", help="sign the list as it stands into a token")
     p.add_argument("--status-db", required=True, metavar="STORE", help="the issuer's status database (made by status create)")
     p.add_argument("--list", required=True)
-    p.add_argument("--key", required=True, help="the issuer's private signing key (PEM)")
+    p.add_argument("--key", required=True, help="the issuer's private signing key (PEM file, or a pkcs11: URI naming a key in a PKCS#11 token)")
+    p.add_argument("--pin-file", help=common.PIN_FILE_HELP)
     p.add_argument("--out", required=True, help="the token file, replaced whole (- for standard output)")
     p.add_argument("--lifetime", type=_bounded(1, 0xFFFFFFFF), default=DEFAULT_LIFETIME, help="seconds from now to exp (default 172800)")
     p.add_argument("--ttl", type=_bounded(1, 0xFFFFFFFF), help="seconds after which gates should fetch a newer copy")

@@ -47,10 +47,12 @@ def _route(parser: argparse.ArgumentParser, wanted: Callable[[argparse.Namespace
 
 
 def cmd_keygen_recipient(args: argparse.Namespace) -> int:
-
     from ..claims import templates
+    from ..cose.pkcs11_uri import is_uri
     from . import common
 
+    if is_uri(args.out) or args.pin_file is not None:
+        raise UsageError("--decryption-key makes a file: a token holds signing keys only (--out pkcs11: and --pin-file are for those)")
     public = args.public or str(Path(args.out).with_suffix(".pub.pem"))
     if args.out == "-" or Path(public).resolve() == Path(args.out).resolve():
         raise UsageError("the private and public keys go to two different files")
@@ -102,7 +104,7 @@ def cmd_issue_encrypted(args: argparse.Namespace) -> int:
         raise UsageError("--recipient-key and --padded-size work on one credential, not with --batch")
     if not args.recipient_key:
         raise UsageError("--padded-size needs at least one --recipient-key")
-    key = common.private_key(args.key)
+    key = common.private_key(args.key, args.pin_file)
     recipients = [_key_file(path, "--recipient-key", load_recipient_key) for path in args.recipient_key]
     templates = templates_to_encrypt(args.template)
     return cli_issue.issue_one(args, key, templates=templates or None, recipients=recipients, padded_size=args.padded_size)

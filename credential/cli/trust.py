@@ -136,7 +136,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
     from ..lists.trust import MAX_LIST_BYTES, TrustListError, read_document, sign
 
     payload = common.read_file(args.document, MAX_LIST_BYTES, "trust list document")
-    key = common.private_key(args.key)
+    key = common.private_key(args.key, args.pin_file)
     try:
         signed = sign(read_document(payload), key)
     except TrustListError as err:
@@ -246,7 +246,8 @@ def register(sub: Any) -> None:
 
     p = trust_sub.add_parser("sign", help="sign a list document with the authority's list-signing key")
     p.add_argument("document", help="the list document made by trust build")
-    p.add_argument("--key", required=True, help="the list-signing private key (PEM)")
+    p.add_argument("--key", required=True, help="the list-signing private key (PEM file, or a pkcs11: URI naming a key in a PKCS#11 token)")
+    p.add_argument("--pin-file", help=common.PIN_FILE_HELP)
     p.add_argument("--out", help="output file (default: standard output, never a terminal)")
     p.set_defaults(run=cmd_sign)
 

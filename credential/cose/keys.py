@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Union
+from typing import Callable, Protocol, Union, runtime_checkable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -79,11 +79,16 @@ def _ed25519_verify(key: PublicKey, signature: bytes, message: bytes) -> None:
     key.verify(signature, message)  # type: ignore[call-arg]
 
 
-def _es256_sign(key: PrivateKey, message: bytes) -> bytes:
-    r, s = decode_dss_signature(key.sign(message, _ECDSA))  # type: ignore[call-arg]
+def es256_signature(r: int, s: int) -> bytes:
+    """The ES256 signature bytes of spec 4.2: r || s, 32 bytes each, with s in low-S form. A key in
+    memory and a key in a token (whose CKM_ECDSA gives r || s as it comes) both end here."""
     if s > _P256_N // 2:
         s = _P256_N - s
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def _es256_sign(key: PrivateKey, message: bytes) -> bytes:
+    return es256_signature(*decode_dss_signature(key.sign(message, _ECDSA)))  # type: ignore[call-arg]
 
 
 def _es256_verify(key: PublicKey, signature: bytes, message: bytes) -> None:
@@ -153,12 +158,65 @@ def generate_key(alg: str = "Ed25519") -> PrivateKey:
         raise ValueError(f"unknown algorithm {alg!r}; expected one of {sorted(BY_NAME)}") from None
 
 
-def kid_of(key: PrivateKey | PublicKey) -> bytes:
-    """The key identifier: the first 8 bytes of SHA-256 over the DER SubjectPublicKeyInfo."""
+def kid_of(key: PrivateKey | PublicKey | Signer) -> bytes:
+    """The key identifier: the first 8 bytes of SHA-256 over the DER SubjectPublicKeyInfo. A key in a
+    token (a ``Signer``) has it already, from the public key the token exports."""
+    if isinstance(key, Signer):
+        return key.kid
     public = key.public_key() if hasattr(key, "public_key") else key
     algorithm_for(public)
     spki = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(spki).digest()[:KID_BYTES]
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """A signing key as the signing code uses it: its algorithm, its kid, its public key, and
+    ``sign(message)``, which returns the signature bytes of spec 4.2. A key in memory is wrapped in
+    a ``MemorySigner``; a key in a PKCS#11 token (``pkcs11.TokenKey``) is one itself."""
+
+    @property
+    def algorithm(self) -> Algorithm: ...
+
+    @property
+    def kid(self) -> bytes: ...
+
+    @property
+    def public_key(self) -> PublicKey: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class MemorySigner:
+    """A private key held in memory (loaded from a file, or generated), as a ``Signer``."""
+
+    key: PrivateKey
+    algorithm: Algorithm = field(init=False)
+    kid: bytes = field(init=False)
+    public_key: PublicKey = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "algorithm", algorithm_for(self.key))
+        object.__setattr__(self, "public_key", self.key.public_key())
+        object.__setattr__(self, "kid", kid_of(self.public_key))
+
+    def sign(self, message: bytes) -> bytes:
+        return self.algorithm.sign(self.key, message)
+
+
+SigningKey = Union[PrivateKey, Signer]
+
+
+def signer_for(key: object, what: str = "signing") -> Signer:
+    """The ``Signer`` for a private key or a token key; TypeError for anything else (a public key,
+    say), with ``what`` naming the operation in the message."""
+    if hasattr(key, "private_bytes"):
+        return MemorySigner(key)  # type: ignore[arg-type]
+    if isinstance(key, Signer):
+        return key
+    algorithm_for(key)  # an unknown key type is named as such
+    raise TypeError(f"{what} needs a private key (or a key in a token)")
 
 
 def private_key_to_pem(key: PrivateKey) -> bytes:

@@ -6,19 +6,25 @@ line that fails never shifts the others: the issuer can always tell which creden
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Union
 
 from ..base import jsonload
-from ..cose.keys import PrivateKey, load_private_key, private_key_to_pem
+from ..cose.keys import SigningKey, load_private_key, private_key_to_pem
+from ..cose.pkcs11 import TokenError, TokenKey, TokenKeySpec
 from .eligibility import DEFAULT_POLICY, PHASES, PolicyArg
 from .issue import complete, issue
 
-_KEY: PrivateKey | None = None
+_KEY: SigningKey | None = None
+_KEY_ERROR: TokenError | None = None  # why this worker could not open the token key
 _POLICY: PolicyArg = DEFAULT_POLICY
+# What a worker is given to sign with: a private key's PEM, or how to open a key in a token. A token
+# session belongs to the process that opened it, so each worker opens its own.
+KeySource = Union[bytes, TokenKeySpec]
 CHUNK = 64  # lines per task: large enough to amortize inter-process traffic, small enough to stream
 MAX_LINE_BYTES = 4 * 1024 * 1024  # one line: its claims and any templates, in hexadecimal
 
@@ -81,7 +87,7 @@ def with_device_key(claims: Any, device_key: Any) -> dict[str, Any]:
     return {**claims, "cnf": cnf_view(device_key)}
 
 
-def issue_line(line: str | bytes, key: PrivateKey, policy: PolicyArg = DEFAULT_POLICY) -> tuple[str, str]:
+def issue_line(line: str | bytes, key: SigningKey, policy: PolicyArg = DEFAULT_POLICY) -> tuple[str, str]:
     """The ``cti`` and credential text for one input line, if the holder is eligible under ``policy``."""
     claims, templates, birth_date = parse_line(line)
     completed = complete(claims, templates)
@@ -97,14 +103,38 @@ def reason(err: Exception) -> str:
     return str(err) or type(err).__name__
 
 
-def _init(pem: bytes, phase: str | None) -> None:
-    global _KEY, _POLICY
-    _KEY = load_private_key(pem)
+def _init(source: KeySource, phase: str | None, opening: Any) -> None:
+    global _KEY, _KEY_ERROR, _POLICY
     _POLICY = None if phase is None else PHASES[phase]
+    if isinstance(source, TokenKeySpec):
+        try:
+            # One worker logs in at a time: SoftHSM2 records a login in the token's file, and a worker
+            # reading that file while another writes it fails.
+            with opening:
+                _KEY = TokenKey(source)
+        except TokenError as err:
+            _KEY_ERROR = err  # raised by the first chunk, so the caller gets it (an initializer's error is only logged)
+        return
+    _KEY = load_private_key(source)
+
+
+def _key_source(key: SigningKey) -> tuple[KeySource, Any, Any]:
+    """What the workers get, how they start, and the lock they open a token under: a fork for a key
+    in memory; a fresh interpreter for a key in a token, because a forked child must not use the
+    PKCS#11 module its parent initialised."""
+    if isinstance(key, TokenKey):
+        context = multiprocessing.get_context("spawn")
+        return key.spec, context, context.Lock()
+    if hasattr(key, "private_bytes"):
+        return private_key_to_pem(key), None, None  # type: ignore[arg-type]
+    raise TypeError("batch issuance takes a private key or a pkcs11.TokenKey: each worker process opens its own")
 
 
 def _issue_chunk(lines: list[tuple[int, str | bytes]]) -> list[Issued]:
-    """Issue each line; a bad line yields its error instead of stopping the batch."""
+    """Issue each line; a bad line yields its error instead of stopping the batch. A token that
+    fails (TokenError) stops it: that is no fault of the line."""
+    if _KEY_ERROR is not None:
+        raise _KEY_ERROR
     assert _KEY is not None
     out: list[Issued] = []
     for number, line in lines:
@@ -130,7 +160,7 @@ def _chunks(lines: Iterable[str | bytes]) -> Iterator[list[tuple[int, str | byte
 
 def issue_lines(
     lines: Iterable[str | bytes],
-    key: PrivateKey,
+    key: SigningKey,
     *,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
@@ -139,11 +169,13 @@ def issue_lines(
     """One ``Issued`` for each non-blank line (numbered from 1, blank lines counted), in input order.
 
     ``phase`` names the eligibility tables applied (``eligibility.PHASES``, spec 9.5), None for none.
+    ``key`` is a private key or a key in a token (``pkcs11.TokenKey``); each worker then opens its own
+    session on the token, and a token failure raises ``TokenError``.
     """
     if phase is not None and phase not in PHASES:
         raise ValueError(f"phase {phase!r} is not one of {sorted(PHASES)} or None")
     jobs = jobs or os.cpu_count() or 1
-    pem = private_key_to_pem(key)
+    source, context, opening = _key_source(key)
     pending: deque[Future[list[Issued]]] = deque()
     done = 0
 
@@ -156,7 +188,7 @@ def issue_lines(
                 progress(done)
             yield from results
 
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(pem, phase)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init, initargs=(source, phase, opening)) as pool:
         # A bounded window of chunks in flight keeps memory flat however long the input is.
         for chunk in _chunks(lines):
             pending.append(pool.submit(_issue_chunk, chunk))

@@ -11,7 +11,7 @@ from ..base.errors import VerificationError
 from ..claims import biometric, model
 from ..claims import templates as sealing
 from ..cose import sign1 as cose
-from ..cose.keys import PrivateKey, algorithm_for, kid_of
+from ..cose.keys import SigningKey, signer_for
 from ..text import cbor
 from ..text import wrap as textlayer
 from . import eligibility
@@ -56,7 +56,7 @@ complete = complete_claims
 
 def issue(
     claims: Mapping[str, Any],
-    key: PrivateKey,
+    key: SigningKey,
     *,
     templates: TemplateInput | None = None,
     recipients: Iterable[sealing.RecipientPublicKey] | None = None,
@@ -78,9 +78,7 @@ def issue(
     date, or YYYY-MM-DD, YYYY-MM or YYYY text) is the holder's, from the issuer's records, for the
     age rule; it is not put in the credential.
     """
-    alg = algorithm_for(key)
-    if not hasattr(key, "private_bytes"):
-        raise TypeError("issuing needs a private key")
+    signer = signer_for(key, "issuing")  # a private key, or a key in a token (pkcs11.TokenKey)
     completed = complete_claims(claims, templates)
     if recipients is not None:
         completed = _with_encrypted_templates(completed, templates, recipients, padded_size)
@@ -89,8 +87,8 @@ def issue(
     cbor_claims = model.to_cbor(completed)
     eligibility.apply(policy, completed, birth_date)
     payload = cbor.encode(cbor_claims)
-    protected = cose.protected_header(alg.cose_id, kid_of(key))
-    signature = alg.sign(key, cose.to_be_signed(protected, payload))
+    protected = cose.protected_header(signer.algorithm.cose_id, signer.kid)
+    signature = signer.sign(cose.to_be_signed(protected, payload))
     text = textlayer.wrap(cose.build(protected, payload, signature), deflate)
     check_result(text)
     return text

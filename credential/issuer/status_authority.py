@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..base.sqlite import connect, rollback
-from ..cose.keys import PrivateKey, kid_of
+from ..cose.keys import SigningKey, signer_for
 from ..lists import status_list
 from ..lists.status_list import LIST_ID, REVOKED, STATUS_NAMES, SUSPENDED, VALID
 
@@ -296,7 +296,7 @@ class StatusAuthority:
         return status_list.pack(rows, size, bits)
 
     def publish(
-        self, list_id: str, key: PrivateKey, *, now: int, lifetime: int, ttl: int | None = None,
+        self, list_id: str, key: SigningKey, *, now: int, lifetime: int, ttl: int | None = None,
         deliver: Callable[[Publication], None] | None = None,
     ) -> Publication:
         """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version.
@@ -304,20 +304,21 @@ class StatusAuthority:
         ``deliver`` (optional) puts the token where gates fetch it, before the record is committed: if
         it raises, nothing is recorded, so no version is listed as published that nobody has."""
         status_list.epoch_time(now, "now")
+        signer = signer_for(key)  # a private key, or a key in a token (pkcs11.TokenKey)
         if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
             raise ValueError("lifetime is a positive number of seconds")
         with self._transaction():
             size, bits = self._shape(list_id)
             last = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
             token = status_list.build_token(
-                key, self.issuer, list_id, issued_at=now, expires=now + lifetime, bits=bits, bit_array=self.bit_array(list_id), ttl=ttl
+                signer, self.issuer, list_id, issued_at=now, expires=now + lifetime, bits=bits, bit_array=self.bit_array(list_id), ttl=ttl
             )
             previous = self._db.execute(
                 "SELECT COALESCE(MAX(version), 0), COALESCE(MAX(issued_at), -1) FROM publications WHERE list_id = ?", (list_id,)
             ).fetchone()
             if now < previous[1]:
                 raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version cannot be older")
-            publication = Publication(list_id, previous[0] + 1, now, now + lifetime, kid_of(key), last, token)
+            publication = Publication(list_id, previous[0] + 1, now, now + lifetime, signer.kid, last, token)
             self._db.execute(
                 "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (list_id, publication.version, now, now + lifetime, publication.kid, last, token),

@@ -23,7 +23,7 @@ from ..base import limits
 from ..base.errors import ErrorCode, VerificationError
 from ..base.times import MAX_TIME
 from ..cose import sign1 as cose
-from ..cose.keys import BY_COSE_ID, Algorithm, PrivateKey, PublicKey, algorithm_for, kid_of
+from ..cose.keys import BY_COSE_ID, Algorithm, PublicKey, SigningKey, signer_for
 from ..text import cbor, compress
 
 # CWT claim keys of the status list token (the IETF Token Status List's CBOR form).
@@ -133,15 +133,16 @@ def claims(issuer: str, list_id: str, *, issued_at: int, expires: int, bits: int
     return out
 
 
-def sign(key: PrivateKey, payload: bytes) -> bytes:
-    """A COSE_Sign1 message of the XC profile (4.1) around ``payload``, signed deterministically."""
-    alg = algorithm_for(key)
-    protected = cose.protected_header(alg.cose_id, kid_of(key))
-    return cose.build(protected, payload, alg.sign(key, cose.to_be_signed(protected, payload)))
+def sign(key: SigningKey, payload: bytes) -> bytes:
+    """A COSE_Sign1 message of the XC profile (4.1) around ``payload``, signed with a private key or
+    a key in a token (deterministically, except ES256 in a token without RFC 6979: spec 4.2)."""
+    signer = signer_for(key)
+    protected = cose.protected_header(signer.algorithm.cose_id, signer.kid)
+    return cose.build(protected, payload, signer.sign(cose.to_be_signed(protected, payload)))
 
 
 def build_token(
-    key: PrivateKey,
+    key: SigningKey,
     issuer: str,
     list_id: str,
     *,

@@ -33,8 +33,8 @@ from ..cose.keys import (
     BY_COSE_ID,
     PROFILES,
     STATES,
-    PrivateKey,
     PublicKey,
+    SigningKey,
     TrustedKey,
     algorithm_for,
     check_lifecycle,
@@ -44,6 +44,7 @@ from ..cose.keys import (
     public_key_to_pem,
     refuse_weak_point,
     region_codes,
+    signer_for,
 )
 from ..text import cbor
 
@@ -427,22 +428,22 @@ def from_cbor(value: Any) -> TrustList:
 # --- signing and reading -----------------------------------------------------------------------
 
 
-def sign(document: TrustList, key: PrivateKey) -> bytes:
-    """The signed trust list: COSE_Sign1 of section 4 over the document, with the list-signing key."""
+def sign(document: TrustList, key: SigningKey) -> bytes:
+    """The signed trust list: COSE_Sign1 of section 4 over the document, with the list-signing key
+    (a private key, or a key in a token)."""
     if not isinstance(document, TrustList):
         raise TypeError(f"sign takes a TrustList, not {type(document).__name__}")
-    if not hasattr(key, "private_bytes"):
-        raise TypeError("signing needs a private key")
-    if any(listed.kid == kid_of(key) for listed in document.keys):
+    signer = signer_for(key)
+    if any(listed.kid == signer.kid for listed in document.keys):
         raise ValueError("a list-signing key does not sign credentials: it may not list itself (spec 16.1)")
-    return sign_payload(document.encode(), key)
+    return sign_payload(document.encode(), signer)
 
 
-def sign_payload(payload: bytes, key: PrivateKey) -> bytes:
+def sign_payload(payload: bytes, key: SigningKey) -> bytes:
     """COSE_Sign1 of section 4 over any payload bytes (the document's encoding, or test data)."""
-    alg = algorithm_for(key)
-    protected = cose.protected_header(alg.cose_id, kid_of(key))
-    signed = cose.build(protected, payload, alg.sign(key, cose.to_be_signed(protected, payload)))
+    signer = signer_for(key)
+    protected = cose.protected_header(signer.algorithm.cose_id, signer.kid)
+    signed = cose.build(protected, payload, signer.sign(cose.to_be_signed(protected, payload)))
     if len(signed) > MAX_LIST_BYTES:
         raise ValueError(f"signed trust list of {len(signed)} bytes exceeds {MAX_LIST_BYTES}")
     return signed
