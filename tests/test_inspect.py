@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 import credential
 from credential.base import limits, steps
+from credential.base.errors import ErrorCode
 from credential.text import base45
 from credential.text.diagnostic import diagnose
-from credential.tools import conformance
-from credential.tools.inspect import FAILED, INVALID, NOT_CHECKED, NOT_REACHED, NOT_VERIFIED, PASSED, VALID, inspect
+from credential.tools import conformance, reasons
+from credential.tools.inspect import DOES_NOT_APPLY, FAILED, INVALID, NOT_CHECKED, NOT_REACHED, NOT_VERIFIED, PASSED, VALID, inspect
 
 from .vectors import ROOT, Vector, vectors
 
@@ -147,20 +148,30 @@ def test_every_vector_is_explained(ident: str, shared: dict[str, Any], case: dic
     verdicts = [s.verdict for s in report.steps]
     if case["result"] == "valid":
         assert report.verdict == VALID and report.claims == case["claims"] and report.claims_verified
-        assert set(verdicts) <= {PASSED, NOT_CHECKED}
+        assert set(verdicts) <= {PASSED, NOT_CHECKED, DOES_NOT_APPLY}
+        assert report.reason.startswith("The credential is genuine and in date")
         return
     assert report.verdict == INVALID and not report.claims_verified
     assert verdicts.count(FAILED) == 1, verdicts
     failed = verdicts.index(FAILED)
-    assert set(verdicts[:failed]) <= {PASSED, NOT_CHECKED} and set(verdicts[failed + 1 :]) <= {NOT_REACHED}
+    assert set(verdicts[:failed]) <= {PASSED, NOT_CHECKED, DOES_NOT_APPLY} and set(verdicts[failed + 1 :]) <= {NOT_REACHED, DOES_NOT_APPLY}
     first = report.first_failure
     assert first is not None and first == report.steps[failed]
+    assert _filled(reasons.REASONS[ErrorCode(first.code)], report.reason), report.reason
+    assert "(not known)" not in report.reason
     expected = case["errors"] if case["result"] == "acceptable" else [case["error"]]
     assert first.code in expected and first.code in first.codes
     if case["result"] == "invalid":
         assert first.number == _expected_step(case), f"{ident}: {first.detail}"
     assert f"step {first.number}" in report.summary and first.reference in report.summary
     assert all(section in SECTIONS for section in steps.BY_NUMBER[first.number].sections)
+
+
+def _filled(template: str, sentence: str) -> bool:
+    """Whether ``sentence`` is ``template`` with its fields filled in."""
+    pieces = re.split(r"\{\w+\}", template)
+    pattern = ".+".join(re.escape(piece) for piece in pieces)
+    return re.fullmatch(pattern, sentence) is not None
 
 
 @pytest.mark.parametrize("vector", VECTORS[::7], ids=[v.id for v in VECTORS[::7]])
@@ -274,3 +285,97 @@ def test_configuration_mistakes_raise_before_reading() -> None:
         inspect(12345)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         inspect("XC1:", GATE, now=NOW, templates={})
+
+
+# --- presentations, the replay cache, and the officer's words ----------------------------------
+
+from credential.gate import presentation as _presentation  # noqa: E402
+from credential.issuer import samples  # noqa: E402
+
+ISSUER = credential.generate_key("Ed25519")
+DEVICE = credential.generate_key("ES256")
+BOUND = credential.issue(dict(samples.full(), cnf=credential.device_cnf(DEVICE)), ISSUER, templates=samples.TEMPLATES, policy=None)
+BARE = credential.issue(samples.full(), ISSUER, templates=samples.TEMPLATES, policy=None)
+MADE = samples.ISSUED_AT + 3603
+SHOWN = credential.present(BOUND, DEVICE, now=MADE, destination="MO")
+PRESENTATION_STEPS = {s.number for s in steps.STEPS if s.presentation}
+
+
+def _gate(replay: credential.ReplayCache | None = None) -> credential.Verifier:
+    return credential.Verifier([credential.TrustedKey(ISSUER.public_key(), {"HK"})], destination="MO", replay=replay)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_inspecting_a_presentation_never_records_it_in_the_replay_cache(kind: str, tmp_path: Any) -> None:
+    """Spec 9.6: an inspection tool looks up the replay cache and records nothing."""
+    cache = credential.MemoryReplayCache() if kind == "memory" else credential.SqliteReplayCache(tmp_path / "replay.db")
+    gate = _gate(cache)
+    for _ in range(3):
+        report = inspect(SHOWN, gate, now=MADE)
+        assert report.verdict == VALID, report.summary
+        replay = next(s for s in report.steps if s.number == "21b")
+        assert replay.verdict == PASSED and "not recorded" in (replay.detail or "")
+    assert len(cache) == 0
+    gate.verify(SHOWN, now=MADE)  # the gate admits it: now it is recorded
+    assert len(cache) == 1
+    report = inspect(SHOWN, gate, now=MADE + 1)
+    assert report.verdict == INVALID and report.first_failure is not None and report.first_failure.code == "REPLAY"
+    assert report.reason == reasons.REASONS[ErrorCode.REPLAY]
+    assert len(cache) == 1
+    # A full cache is reported as the gate would meet it, and still nothing is recorded.
+    full = credential.MemoryReplayCache(1)
+    full.check_and_record("another presentation", MADE, MADE + 600)
+    report = inspect(SHOWN, _gate(full), now=MADE)
+    assert report.first_failure is not None and report.first_failure.code == "REPLAY_CACHE_FULL" and len(full) == 1
+
+
+def test_steps_for_presentations_do_not_apply_to_a_bare_credential() -> None:
+    for report in (inspect(BARE, _gate(), now=MADE), inspect(BARE), inspect(BARE, _gate(), now=samples.ISSUED_AT + 20 * samples.YEAR)):
+        by_number = {s.number: s for s in report.steps}
+        assert {n for n, s in by_number.items() if s.verdict == DOES_NOT_APPLY} == PRESENTATION_STEPS, report.verdict
+        assert all("bare credential" in (by_number[n].detail or "") for n in PRESENTATION_STEPS)
+        assert report.form == "credential" and report.device is None and not report.device_checked
+    # Not configured is another thing: step 19 (no deny-list) is not checked, not "does not apply".
+    assert {s.number: s.verdict for s in inspect(BARE, _gate(), now=MADE).steps}["19"] == NOT_CHECKED
+    presented = inspect(SHOWN, _gate(), now=MADE)
+    assert DOES_NOT_APPLY not in {s.verdict for s in presented.steps}
+    assert presented.form == "presentation"
+
+
+def test_a_presentation_says_its_device_signature_was_checked_and_names_the_key() -> None:
+    import base64
+    import hashlib
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+
+    report = inspect(SHOWN, _gate(), now=MADE)
+    assert report.verdict == VALID and report.device_checked
+    assert report.reason == reasons.VALID_PRESENTATION.format(entitled=", and admits the holder to Macau SAR")
+    # RFC 7638, computed here from the uncompressed point rather than from the key's numbers.
+    point = DEVICE.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
+    jwk = '{"crv":"P-256","kty":"EC","x":"%s","y":"%s"}' % (b64(point[1:33]), b64(point[33:]))
+    assert json.loads(jwk) and report.device == {"kty": "EC2", "crv": "P-256", "thumbprint": b64(hashlib.sha256(jwk.encode()).digest())}
+
+
+def test_the_officers_sentences() -> None:
+    assert set(reasons.REASONS) == set(ErrorCode)  # one sentence for every code
+    for template in reasons.REASONS.values():
+        words = re.sub(r"\{\w+\}", "", template)  # the fields are filled in with dates and places
+        assert not re.search(r"now [-+]|skew|\bexp\b|\bstep \d|\bcnf\b|\bcti\b|[A-Z]{2,}_[A-Z]", words), template  # no engineer's words
+    expired = inspect(BARE, _gate(), now=samples.ISSUED_AT + 20 * samples.YEAR)
+    exp = expired.claims["exp"] if expired.claims else 0
+    assert expired.reason == f"The credential expired on {reasons.local_time(exp)} (Hong Kong and Macau time)."
+    import datetime as dt
+
+    assert reasons.local_time(int(dt.datetime(2027, 3, 1, tzinfo=dt.timezone.utc).timestamp())) == "2027-03-01 at 08:00"
+    late = inspect(SHOWN, _gate(), now=MADE + 3 * _presentation.STEP_SECONDS)
+    assert late.first_failure is not None and late.first_failure.code == "PRESENTATION_EXPIRED"
+    assert late.reason.startswith("The phone's code is out of date (made for ") and "ask the traveller to show a fresh one" in late.reason
+    elsewhere = inspect(SHOWN, credential.Verifier([credential.TrustedKey(ISSUER.public_key(), {"HK"})], destination="HK"), now=MADE)
+    assert elsewhere.first_failure is not None and elsewhere.first_failure.code == "DESTINATION_MISMATCH"
+    assert elsewhere.reason == "The phone's code was made for Macau SAR, not for this gate in Hong Kong SAR: ask the traveller to show one for Hong Kong SAR."
+    assert inspect(BARE).reason == reasons.NOT_VERIFIED
+    bound_bare = inspect(BOUND, _gate(), now=MADE)
+    assert bound_bare.reason == reasons.REASONS[ErrorCode.PRESENTATION_REQUIRED] and bound_bare.device is not None

@@ -171,6 +171,22 @@ def test_cache_expiry_capacity_and_fail_closed(kind: str, tmp_path: Path) -> Non
     assert len(cache) == 2
 
 
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_peek_answers_as_check_and_record_would_and_records_nothing(kind: str, tmp_path: Path) -> None:
+    cache: credential.MemoryReplayCache | credential.SqliteReplayCache
+    cache = credential.MemoryReplayCache(2) if kind == "memory" else credential.SqliteReplayCache(tmp_path / "replay.db", 2)
+    assert cache.peek("a", 100) is Outcome.RECORDED
+    assert cache.peek("a", 100) is Outcome.RECORDED and len(cache) == 0  # looking twice records nothing
+    cache.check_and_record("a", 100, 150)
+    assert cache.peek("a", 120) is Outcome.SEEN
+    cache.check_and_record("b", 120, 170)
+    assert cache.peek("c", 149) is Outcome.FULL
+    assert cache.peek("a", 150) is Outcome.RECORDED  # expired at 150
+    assert cache.peek("c", 150) is Outcome.RECORDED  # "a" no longer live
+    assert cache.check_and_record("b", 150, 170) is Outcome.SEEN  # peeking changed nothing
+    assert cache.check_and_record("c", 150, 200) is Outcome.RECORDED
+
+
 # --- several gate processes sharing one SQLite cache -------------------------------------------
 
 _GATE = textwrap.dedent(

@@ -249,3 +249,55 @@ def test_import_credential_leaves_imaging_libraries_unloaded() -> None:
     code = "import sys, credential; print(sorted(m for m in ('PIL', 'zxingcpp', 'segno') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` 1-bit pixels and holds none: what a header reader sees of a bomb."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def ico_around(png: bytes) -> bytes:
+    """An ICO file whose one entry is ``png`` (ICO may hold PNG images of any size)."""
+    import struct
+
+    return struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(png), 22) + png
+
+
+def test_scan_refuses_an_image_too_large_in_pixels_before_decoding(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    def never(self: Image.Image) -> None:
+        raise AssertionError("the image was decoded")
+
+    bomb = png_header(13000, 13000)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bomb)
+    monkeypatch.setattr(Image.Image, "load", never)
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", never)
+    for given in (bomb, path, str(path)):
+        with pytest.raises(qr.ScanError, match="13000x13000 pixels is larger than the 40,000,000 pixels read"):
+            qr.scan(given)
+    assert 6000 * 6000 <= qr.MAX_IMAGE_PIXELS < 13000 * 13000
+
+
+def test_scan_reads_the_six_formats_only() -> None:
+    code = Image.open(io.BytesIO(qr.render(TEXT, box=4))).convert("L")
+    for name in qr.IMAGE_FORMATS:
+        out = io.BytesIO()
+        code.save(out, format=name, **({"quality": 95} if name == "JPEG" else {}))
+        assert qr.scan(out.getvalue()) == TEXT, name
+    with pytest.raises(qr.ScanError, match="not a readable image"):
+        qr.scan(ico_around(qr.render(TEXT)))  # ICO is not read, even around a PNG
+    with pytest.raises(qr.ScanError, match="not a readable image"):
+        qr.scan(ico_around(png_header(13000, 13000)))
+    other = io.BytesIO()
+    code.save(other, format="TGA")
+    with pytest.raises(qr.ScanError, match="not a readable image"):
+        qr.scan(other.getvalue())

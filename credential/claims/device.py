@@ -56,3 +56,20 @@ def check_device_key(key: object) -> ec.EllipticCurvePrivateKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise TypeError(f"a device key is a P-256 private key (spec 3.1), not {type(key).__name__}")
     return key
+
+
+def summary(cnf: Mapping[str, Any]) -> dict[str, Any]:
+    """The device key of a ``cnf`` claim (JSON view) as a person compares it: its type and its
+    RFC 7638 JWK thumbprint (SHA-256, base64url), the name wallets and key tools show for a key."""
+    import base64
+    import hashlib
+    import json
+
+    def b64(value: int) -> str:
+        return base64.urlsafe_b64encode(value.to_bytes(COORDINATE_BYTES, "big")).rstrip(b"=").decode("ascii")
+
+    numbers = from_view(cnf).public_numbers()
+    # RFC 7638 section 3: the required members in lexicographic order, no white space.
+    members = json.dumps({"crv": "P-256", "kty": "EC", "x": b64(numbers.x), "y": b64(numbers.y)}, separators=(",", ":"), sort_keys=True)
+    thumbprint = base64.urlsafe_b64encode(hashlib.sha256(members.encode("ascii")).digest()).rstrip(b"=").decode("ascii")
+    return {"kty": "EC2", "crv": "P-256", "thumbprint": thumbprint}

@@ -55,6 +55,11 @@ class ReplayCache:
         """Record ``key`` until ``expires`` (epoch seconds, exclusive) unless a live entry has it."""
         raise NotImplementedError
 
+    def peek(self, key: str, now: int) -> Outcome:
+        """What ``check_and_record`` would answer now, recording nothing (an inspector looks, a gate
+        records): SEEN, FULL, or RECORDED for "would be recorded"."""
+        raise NotImplementedError
+
 
 class MemoryReplayCache(ReplayCache):
     """Entries in this process's memory: for a gate that runs as one process."""
@@ -70,19 +75,28 @@ class MemoryReplayCache(ReplayCache):
 
     def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
         with self._lock:
-            # Drop what has expired, soonest first: each entry is dropped once, so a full cache of live
-            # entries costs no more per call than an empty one.
-            while self._expiry and self._expiry[0][0] <= now:
-                ended, old = heapq.heappop(self._expiry)
-                if self._entries.get(old) == ended:
-                    del self._entries[old]
-            if key in self._entries:
-                return Outcome.SEEN
-            if len(self._entries) >= self.capacity:
-                return Outcome.FULL
-            self._entries[key] = expires
-            heapq.heappush(self._expiry, (expires, key))
-            return Outcome.RECORDED
+            outcome = self._look(key, now)
+            if outcome is Outcome.RECORDED:
+                self._entries[key] = expires
+                heapq.heappush(self._expiry, (expires, key))
+            return outcome
+
+    def peek(self, key: str, now: int) -> Outcome:
+        with self._lock:
+            return self._look(key, now)
+
+    def _look(self, key: str, now: int) -> Outcome:
+        # Drop what has expired, soonest first: each entry is dropped once, so a full cache of live
+        # entries costs no more per call than an empty one.
+        while self._expiry and self._expiry[0][0] <= now:
+            ended, old = heapq.heappop(self._expiry)
+            if self._entries.get(old) == ended:
+                del self._entries[old]
+        if key in self._entries:
+            return Outcome.SEEN
+        if len(self._entries) >= self.capacity:
+            return Outcome.FULL
+        return Outcome.RECORDED
 
 
 # The entries, and their number kept beside them in the same transactions, so that the capacity check
@@ -153,6 +167,19 @@ class SqliteReplayCache(ReplayCache):
                 return outcome
             except sqlite3.Error as err:
                 raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
+
+    def peek(self, key: str, now: int) -> Outcome:
+        with self._lock:
+            try:
+                db = self._connect()
+                if db.execute("SELECT 1 FROM presented WHERE key = ? AND expires > ?", (key, now)).fetchone():
+                    return Outcome.SEEN
+                # Live entries: the count less those expired but not yet dropped (by the expiry index).
+                (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
+                (expired,) = db.execute("SELECT count(*) FROM presented WHERE expires <= ?", (now,)).fetchone()
+            except sqlite3.Error as err:
+                raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
+        return Outcome.FULL if entries - expired >= self.capacity else Outcome.RECORDED
 
     def _check_and_record(self, db: sqlite3.Connection, key: str, now: int, expires: int) -> Outcome:
         dropped = db.execute("DELETE FROM presented WHERE expires <= ?", (now,)).rowcount  # by the expiry index

@@ -17,14 +17,16 @@ from .render import (
     version,
     version_for_length,
 )
-from .scan import MAX_SLOW_RETRY_PIXELS, ScanError, scan
+from .scan import IMAGE_FORMATS, MAX_IMAGE_PIXELS, MAX_SLOW_RETRY_PIXELS, ScanError, check_size, open_image, scan
 
 __all__ = [
     "ALPHANUMERIC",
     "DEFAULT_BOX",
     "DEFAULT_ECC",
     "FORMATS",
+    "IMAGE_FORMATS",
     "LEVELS",
+    "MAX_IMAGE_PIXELS",
     "MAX_SLOW_RETRY_PIXELS",
     "MAX_VERSION",
     "MIN_QUIET_ZONE",
@@ -34,6 +36,8 @@ __all__ = [
     "Symbol",
     "build",
     "capacity",
+    "check_size",
+    "open_image",
     "render",
     "scan",
     "version",

@@ -16,16 +16,45 @@ class ScanError(ValueError):
     """No QR code could be read from the image."""
 
 
+# The encoded formats read: what phones and screenshots produce. Pillow's other decoders (ICO, PSD,
+# TGA, ...) are not reached, so a container cannot smuggle a large image past the pixel check.
+IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+# A 40-megapixel photo is larger than any camera frame a code is read from; beyond it, the decoded
+# image alone would take hundreds of megabytes. Checked from the header, before a pixel is decoded.
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def check_size(picture: Any) -> None:
+    """Refuse an image (opened, not yet decoded) larger than ``MAX_IMAGE_PIXELS``: ``ScanError``."""
+    width, height = picture.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ScanError(f"an image of {width}x{height} pixels is larger than the {MAX_IMAGE_PIXELS:,} pixels read")
+
+
+def open_image(data: bytes) -> Any:
+    """Encoded image bytes opened lazily (header only) in one of ``IMAGE_FORMATS``, size checked."""
+    import warnings
+
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        # Pillow warns of a large image from its header; check_size refuses it with a clearer message.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        picture = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+    check_size(picture)
+    return picture
+
+
 def _image(image: Any) -> Any:
     from PIL import Image
 
     if isinstance(image, Image.Image):
         return image
     if isinstance(image, (bytes, bytearray, memoryview)):
-        return Image.open(io.BytesIO(image))
+        return open_image(bytes(image))
     if isinstance(image, (str, os.PathLike)):
         with open(image, "rb") as handle:
-            return Image.open(io.BytesIO(handle.read()))
+            return open_image(handle.read())
     raise TypeError("image is a PIL image, encoded image bytes or a file path")
 
 
@@ -56,7 +85,9 @@ def _retry(picture: Any, how: str) -> Any:
 
 
 def scan(image: Any) -> str:
-    """The text of the QR code in ``image`` (PIL image, PNG or JPEG bytes, or a path).
+    """The text of the QR code in ``image`` (PIL image, encoded bytes in one of ``IMAGE_FORMATS``, or a path).
+
+    An image of more than ``MAX_IMAGE_PIXELS`` pixels is refused from its header, before it is decoded.
 
     One zxing-cpp pass with its default options reads clean renders and most photos; when it finds
     nothing, a few preprocessed retries follow (see ``_RETRIES``), so only a failure pays for them.
@@ -66,7 +97,10 @@ def scan(image: Any) -> str:
 
     try:
         picture = _image(image)
+        check_size(picture)
         picture.load()
+    except ScanError:
+        raise
     except (OSError, Image.DecompressionBombError, SyntaxError, ValueError) as err:
         raise ScanError(f"not a readable image ({err})") from None
     if picture.mode not in ("L", "RGB"):

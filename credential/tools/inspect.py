@@ -6,10 +6,17 @@ input stops being readable. The decision itself is the verifier's: with a ``Veri
 runs ``Verifier.verify`` and attributes its outcome to steps through the table of
 ``credential.steps``; without one, the steps that need trusted keys are reported as not checked and
 nothing is presented as verified (spec 12.10). It never raises on any text or bytes.
+
+Inspecting is looking, not admitting: a presentation is checked against the gate's replay cache
+but never recorded in it, so a presentation inspected can still be presented at the gate.
+Steps for presentations only are reported as not applying to a bare credential, apart from the
+steps that were not checked because their input was not configured. Beside the engineer's detail,
+each report has a sentence for the officer at the gate (``reasons``).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -21,16 +28,20 @@ from ..base.times import Clock, epoch_seconds
 from ..claims import model
 from ..cose import sign1 as cose
 from ..cose.keys import BY_COSE_ID
+from ..claims import device as device_key
 from ..gate import presentation as presentation_layer
+from ..gate.replay import Outcome, ReplayCache
 from ..gate.verify import Verifier, as_text, check_templates
 from ..text import base45, cbor
 from ..text import wrap as textlayer
 from ..text.diagnostic import diagnose
+from . import reasons
 
 PASSED = "passed"
 FAILED = "failed"
 NOT_CHECKED = "not checked"
 NOT_REACHED = "not reached"
+DOES_NOT_APPLY = "does not apply"
 
 VALID = "valid"
 INVALID = "invalid"
@@ -75,6 +86,10 @@ class Report:
     claims_verified: bool
     configuration: dict[str, Any] | None
     first_failure: StepResult | None = None
+    reason: str = ""  # the verdict in an officer's words (``reasons``); ``summary`` is the engineer's
+    form: str = "credential"  # or "presentation" (XP1:, XP1Z:)
+    device: dict[str, Any] | None = None  # the device key the credential binds (``cnf``), summarized
+    device_checked: bool = False  # the presentation's device signature verified with that key (step 18b)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -305,13 +320,16 @@ def _configured(verifier: Verifier, templates: Mapping[str, bytes] | None) -> di
     return configured
 
 
-_PRESENTATIONS_ONLY = "applies to presentations (XP1:, XP1Z:) only"
+_PRESENTATIONS_ONLY = "applies to presentations (XP1:, XP1Z:) only; this is a bare credential"
+_NOT_RECORDED = "checked, not recorded: inspecting never records a presentation in the gate's replay cache"
 
 
 def _settled(step: Step, configured: dict[str, bool], presentation: bool = True) -> tuple[str, str | None]:
     """The verdict of a step that ran without failing, given which optional inputs were configured."""
     if step.presentation and not presentation:
-        return NOT_CHECKED, _PRESENTATIONS_ONLY
+        return DOES_NOT_APPLY, _PRESENTATIONS_ONLY
+    if step.number == "21b" and configured.get("replay"):
+        return PASSED, _NOT_RECORDED
     absent = [name for name in step.optional if not configured.get(name, True)]
     if not absent:
         return PASSED, None
@@ -388,14 +406,60 @@ def inspect(
         return _unverified(peel)
     configuration = _configuration(verifier, seconds, templates)
     try:
-        verifier.verify(data, now=seconds, templates=templates)
+        _looking(verifier).verify(data, now=seconds, templates=templates)
     except VerificationError as err:
-        return _refused(peel, err, configuration, _configured(verifier, templates))
+        return _explained(_refused(peel, err, configuration, _configured(verifier, templates)), peel, verifier)
     configured = _configured(verifier, templates)
     steps = [_result(step, *_settled(step, configured, peel.presentation)) for step in STEPS]
     skipped = [s.number for s in steps if s.verdict == NOT_CHECKED]
     summary = "valid: every step passed" + (f"; not checked (not configured): steps {', '.join(skipped)}" if skipped else "")
-    return Report(VALID, summary, peel.layers, steps, peel.claims, True, configuration)
+    return _explained(Report(VALID, summary, peel.layers, steps, peel.claims, True, configuration), peel, verifier)
+
+
+class _LookOnly(ReplayCache):
+    """The gate's replay cache, read and never written: what inspecting a presentation consults."""
+
+    def __init__(self, cache: ReplayCache) -> None:
+        self.cache, self.capacity = cache, cache.capacity
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
+        return self.cache.peek(key, now)
+
+
+def _looking(verifier: Verifier) -> Verifier:
+    """``verifier`` with its replay cache read only: the same configuration otherwise."""
+    if verifier.replay is None:
+        return verifier
+    looking = copy.copy(verifier)
+    object.__setattr__(looking, "replay", _LookOnly(verifier.replay))  # a frozen dataclass's copy
+    return looking
+
+
+def _explained(report: Report, peel: _Peel, verifier: Verifier | None) -> Report:
+    """``report`` with the officer's sentence and the device key."""
+    report.form = "presentation" if peel.presentation else "credential"
+    cnf = (report.claims or {}).get("cnf") if report.claims is not None else None
+    if cnf is not None:
+        report.device = device_key.summary(cnf)
+    passed = {s.number for s in report.steps if s.verdict == PASSED}
+    report.device_checked = "18b" in passed
+    failure = report.first_failure
+    report.reason = reasons.sentence(
+        failure.code if failure is not None else None,
+        presentation=peel.presentation,
+        claims=report.claims if "13" in passed else None,  # only what the issuer's signature vouches for
+        presented=_presented(peel),
+        verifier=verifier if report.verdict != NOT_VERIFIED else None,
+    )
+    return report
+
+
+def _presented(peel: _Peel) -> dict[str, Any]:
+    """What the presentation layer says (time step start, destination), for the officer's sentence."""
+    for layer in peel.layers:
+        if layer.name == "presentation payload":
+            return layer.fields
+    return {}
 
 
 def _refused(peel: _Peel, err: VerificationError, configuration: dict[str, Any], configured: dict[str, bool]) -> Report:
@@ -406,6 +470,8 @@ def _refused(peel: _Peel, err: VerificationError, configuration: dict[str, Any],
         if failed is not None and step.number == failed.number:
             steps.append(_result(step, FAILED, err=err))
             reached = False
+        elif step.presentation and not peel.presentation:
+            steps.append(_result(step, DOES_NOT_APPLY, detail=_PRESENTATIONS_ONLY))
         elif reached and failed is not None:
             steps.append(_result(step, *_settled(step, configured, peel.presentation)))
         else:
@@ -421,22 +487,22 @@ def _unverified(peel: _Peel) -> Report:
     first: StepResult | None = None
     for step in STEPS:
         verdict, err = peel.outcomes.get(step.number, (NOT_CHECKED, None))
-        if first is not None:
+        if step.presentation and not peel.presentation and verdict != FAILED:
+            steps.append(_result(step, DOES_NOT_APPLY, detail=_PRESENTATIONS_ONLY))
+        elif first is not None:
             steps.append(_result(step, NOT_REACHED))
         elif verdict == FAILED:
             first = _result(step, FAILED, err=err)
             steps.append(first)
         elif verdict == PASSED:
             steps.append(_result(step, PASSED))
-        elif step.presentation and not peel.presentation:
-            steps.append(_result(step, NOT_CHECKED, detail=_PRESENTATIONS_ONLY))
         else:
             steps.append(_result(step, NOT_CHECKED, detail="needs the verifier's configuration (trusted keys and time)"))
     if first is not None:
         summary = f"invalid: {first.code} at {next(s for s in STEPS if s.number == first.number).reference}: {first.detail}"
-        return Report(INVALID, summary, peel.layers, steps, peel.claims, False, None, first)
+        return _explained(Report(INVALID, summary, peel.layers, steps, peel.claims, False, None, first), peel, None)
     summary = "not verified: no trusted keys were given, so the signature was not checked; nothing shown is vouched for"
-    return Report(NOT_VERIFIED, summary, peel.layers, steps, peel.claims, False, None)
+    return _explained(Report(NOT_VERIFIED, summary, peel.layers, steps, peel.claims, False, None), peel, None)
 
 
-__all__ = ["FAILED", "INVALID", "NOT_CHECKED", "NOT_REACHED", "NOT_VERIFIED", "PASSED", "VALID", "Layer", "Report", "StepResult", "inspect"]
+__all__ = ["DOES_NOT_APPLY", "FAILED", "INVALID", "NOT_CHECKED", "NOT_REACHED", "NOT_VERIFIED", "PASSED", "VALID", "Layer", "Report", "StepResult", "inspect"]

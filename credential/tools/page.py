@@ -1,7 +1,10 @@
 """The inspector's web page, as HTML: the input form, and a report a person can read.
 
-Everything that comes from a credential or from the request is escaped here (``_e``), in text and in
-attributes; the page loads only its own script and style sheet.
+A report page is laid out for an officer at a gate: the verdict and its reason in plain words first,
+with what was checked (the issuer's signature, the phone's), then the input for the next
+credential, then the claims; the steps of the procedure and the layers, for engineers, come last
+and folded. Everything that comes from a credential or from the request is escaped here (``_e``),
+in text and in attributes; the page loads only its own script and style sheet.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import json
 from typing import Any
 
 from ..base.regions import REGIONS
-from .inspect import FAILED, INVALID, NOT_VERIFIED, VALID, Report
+from ..claims import device as device_key
+from .inspect import FAILED, INVALID, NOT_VERIFIED, PASSED, VALID, Report
 
 _VERDICT_TITLES = {
     VALID: "Valid",
@@ -42,6 +46,7 @@ _CARD: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Valid from", ("nbf",), "time"),
     ("Expires", ("exp",), "time"),
     ("Credential ID", ("cti",), "text"),
+    ("Device key", ("cnf",), "device"),
     ("Biometric binding", ("xc", "biometrics"), "keys"),
     ("Status list", ("xc", "status"), "json"),
     ("Extensions", ("xc", "extensions"), "keys"),
@@ -64,11 +69,13 @@ def document(title: str, body: str) -> str:
     )
 
 
-def form(configuration: str, text: str = "") -> str:
-    return f"""<section><h2>Credential</h2>
+def form(configuration: str, *, next_one: bool = False) -> str:
+    heading = "Next credential" if next_one else "Credential"
+    focus = " autofocus" if next_one else ""
+    return f"""<section id="input"><h2>{heading}</h2>
 <form id="inspect-form" method="post" action="/inspect" enctype="multipart/form-data">
-<label for="text">Paste the credential text (XC1:&hellip;)</label>
-<textarea id="text" name="text" spellcheck="false" autocomplete="off">{_e(text)}</textarea>
+<label for="text">Paste the credential text (XC1:&hellip; or XP1:&hellip;)</label>
+<textarea id="text" name="text" spellcheck="false" autocomplete="off"{focus}></textarea>
 <div class="inputs">
 <div id="drop" class="drop"><label for="image">Drop a QR code image here, or choose one:</label><br>
 <input id="image" name="image" type="file" accept="image/*"></div>
@@ -105,6 +112,8 @@ def _shown(value: Any, kind: str) -> str:
         return f"{moment:%Y-%m-%d %H:%M:%S} UTC ({moment.astimezone(_dt.timezone(_dt.timedelta(hours=8))):%Y-%m-%d %H:%M} UTC+8)"
     if kind == "keys" and isinstance(value, dict):
         return ", ".join(str(k) for k in value)
+    if kind == "device" and isinstance(value, dict):
+        return _device(value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -133,16 +142,62 @@ def card(report: Report) -> str:
     return f'<section id="claims"><h2>Claims {stamp}</h2><dl class="card">{"".join(rows)}</dl></section>'
 
 
+def _device(cnf: dict[str, Any]) -> str:
+    """A device key as a person compares it: its type and RFC 7638 thumbprint, never raw JSON."""
+    try:
+        key = device_key.summary(cnf)
+    except (KeyError, TypeError, ValueError):
+        return "a device key this version cannot read"
+    return f"{key['crv']} ({key['kty']}) key, thumbprint {key['thumbprint']}"
+
+
+def _checks(report: Report) -> list[tuple[str, str]]:
+    """What was checked, next to the verdict: (class, sentence)."""
+    steps = {s.number: s for s in report.steps}
+    checks = []
+    if steps["13"].verdict == PASSED:
+        checks.append(("ok", "Issuer signature checked: a trusted key signed this credential."))
+    elif steps["13"].verdict == FAILED:
+        checks.append(("bad", "Issuer signature checked: it does not match."))
+    else:
+        checks.append(("muted", "Issuer signature not checked."))
+    if report.form == "presentation":
+        if report.device_checked:
+            held = f" ({_device_text(report)})" if report.device else ""
+            checks.append(("ok", f"Device signature checked: the phone holds the key the credential is tied to{held}."))
+        elif steps["18b"].verdict == FAILED:
+            checks.append(("bad", "Device signature checked: it does not match the key the credential is tied to."))
+        else:
+            checks.append(("muted", "Device signature not checked."))
+        replay = steps["21b"]
+        if replay.verdict == PASSED:
+            checks.append(("ok", "Not used at this gate before. Inspecting did not record it: the traveller can still present it."))
+        elif replay.verdict == FAILED:
+            checks.append(("bad", "Already used at this gate."))
+    elif report.device is not None:
+        checks.append(("muted", f"Tied to a phone ({_device_text(report)}), but shown without the phone's signature."))
+    elif report.claims is not None:
+        checks.append(("muted", "Not tied to a phone: a bare credential, so there is no device signature to check."))
+    return checks
+
+
+def _device_text(report: Report) -> str:
+    assert report.device is not None
+    return f"{report.device['crv']} key {report.device['thumbprint'][:16]}\u2026"
+
+
 def _verdict(report: Report) -> str:
     css = _VERDICT_CLASSES.get(report.verdict, "error")
     title = _VERDICT_TITLES.get(report.verdict, report.verdict)
+    checks = "".join(f'<li class="{_e(kind)}">{_e(text)}</li>' for kind, text in _checks(report))
+    where = ""
     if report.first_failure is not None:
         f = report.first_failure
-        title = f"{title}: {f.code} at step {f.number}"
-        detail = f"{f.check}. {f.detail} ({f.reference})"
-    else:
-        detail = report.summary
-    return f'<div id="verdict" class="verdict {css}">{_e(title)}<small>{_e(detail)}</small></div>'
+        where = f'<small class="code">{_e(f.code)} at {_e(f.reference)}</small>'
+    return (
+        f'<div id="verdict" class="verdict {css}"><div class="title">{_e(title)}</div>'
+        f'<p id="reason">{_e(report.reason)}</p><ul id="checks">{checks}</ul>{where}</div>'
+    )
 
 
 def _steps(report: Report) -> str:
@@ -156,9 +211,10 @@ def _steps(report: Report) -> str:
             f'<div class="muted">{_e(note)}</div></td><td class="muted">{_e(s.reference)}</td></tr>'
         )
     return (
-        '<section id="steps"><h2>Steps of the verification procedure (spec 9.2)</h2><table>'
+        '<details id="steps"><summary>Steps of the verification procedure (spec 9.2)</summary>'
+        f'<p class="muted" id="summary">{_e(report.summary)}</p><table>'
         "<tr><th>Step</th><th>Verdict</th><th>Check</th><th>Rule</th></tr>"
-        f"{''.join(rows)}</table></section>"
+        f"{''.join(rows)}</table></details>"
     )
 
 
@@ -183,17 +239,25 @@ def _layers(report: Report) -> str:
             f'<span class="muted">(step{"s" if len(layer.steps) > 1 else ""} {_e(steps)})</span>{flag}</summary>'
             f'{error}<table class="fields">{fields}</table>{diagnostic}</details>'
         )
-    return f'<section id="layers"><h2>Layers, from the outside in</h2>{"".join(parts)}</section>'
+    return f'<details id="layers"><summary>Layers, from the outside in</summary>{"".join(parts)}</details>'
 
 
-def report_page(report: Report, configuration: str, text: str) -> str:
-    body = _verdict(report) + card(report) + _steps(report) + _layers(report) + form(configuration, text)
+def report_page(report: Report, configuration: str) -> str:
+    """The verdict and the next input at the top; the claims; the steps and layers folded below.
+    What was inspected is shown in the layers; the input is left empty for the next credential."""
+    engineers = f'<section id="engineers"><h2>For engineers</h2>{_steps(report)}{_layers(report)}</section>'
+    body = _verdict(report) + form(configuration, next_one=True) + card(report) + engineers
     return document(f"{_VERDICT_TITLES.get(report.verdict, report.verdict)} - inspector", body)
 
 
-def problem_page(message: str, configuration: str) -> str:
-    body = f'<div id="verdict" class="verdict error">Could not read the input<small>{_e(message)}</small></div>' + form(configuration)
-    return document("Could not read the input - inspector", body)
+def problem_page(message: str, configuration: str, title: str = "Could not read the input") -> str:
+    """No report: the input could not be read (``title``), or the request was refused."""
+    sentence = message[:1].upper() + message[1:]
+    body = (
+        f'<div id="verdict" class="verdict error"><div class="title">{_e(title)}</div>'
+        f'<p id="reason">{_e(sentence)}</p></div>' + form(configuration, next_one=True)
+    )
+    return document(f"{title} - inspector", body)
 
 
 def start_page(configuration: str) -> str:
