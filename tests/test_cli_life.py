@@ -289,7 +289,12 @@ def stores(run: Run) -> Run:
     ok(run, "status", "create", "--status-db", "status.db", "--issuer", "HK", "--list", "hk-1", "--size", 1000, "--now", T_SETUP)
     ok(run, "status", "publish", "--status-db", "status.db", "--list", "hk-1", "--key", "hk.pem", "--out", "hk-1.cwt", "--now", T_PUBLISH)
     ok(run, "status", "add", "hk-1.cwt", "--status-cache", "cache.db", "--trusted-key", "HK=hk.pub.pem", "--now", T_PUBLISH)
+    refused(run, EXIT_INVALID, *OPEN_REPLAY, "--replay-cache", "replay.db")  # made when the gate starts
     return run
+
+
+# A gate that opens its replay cache, and refuses a text that is no credential after it did.
+OPEN_REPLAY = ("verify", "XC1:ABC", "--trusted-key", "HK=hk.pub.pem", "--now", T_GATE)
 
 
 # One command writing each kind of store: (the store's option, the file, the command's other arguments).
@@ -298,15 +303,17 @@ WRITERS = [
     ("--status-db", "status.db", ("status", "allocate", "--list", "hk-1", "--now", T_ISSUE)),
     ("--status-cache", "cache.db", ("status", "add", "hk-1.cwt", "--trusted-key", "HK=hk.pub.pem", "--now", T_PUBLISH)),
 ]
+# And the stores a gate opens as it starts, before any credential is read.
+OPENERS = [*WRITERS, ("--replay-cache", "replay.db", OPEN_REPLAY)]
 
 
-@pytest.mark.parametrize(("option", "file", "command"), WRITERS, ids=[w[0] for w in WRITERS])
+@pytest.mark.parametrize(("option", "file", "command"), OPENERS, ids=[w[0] for w in OPENERS])
 def test_a_store_in_a_folder_that_does_not_exist(stores: Run, option: str, file: str, command: tuple[str, ...]) -> None:
     err = refused(stores, EXIT_USAGE, *command, option, "no-such-folder/x.db")
     assert f"{option} no-such-folder/x.db" in err
 
 
-@pytest.mark.parametrize(("option", "file", "command"), WRITERS, ids=[w[0] for w in WRITERS])
+@pytest.mark.parametrize(("option", "file", "command"), OPENERS, ids=[w[0] for w in OPENERS])
 def test_a_file_that_is_not_a_database(stores: Run, option: str, file: str, command: tuple[str, ...]) -> None:
     Path("junk.db").write_bytes(b"not a database at all " * 100)
     before = digest("junk.db")
@@ -315,13 +322,13 @@ def test_a_file_that_is_not_a_database(stores: Run, option: str, file: str, comm
     assert digest("junk.db") == before
 
 
-@pytest.mark.parametrize(("option", "file", "command"), WRITERS, ids=[w[0] for w in WRITERS])
+@pytest.mark.parametrize(("option", "file", "command"), OPENERS, ids=[w[0] for w in OPENERS])
 def test_a_folder_given_for_the_file(stores: Run, option: str, file: str, command: tuple[str, ...]) -> None:
     os.mkdir("a-folder")
     assert f"{option} a-folder" in refused(stores, EXIT_USAGE, *command, option, "a-folder")
 
 
-@pytest.mark.parametrize(("option", "file", "command"), WRITERS, ids=[w[0] for w in WRITERS])
+@pytest.mark.parametrize(("option", "file", "command"), OPENERS, ids=[w[0] for w in OPENERS])
 def test_a_store_locked_past_the_timeout(stores: Run, option: str, file: str, command: tuple[str, ...]) -> None:
     before = digest(file)
     holder = sqlite3.connect(file, isolation_level=None)

@@ -196,7 +196,7 @@ MISTAKES = [
     (["present", "cred.txt", "--device-key", "hk.pem"], EXIT_USAGE, "usage: credential present"),
     (["present", "missing.txt", "--device-key", "hk.pem", "--destination", "MO"], EXIT_USAGE, "credential present: missing.txt"),
     (["demo", "--live", "--steps", "0"], EXIT_USAGE, "credential demo: --steps is at least 1"),
-    (["verify", "cred.txt", *K, "--replay-cache", "nodir/replay.db"], EXIT_USAGE, "credential verify: replay cache nodir/replay.db"),
+    (["verify", "cred.txt", *K, "--replay-cache", "nodir/replay.db"], EXIT_USAGE, "credential verify: --replay-cache nodir/replay.db: cannot be opened"),
     (["verify", "cred.txt", *K, "--presentation-skew", "61"], EXIT_USAGE, "usage: credential verify"),
     # inspect and serve (cli_inspect)
     (["inspect", "missing.txt"], EXIT_USAGE, "credential inspect: missing.txt"),

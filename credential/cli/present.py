@@ -7,6 +7,7 @@ Registered from ``cli.parser()`` through ``cli.SUBCOMMAND_MODULES``; the exit co
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as _dt
 import sys
 import time
@@ -151,7 +152,12 @@ def verifier_options(args: argparse.Namespace) -> dict[str, Any]:
 
     options: dict[str, Any] = {"presentation_skew": args.presentation_skew, "require_presentation": args.require_presentation}
     if args.replay_cache is not None:
-        options["replay"] = SqliteReplayCache(args.replay_cache)
+        if os.path.isdir(args.replay_cache):
+            raise common.UsageError(f"--replay-cache {args.replay_cache}: is a folder, not a database file")
+        try:
+            options["replay"] = SqliteReplayCache(args.replay_cache)
+        except ValueError as err:  # the file cannot be used: the operator's to mend, in the operator's words
+            raise common.UsageError(f"--replay-cache {args.replay_cache}: {common.database_reason(err)}") from None
     return options
 
 
