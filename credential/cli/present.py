@@ -179,7 +179,7 @@ def register(sub: Any) -> None:
     from ..gate.verify import DEFAULT_PRESENTATION_SKEW
 
     verify = sub.choices["verify"]
-    verify.add_argument("--replay-cache", metavar="DB", help="the gate's replay cache (SQLite, shared by the gate's processes; created if absent)")
+    verify.add_argument("--replay-cache", metavar="STORE", help="the gate's replay cache (shared by the gate's processes; created if absent)")
     verify.add_argument("--presentation-skew", type=_skew, default=DEFAULT_PRESENTATION_SKEW, metavar="SECONDS",
                         help=f"clock-skew allowance for a presentation's time step, 0 to 60 (default {DEFAULT_PRESENTATION_SKEW})")
     verify.add_argument("--require-presentation", action="store_true", help="refuse credentials shown without a presentation")
