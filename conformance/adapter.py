@@ -187,6 +187,7 @@ def _issue_with_templates(shared: dict[str, Any], issuance: dict[str, Any], key:
         bytes.fromhex(material["iv"]),
         [ephemeral(k, r) for k, r in zip(material["ephemeralKeys"], recipients)],
         issuance["paddedSize"],
+        issuer=claims["iss"],
     )
     claims["xc"] = dict(claims["xc"], templates=sealed.hex())
     bound = {m: t.data for m, t in template_set(issuance["boundTemplates"]).items()}

@@ -28,6 +28,7 @@ from credential.claims import device
 from credential.cose import keys
 from credential.cose import sign1 as cose
 from credential.gate import presentation as present
+from credential.gate.replay import MAX_PRESENTATION_SKEW  # noqa: E402
 from credential.gate.verify import DEFAULT_PRESENTATION_SKEW  # noqa: E402
 from credential.text import base45, cbor
 from credential.text import wrap as textlayer  # noqa: E402
@@ -175,9 +176,10 @@ def cases() -> list[Case]:
     add("a credential without cnf, shown by itself at a gate that does not require presentations", ["Valid", "BareUnbound"], Scan(TEXTS["unbound"]))
     add("the same credential in the next step at the same gate: a new presentation, not a replay", ["Valid", "Replay"],
         good, at(made(now=MADE + 10), SCANNED + 10), replayCapacity=1000, destination="MO")
-    later = made("bound-reissued", now=END + PSKEW)
-    add("a replay cache of one entry: the second presentation is recorded once the first entry has expired", ["Valid", "ReplayExpiry"],
-        good, at(later, END + PSKEW), replayCapacity=1)
+    dropped = END + 2 * MAX_PRESENTATION_SKEW  # the largest skew, then the clock allowance (9.6)
+    later = made("bound-reissued", now=dropped)
+    add("a replay cache of one entry: the second presentation is recorded once the first entry is no longer live", ["Valid", "ReplayExpiry"],
+        good, at(later, dropped), replayCapacity=1)
     add("a refused presentation is not recorded: the same text read again inside its window passes", ["Valid", "Replay", "RecordLast"],
         at(good, START - PSKEW - 1, "PRESENTATION_NOT_YET_VALID"), good, replayCapacity=1000)
 
@@ -213,7 +215,7 @@ def cases() -> list[Case]:
     add("a replay cache of one live entry is full: a second credential is refused, fail closed", ["ReplayCacheFull"],
         good, at(made("bound-reissued"), SCANNED + 1, "REPLAY_CACHE_FULL"), replayCapacity=1)
     add("a full cache at the last second its one entry is live", ["ReplayCacheFull", "ReplayExpiry", "WindowBoundary"],
-        good, at(made("bound-reissued", now=END + PSKEW - 1), END + PSKEW - 1, "REPLAY_CACHE_FULL"), replayCapacity=1)
+        good, at(made("bound-reissued", now=dropped - 1), dropped - 1, "REPLAY_CACHE_FULL"), replayCapacity=1)
     add("a cache of two: the third credential is refused while the first two are live", ["ReplayCacheFull"],
         good, at(made("bound-reissued"), SCANNED + 1), at(made("bound-minimal-es256"), SCANNED + 2, "REPLAY_CACHE_FULL"), replayCapacity=2)
     add("a replay and a full cache at once: the replay is named", ["Replay", "ReplayCacheFull", "Precedence"],
@@ -321,7 +323,7 @@ NOTES = {
     "NotBound": "A presentation around a credential that binds no key: anyone could have made it (spec 9.6). Catches gates that report a device check that proved nothing.",
     "Replay": "Several scans at one gate sharing one replay cache (spec 9.6). Catches caches keyed on the text or the signature bytes, and caches that record before the last step.",
     "RecordLast": "A refused presentation leaves no entry (step 21b is last).",
-    "ReplayExpiry": "An entry expires when its step can no longer be accepted (spec 9.6). Catches caches that never forget.",
+    "ReplayExpiry": "An entry stays live until the step can no longer be accepted with the largest presentation skew (60 s), plus the 60 s by which the clocks of gates sharing a cache may differ (spec 9.6). Catches caches that never forget, and caches that forget by the recording gate's own skew or clock.",
     "ReplayCacheFull": "A full replay cache refuses rather than forgets (spec 9.6). Catches caches that evict live entries, which would let a replay through.",
     "PresentationExpired": "A time step that has left the window: a screenshot, or a phone clock far behind (spec 9.6).",
     "PresentationNotYetValid": "A time step ahead of the window: a phone clock far ahead, or a presentation made in advance (spec 9.6).",

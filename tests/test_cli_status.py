@@ -12,7 +12,7 @@ import pytest
 
 from credential.cli import main as cli
 from credential.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from credential.issuer import samples
+from credential.issuer import samples, status_authority
 
 T0 = samples.ISSUED_AT
 DAY = 86400
@@ -22,6 +22,8 @@ DAY = 86400
 def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    # The issuer's clock in these scenarios, within seconds of every --now they publish at (spec 17.6).
+    monkeypatch.setattr(status_authority, "system_clock", lambda: T0 + 250)
 
     def invoke(*args: object) -> tuple[int, str, str]:
         code = cli.main([str(a) for a in args])
@@ -68,7 +70,7 @@ def test_the_life_of_a_status_list(run) -> None:  # type: ignore[no-untyped-def]
     assert code == EXIT_INVALID and err.startswith("REVOKED: ")
 
     # A rollback to the first list is refused and the revoking list stays.
-    code, _, err = run("status", "add", "v1.cwt", "--status-cache", "gate.sqlite", *gate)
+    code, _, err = run("status", "add", "v1.cwt", "--status-cache", "gate.sqlite", *gate, "--now", T0 + 500)
     assert code == EXIT_INVALID and err.startswith("LIST_ROLLBACK: ") and "rollback" in err
     code, out, _ = run("status", "show", "--status-cache", "gate.sqlite")
     assert [h["iat"] for h in json.loads(out)] == [T0 + 300]
@@ -87,7 +89,7 @@ def test_the_life_of_a_status_list(run) -> None:  # type: ignore[no-untyped-def]
     assert run("status", "publish", "--status-db", "hk.sqlite", "--list", "hk-1", "--key", "mo.pem", "--out", "v3.cwt", "--now", T0 + 500)[0] == EXIT_OK
     code, _, err = run("verify", "cred.txt", *gate, "--trusted-key", "MO=mo.pub.pem", "--now", T0 + 600, "--status-token", "v3.cwt")
     assert code == EXIT_INVALID and err.startswith("STATUS_LIST_INVALID: ") and "not HK" in err
-    code, _, err = run("status", "add", "v3.cwt", "--status-cache", "gate.sqlite", *gate, "--trusted-key", "MO=mo.pub.pem")
+    code, _, err = run("status", "add", "v3.cwt", "--status-cache", "gate.sqlite", *gate, "--trusted-key", "MO=mo.pub.pem", "--now", T0 + 600)
     assert code == EXIT_INVALID and err.startswith("STATUS_LIST_INVALID: ")
 
 

@@ -77,7 +77,7 @@ def test_vocabulary_names_only_options_the_command_has() -> None:
     named = set(re.findall(r"`(--[a-z-]+)", _block("vocabulary")))
     assert named and named <= options, sorted(named - options)
     # The names this table replaced are gone from every subcommand.
-    assert not {"--db", "--cache", "--grace", "--recipient"} & options
+    assert not {"--status-db", "--status-cache", "--trust-grace", "--recipient-key"} & options
     verify = parser()._subparsers._group_actions[0].choices["verify"]  # noqa: SLF001
     assert "--key" not in verify._option_string_actions  # noqa: SLF001 - a gate's keys are --trusted-key
 

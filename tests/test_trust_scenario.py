@@ -73,7 +73,8 @@ def test_library_scenario(tmp_path: Path) -> None:
 
     # HK revokes one credential by status list (spec 17): the next list it publishes refuses it at an
     # MO gate that checks status, through the key HK's trust list vouches for.
-    authority = credential.StatusAuthority(tmp_path / "hk-status.sqlite", "HK")
+    clock = [T0]  # the issuer's clock, as the scenario's time moves on
+    authority = credential.StatusAuthority(tmp_path / "hk-status.sqlite", "HK", clock=lambda: clock[0])
     authority.create_list("hk-1", 1024, now=T0)
     revocable = claims("HK", T0 + 60)
     revocable["cti"] = "00112233445566778899"
@@ -85,6 +86,7 @@ def test_library_scenario(tmp_path: Path) -> None:
     checks_status = credential.Verifier(at_mo.trust, destination="MO", status=cache)
     assert "status" in checks_status.verify(held, now=T0 + 3600).checked
     authority.revoke("hk-1", index, now=T0 + 4000, reason="document reported stolen")
+    clock[0] = T0 + 4100
     cache.add(authority.publish("hk-1", hk_a, now=T0 + 4100, lifetime=2 * DAY).token, fetched_at=T0 + 4200, trust=at_mo.trust)
     refused("REVOKED", lambda: checks_status.verify(held, now=T0 + 4300))
     refused("NO_STATUS", lambda: checks_status.verify(hk_cred, now=T0 + 4300))  # a gate checking status needs a reference

@@ -195,6 +195,21 @@ def cmd_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_drop(args: argparse.Namespace) -> int:
+    """Stop holding a list's token (spec 17.5): the way out of a held token no newer one can replace."""
+    if not os.path.isfile(args.status_cache):
+        common.existing_database("--status-cache", args.status_cache, STATUS_CACHE_MADE_BY)
+    cache = _cache(args.status_cache, read_only=False)
+    try:
+        with common.database("--status-cache", args.status_cache):
+            if not cache.drop(args.issuer, args.list):
+                raise UsageError(f"--status-cache {args.status_cache} holds no list {args.issuer}/{args.list}")
+    finally:
+        cache.close()
+    print(json.dumps({"dropped": f"{args.issuer}/{args.list}"}))
+    return EXIT_OK
+
+
 def _counts(held: status_list.StatusList) -> dict[str, int]:
     """How many entries hold each value, counted on the whole array at once (no loop over entries)."""
     bits = int.from_bytes(held.data, "little")
@@ -328,7 +343,7 @@ def verifier_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def register(subparsers: Any) -> None:
-    status = subparsers.add_parser("status", help="status lists: create, allocate, revoke, publish, add, show")
+    status = subparsers.add_parser("status", help="status lists: create, allocate, revoke, publish, add, drop, show")
     commands = status.add_subparsers(dest="status_command", required=True, metavar="COMMAND")
     now_help = "the time of the change: epoch seconds or ISO 8601 with offset (default: the system clock)"
 
@@ -381,6 +396,12 @@ def register(subparsers: Any) -> None:
 
     cli_trust.add_gate_trust_options(p, title="the gate's trust store (spec 16), instead of --trusted-key")
     p.set_defaults(run=cmd_add)
+
+    p = commands.add_parser("drop", help="stop holding a list's token in the gate's cache, e.g. one issued in the future")
+    p.add_argument("--status-cache", required=True, metavar="STORE", help="the gate's status list cache (made by status add)")
+    p.add_argument("--issuer", required=True, help="the list's issuer, e.g. HK")
+    p.add_argument("--list", required=True, help="the list identifier")
+    p.set_defaults(run=cmd_drop)
 
     p = commands.add_parser("show", help="show a token (checked with --trusted-key), a gate's cache or an issuer's database")
     p.add_argument("token", nargs="?", help="a status list token file")

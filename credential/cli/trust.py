@@ -164,8 +164,12 @@ def cmd_show(args: argparse.Namespace) -> int:
             with common.database("--trust-db", args.trust_db):
                 document = store.check(signed, now=now)
                 held = store.sequence(document.authority)
+                shared = store.shared_kids(document)
             store.close()
             view: dict[str, Any] = {"verified": True, "current": True, "held_sequence": held, **document.to_json()}
+            for kid, authorities in sorted(shared.items()):  # what trust load would warn of (spec 16.8)
+                print(f"credential trust show: warning: key {kid.hex()} is also listed by {' and '.join(authorities)}: "
+                      "loaded, it would be trusted for neither", file=sys.stderr)
         elif args.list_key:
             try:
                 pinned = pins_of(pins(args.list_key))
@@ -200,11 +204,14 @@ def cmd_load(args: argparse.Namespace) -> int:
     try:
         with common.database("--trust-db", args.trust_db):
             document = store.load(signed, now=now)
+            conflicts = dict(store.conflicts)
     except TrustListError as err:
         return _refused(err)
     finally:
         store.close()
     print(f"loaded {document.authority} list {document.sequence}: {len(document.keys)} keys, next update {document.next_update}")
+    for kid, authorities in sorted(conflicts.items()):  # the operator's to resolve with the authorities (spec 16.8)
+        print(f"warning: key {kid.hex()} is listed by {' and '.join(authorities)}: trusted for neither", file=sys.stderr)
     return EXIT_OK
 
 

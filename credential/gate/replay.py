@@ -25,6 +25,17 @@ from ..base.sqlite import open_shared, rollback
 
 DEFAULT_CAPACITY = 100_000
 MAX_CAPACITY = 10_000_000
+# Gates that share a cache (spec 9.6) may use any presentation skew up to this, and their clocks may
+# differ by up to this: an entry is recorded until the window closes with the largest skew, and a
+# caller deletes only entries whose expiry is this long before its own now (``purge_before``).
+MAX_PRESENTATION_SKEW = 60
+
+
+def purge_before(now: int) -> int:
+    """The latest expiry a caller whose clock reads ``now`` may delete: what it calls now, less the
+    clock difference gates sharing a cache may have, so that no gate still inside its window loses
+    an entry to a gate whose clock is ahead (spec 9.6)."""
+    return now - MAX_PRESENTATION_SKEW
 
 
 class Outcome(enum.Enum):
@@ -88,7 +99,7 @@ class MemoryReplayCache(ReplayCache):
     def _look(self, key: str, now: int) -> Outcome:
         # Drop what has expired, soonest first: each entry is dropped once, so a full cache of live
         # entries costs no more per call than an empty one.
-        while self._expiry and self._expiry[0][0] <= now:
+        while self._expiry and self._expiry[0][0] <= purge_before(now):
             ended, old = heapq.heappop(self._expiry)
             if self._entries.get(old) == ended:
                 del self._entries[old]
@@ -172,17 +183,17 @@ class SqliteReplayCache(ReplayCache):
         with self._lock:
             try:
                 db = self._connect()
-                if db.execute("SELECT 1 FROM presented WHERE key = ? AND expires > ?", (key, now)).fetchone():
+                if db.execute("SELECT 1 FROM presented WHERE key = ? AND expires > ?", (key, purge_before(now))).fetchone():
                     return Outcome.SEEN
                 # Live entries: the count less those expired but not yet dropped (by the expiry index).
                 (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
-                (expired,) = db.execute("SELECT count(*) FROM presented WHERE expires <= ?", (now,)).fetchone()
+                (expired,) = db.execute("SELECT count(*) FROM presented WHERE expires <= ?", (purge_before(now),)).fetchone()
             except sqlite3.Error as err:
                 raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
         return Outcome.FULL if entries - expired >= self.capacity else Outcome.RECORDED
 
     def _check_and_record(self, db: sqlite3.Connection, key: str, now: int, expires: int) -> Outcome:
-        dropped = db.execute("DELETE FROM presented WHERE expires <= ?", (now,)).rowcount  # by the expiry index
+        dropped = db.execute("DELETE FROM presented WHERE expires <= ?", (purge_before(now),)).rowcount  # by the expiry index
         if dropped:
             db.execute("UPDATE presented_count SET entries = entries - ?", (dropped,))
         if db.execute("SELECT 1 FROM presented WHERE key = ?", (key,)).fetchone():

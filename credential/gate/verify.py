@@ -26,6 +26,7 @@ from ..lists.status_list import REVOKED, SUSPENDED, StatusList, read_token
 from ..text import cbor
 from ..text import wrap as textlayer
 from . import presentation
+from .replay import MAX_PRESENTATION_SKEW as MAX_PRESENTATION_SKEW  # the bound of presentation_skew (spec 9.6)
 from .replay import Outcome, ReplayCache
 from .status_cache import StatusCache
 
@@ -35,7 +36,6 @@ REGION_UTC_OFFSET = regions.REGION_UTC_OFFSET
 _CTI = re.compile("(?:[0-9a-f]{2}){8,16}")
 # Presentation clock-skew allowance (spec 9.6): the holder's phone and the gate each keep their own time.
 DEFAULT_PRESENTATION_SKEW = 20
-MAX_PRESENTATION_SKEW = 60
 
 # The optional checks, in the order of the procedure. A result names each as checked or skipped.
 OPTIONAL_CHECKS = ("device", "revocation", "status", "destination", "channel", "biometrics", "templates", "replay")
@@ -188,6 +188,10 @@ class Verifier:
     _status_checked: dict[tuple[str, str], tuple[tuple[bytes, int], StatusList | VerificationError]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    # Per list, the iat and digest of the newest token this verifier has used at step 19a: a token the
+    # cache file holds later that is older, or of the same moment with other content, is a rollback of
+    # the file under the running verifier (spec 17.5).
+    _status_high: dict[tuple[str, str], tuple[int, bytes]] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trust", _trust(self.trust))
@@ -330,7 +334,7 @@ class Verifier:
         # decryption; every decrypted template must match its binding digest before it is returned.
         decrypted = None
         if self.decryption_keys is not None:
-            decrypted = self._open_templates(xc, decoded[model.XC_CLAIM].get(model.TEMPLATES_KEY), cti)
+            decrypted = self._open_templates(xc, decoded[model.XC_CLAIM].get(model.TEMPLATES_KEY), issuer, cti)
 
         # Step 21b, last: the replay cache, so that only a presentation that passed everything is recorded.
         if shown is not None and self.replay is not None:
@@ -354,7 +358,7 @@ class Verifier:
             templates=decrypted,
         )
 
-    def _open_templates(self, xc: Mapping[str, Any], value: Any, cti: bytes) -> dict[str, sealing.Template] | None:
+    def _open_templates(self, xc: Mapping[str, Any], value: Any, issuer: str, cti: bytes) -> dict[str, sealing.Template] | None:
         """Step 21a on ``value``, key 24 as decoded (its shape already passed step 15)."""
         assert self.decryption_keys is not None
         required = self.require_templates or frozenset()
@@ -363,7 +367,7 @@ class Verifier:
                 raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(sorted(required))} templates; the credential carries none", step="21a")
             return None
         sealed = sealing.parse(value)
-        opened = sealing.open_sealed(sealed, self.decryption_keys, cti)
+        opened = sealing.open_sealed(sealed, self.decryption_keys, cti, issuer=issuer)
         _check_binding(xc["biometrics"], {m: t.data for m, t in opened.items()}, cti, step="21a")
         missing = sorted(required - set(opened))
         if missing:
@@ -402,14 +406,15 @@ class Verifier:
     def _check_replay(self, cache: ReplayCache, issuer: str, cti: bytes, step: int, seconds: int) -> None:
         """Step 21b: refuse a presentation this gate has accepted before; otherwise record it."""
         key = presentation.replay_key(issuer, cti, step)
-        # The entry lives as long as the window of 18a could still accept this step.
-        expires = presentation.window(step)[1] + self.presentation_skew
+        # The entry lives as long as the window of 18a could still accept this step at any gate sharing
+        # the cache, whatever presentation skew that gate uses (spec 9.6).
+        expires = presentation.window(step)[1] + MAX_PRESENTATION_SKEW
         outcome = cache.check_and_record(key, seconds, expires)
         if outcome is Outcome.SEEN:
             raise VerificationError(ErrorCode.REPLAY, f"presentation {key} was accepted at this gate before")
         if outcome is Outcome.FULL:
             raise VerificationError(ErrorCode.REPLAY_CACHE_FULL, f"the replay cache holds {cache.capacity} live entries; cannot record {key}")
-    def _held_list(self, issuer: str, list_id: str) -> StatusList:
+    def _held_list(self, issuer: str, list_id: str) -> tuple[bytes, StatusList]:
         """The list held under this name, checked against this configuration's trust once per token."""
         assert self.status is not None
         name = f"{issuer}/{list_id}"
@@ -430,7 +435,7 @@ class Verifier:
             raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
         if isinstance(memo[1], VerificationError):
             raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name}: {memo[1].detail}")
-        return memo[1]
+        return memo[0][0], memo[1]
 
     def _check_status(self, claims: Mapping[str, Any], issuer: str, seconds: int) -> None:
         """Step 19a after its first two checks: the held list, its freshness, the entry (spec 17.5)."""
@@ -438,7 +443,7 @@ class Verifier:
         if reference is None:
             raise _status_error(ErrorCode.NO_STATUS, "the credential names no status list, and this gate requires one")
         list_id, index = reference["list"], reference["index"]
-        held = self._held_list(issuer, list_id)
+        digest, held = self._held_list(issuer, list_id)
         name = f"{issuer}/{list_id}"
         if held.issuer != issuer or held.list_id != list_id:
             raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"the list held as {name} is {held.issuer}/{held.list_id}")
@@ -446,6 +451,14 @@ class Verifier:
             raise _status_error(
                 ErrorCode.STATUS_LIST_INVALID, f"status list {name} is issued at {held.issued_at}, after now {seconds} (skew {self.skew} s)"
             )
+        high = self._status_high.get((issuer, list_id))
+        if high is not None and (held.issued_at, digest) != high and held.issued_at <= high[0]:
+            raise _status_error(
+                ErrorCode.STATUS_LIST_INVALID,
+                f"status list {name} held now is issued at {held.issued_at}; this gate has used one issued at {high[0]}: the cache was rolled back",
+            )
+        if high is None or held.issued_at > high[0]:
+            self._status_high[(issuer, list_id)] = (held.issued_at, digest)
         assert self.status_max_age is not None and self.status_grace is not None
         # How far past each freshness bound the list is (positive: stale); the grace covers both.
         late = max(seconds - held.issued_at - self.status_max_age, seconds - self.skew - held.expires + 1)

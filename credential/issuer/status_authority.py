@@ -16,6 +16,7 @@ import itertools
 import re
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,14 @@ MAX_FILL = 0.75
 _DRAWS = 64  # random draws before falling back to a scan from a random point (the list is near full)
 _REGION = re.compile(r"[A-Z]{2}")
 _CTI = re.compile(r"(?:[0-9a-f]{2}){8,16}")
+# How far a publication time may be from the issuer's clock (spec 17.6): the skew of 9.3. A token from
+# the future would be held by gates and make them refuse every correct later token as a rollback.
+MAX_CLOCK_OFFSET = 300
+
+
+def system_clock() -> float:
+    """The issuer's clock: the system's."""
+    return time.time()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS authority (
@@ -112,12 +121,19 @@ def _cti(value: bytes | str | None) -> bytes | None:
 class StatusAuthority:
     """The status lists of one issuer, in the SQLite database at ``path``."""
 
-    def __init__(self, path: str | Path, issuer: str | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, issuer: str | None = None, *, clock: Callable[[], float] | None = None, read_only: bool = False
+    ) -> None:
         """Open (or, with ``issuer``, create) the database; None opens an existing one for its issuer.
 
-        ``read_only`` opens an existing database for reading only. sqlite3.OperationalError when the
-        file cannot be used (no such folder, locked past the busy timeout, read-only, disk full);
-        ValueError when it is not a status list database."""
+        ``clock``: the issuer's clock in epoch seconds (default the system's), against which
+        ``publish`` checks the publication time it is given. ``read_only`` opens an existing database
+        for reading only. sqlite3.OperationalError when the file cannot be used (no such folder,
+        locked past the busy timeout, read-only, disk full); ValueError when it is not a status list
+        database."""
+        if clock is not None and not callable(clock):
+            raise TypeError(f"clock is a function returning epoch seconds, not {type(clock).__name__}")
+        self._clock = clock
         if issuer is not None and (not isinstance(issuer, str) or not _REGION.fullmatch(issuer)):
             raise ValueError(f"issuer {issuer!r} is not a region code")
         if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
@@ -301,9 +317,16 @@ class StatusAuthority:
     ) -> Publication:
         """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version.
 
-        ``deliver`` (optional) puts the token where gates fetch it, before the record is committed: if
-        it raises, nothing is recorded, so no version is listed as published that nobody has."""
+        ``now`` becomes the token's ``iat``: it must be within MAX_CLOCK_OFFSET seconds of the issuer's
+        clock, and later than the ``iat`` of the list's previous version (spec 17.6). ``deliver``
+        (optional) puts the token where gates fetch it, before the record is committed: if it raises,
+        nothing is recorded, so no version is listed as published that nobody has."""
         status_list.epoch_time(now, "now")
+        clock = int((self._clock or system_clock)())
+        if abs(now - clock) > MAX_CLOCK_OFFSET:
+            raise ValueError(
+                f"publication time {now} is {now - clock:+d} s from the issuer's clock ({clock}); at most {MAX_CLOCK_OFFSET} s apart (spec 17.6)"
+            )
         signer = signer_for(key)  # a private key, or a key in a token (pkcs11.TokenKey)
         if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
             raise ValueError("lifetime is a positive number of seconds")
@@ -316,8 +339,9 @@ class StatusAuthority:
             previous = self._db.execute(
                 "SELECT COALESCE(MAX(version), 0), COALESCE(MAX(issued_at), -1) FROM publications WHERE list_id = ?", (list_id,)
             ).fetchone()
-            if now < previous[1]:
-                raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version cannot be older")
+            if now <= previous[1]:
+                # Two versions with one iat could not be told apart by a gate's rollback check (17.5).
+                raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version is issued later")
             publication = Publication(list_id, previous[0] + 1, now, now + lifetime, signer.kid, last, token)
             self._db.execute(
                 "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
