@@ -77,7 +77,7 @@ def test_vocabulary_names_only_options_the_command_has() -> None:
     named = set(re.findall(r"`(--[a-z-]+)", _block("vocabulary")))
     assert named and named <= options, sorted(named - options)
     # The names this table replaced are gone from every subcommand.
-    assert not {"--status-db", "--status-cache", "--trust-grace", "--recipient-key"} & options
+    assert not {"--db", "--cache", "--grace", "--recipient"} & options
     verify = parser()._subparsers._group_actions[0].choices["verify"]  # noqa: SLF001
     assert "--key" not in verify._option_string_actions  # noqa: SLF001 - a gate's keys are --trusted-key
 
@@ -93,7 +93,7 @@ def test_walkthrough_runs_as_written(tmp_path) -> None:  # type: ignore[no-untyp
     env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
-    assert "VALID: HK credential" in result.stderr and "templates, replay" in result.stderr
+    assert "VALID: HK credential" in result.stderr and "templates, replay" in result.stderr, result.stderr
     face = tmp_path / "matcher" / "face.bin"
     assert face.read_bytes() == (ROOT / "examples" / "face.bin").read_bytes()
     assert face.stat().st_mode & 0o777 == 0o600
