@@ -175,17 +175,18 @@ def test_two_authorities_live_their_life_from_the_command_line(run: Run) -> None
     ok(run, "keygen", "--alg", "ES256", "--out", "device-mo.pem")
     mo_claims = json.loads(Path("examples/claims-mo.json").read_text())
     device = Path("device-mo.pub.pem").read_text()
-    naive = {**mo_claims, "exp": "2028-01-01T00:00:00"}
+    naive = {**mo_claims, "exp": "2028-01-01T00:00:00"}  # refused here, before an entry is allocated
+    invisible = {**mo_claims, "xc": {**mo_claims["xc"], "given_name": "TAI\u3164MAN"}}  # refused as it is signed, after
     face = Path("examples/face.bin").read_bytes().hex()
-    lines = [{"claims": c, "device_key": device, "templates": {"face": face}} for c in (mo_claims, naive, mo_claims)]
+    lines = [{"claims": c, "device_key": device, "templates": {"face": face}} for c in (mo_claims, naive, mo_claims, invisible)]
     Path("mo.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     batch = ("issue", "--batch", "mo.jsonl", "--key", "mo.pem", "--policy", "none", "--jobs", 1, "--status-db", "mo-status.db", "--status-list", "mo-1",
              "--trust-list", "mo-1.xctl", "--list-key", "MO=mo-list.pub.pem", "--now", T_ISSUE)
     err = refused(run, EXIT_USAGE, *batch, "--out", "mo-issued.jsonl")
-    assert "line 2: exp: '2028-01-01T00:00:00' has no UTC offset" in err, err
+    assert "line 2: exp: '2028-01-01T00:00:00' has no UTC offset" in err and "line 4: " in err, err
     issued = [json.loads(line) for line in Path("mo-issued.jsonl").read_text().splitlines()]
     assert [i["line"] for i in issued] == [1, 3], err
-    assert allocated(run, "MO") == 2  # the failed line's entry was not kept
+    assert allocated(run, "MO") == 2  # the entry of the line refused as it was signed was given back
     Path("cred-mo.txt").write_text(issued[0]["text"] + "\n")
     assert "--out FILE" in refused(run, EXIT_USAGE, *batch)  # the credentials go out only once committed
 
