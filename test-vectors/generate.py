@@ -1122,6 +1122,12 @@ def issuer_refusals() -> list[dict[str, Any]]:
         ("a birth date after the day of issue", ["IssuerClaims", "Plausibility"], claims("full", birth_date="2027-01-02"), "enrolled", None),
         ("a destination outside the region table", ["IssuerClaims", "RegionTable"], claims(destinations=["TW"]), "enrolled", None),
         ("a name with an invisible character", ["IssuerClaims", "NameInvisible"], claims("full", given_name="TAI\u3164MAN"), "enrolled", None),
+        ("exp as ISO 8601 text without a UTC offset: it names no instant", ["IssuerInput", "TimeWithoutOffset"],
+         with_top(claims(), exp="2027-06-01T00:00:00"), "enrolled", None),
+        ("exp as a date alone: a time needs its time of day and offset", ["IssuerInput", "TimeWithoutOffset"],
+         with_top(claims(), exp="2027-06-01"), "enrolled", None),
+        ("exp as ISO 8601 in the basic form, a layout other than 9.1's", ["IssuerInput", "TimeLayout"],
+         with_top(claims(), exp="20270601T000000Z"), "enrolled", None),
     ]
     out = []
     for number, (comment, flags, c, templates, deflate) in enumerate(cases, start=1):
@@ -1300,6 +1306,9 @@ NOTES = {
     "IssuerBiometricsAndTemplates": "An issuer given both xc.biometrics and reference templates refuses (spec 9.1). Catches issuers that silently keep one of the two.",
     "IssuerLimits": "An issuer refuses what a verifier would refuse for a limit: the text length, the inflated size, the CBOR limits (spec 9.1 step 11, 10). Catches issuers that check the text length only.",
     "IssuerClaims": "An issuer refuses claims that break section 3 (spec 9.1 step 5).",
+    "IssuerInput": "An issuer that accepts times as ISO 8601 text in JSON input converts only the one form of spec 9.1's table and refuses any other text (spec 9.1). An issuer that accepts no text for times refuses these too.",
+    "TimeWithoutOffset": "A time as text without a UTC offset, or a date alone, names no instant: refused, never read as UTC or local time (spec 9.1). Catches issuers that parse with a lenient ISO 8601 parser.",
+    "TimeLayout": "ISO 8601 layouts other than YYYY-MM-DDTHH:MM:SS with an offset (basic form, week or ordinal dates) are refused (spec 9.1). Catches issuers whose parser takes every ISO 8601 form.",
 }
 
 

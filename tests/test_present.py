@@ -347,17 +347,17 @@ def test_cli_present_then_verify(tmp_path: Path, capsys: pytest.CaptureFixture[s
     args = ["present", str(tmp_path / "credential.txt"), "--device-key", str(tmp_path / "device.pem"), "--destination", "MO"]
     assert cli.main([*args, "--now", str(MADE), "--out", str(out)]) == 0
     assert out.read_text().strip() == SHOWN
-    assert cli.main(["verify", str(out), "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 3)]) == 0
+    assert cli.main(["verify", str(out), "--trusted-key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 3)]) == 0
     assert '"form": "presentation"' in capsys.readouterr().out
-    assert cli.main(["verify", str(out), "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 300)]) == 1
+    assert cli.main(["verify", str(out), "--trusted-key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 300)]) == 1
     assert capsys.readouterr().err.startswith("PRESENTATION_EXPIRED")
     # A gate's replay cache on the command line: the second reading of the same code is refused.
     db = str(tmp_path / "gate.db")
-    gate = ["verify", str(out), "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 3), "--replay-cache", db]
+    gate = ["verify", str(out), "--trusted-key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 3), "--replay-cache", db]
     assert cli.main(gate) == 0
     capsys.readouterr()
     assert cli.main(gate) == 1 and capsys.readouterr().err.startswith("REPLAY: ")
-    assert cli.main(["verify", BOUND, "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE)]) == 1
+    assert cli.main(["verify", BOUND, "--trusted-key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE)]) == 1
     assert capsys.readouterr().err.startswith("PRESENTATION_REQUIRED: ")
     assert cli.main([*args[:3], str(tmp_path / "issuer.pub.pem"), "--destination", "MO"]) == 2  # a public key
     assert cli.main([*args[:-1], "XX"]) == 2

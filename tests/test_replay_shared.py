@@ -154,7 +154,7 @@ def test_redis_stopped_in_the_middle_of_a_run(redis_server: RedisServer) -> None
 def test_cli_verify_with_redis_exit_codes(redis_server: RedisServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "issuer.pub.pem").write_bytes(credential.public_key_to_pem(ISSUER))
     (tmp_path / "shown.txt").write_text(SHOWN + "\n")
-    gate = ["verify", str(tmp_path / "shown.txt"), "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE), "--replay-cache"]
+    gate = ["verify", str(tmp_path / "shown.txt"), "--trusted-key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE), "--replay-cache"]
     assert cli.main([*gate, redis_server.url]) == EXIT_OK
     capsys.readouterr()
     assert cli.main([*gate, redis_server.url]) == EXIT_INVALID
@@ -175,7 +175,7 @@ def test_cli_verify_fails_closed_when_the_cache_fails_mid_check(tmp_path: Path, 
         raise credential.ReplayCacheError("replay cache gate.db: disk I/O error")
 
     monkeypatch.setattr(SqliteReplayCache, "check_and_record", broken)
-    gate = ["verify", str(tmp_path / "shown.txt"), "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE)]
+    gate = ["verify", str(tmp_path / "shown.txt"), "--trusted-key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE)]
     assert cli.main([*gate, "--replay-cache", str(tmp_path / "gate.db")]) == EXIT_UNAVAILABLE
     err = capsys.readouterr().err
     assert err.startswith("REPLAY_CACHE_UNAVAILABLE: replay cache gate.db: disk I/O error; the presentation is not accepted")

@@ -238,19 +238,19 @@ def test_cli_status_on_postgresql(
 
     monkeypatch.setattr(status_authority, "system_clock", CLOCK)
     (tmp_path / "hk.pem").write_bytes(credential.private_key_to_pem(KEY))
-    assert cli.main(["status", "create", "--db", url, "--issuer", "HK", "--list", "hk-1", "--size", "1000", "--now", str(T0)]) == EXIT_OK
+    assert cli.main(["status", "create", "--status-db", url, "--issuer", "HK", "--list", "hk-1", "--size", "1000", "--now", str(T0)]) == EXIT_OK
     capsys.readouterr()
-    assert cli.main(["status", "allocate", "--db", url, "--list", "hk-1", "--cti", "5f1e0c7a9b3d2468", "--now", str(T0)]) == EXIT_OK
+    assert cli.main(["status", "allocate", "--status-db", url, "--list", "hk-1", "--cti", "5f1e0c7a9b3d2468", "--now", str(T0)]) == EXIT_OK
     index = json.loads(capsys.readouterr().out)["index"]
-    assert cli.main(["status", "revoke", "--db", url, "--cti", "5f1e0c7a9b3d2468", "--reason", "lost", "--now", str(T0 + 1)]) == EXIT_OK
+    assert cli.main(["status", "revoke", "--status-db", url, "--cti", "5f1e0c7a9b3d2468", "--reason", "lost", "--now", str(T0 + 1)]) == EXIT_OK
     out = tmp_path / "hk-1.cwt"
-    assert cli.main(["status", "publish", "--db", url, "--list", "hk-1", "--key", str(tmp_path / "hk.pem"), "--out", str(out), "--now", str(T0 + 2)]) == EXIT_OK
+    assert cli.main(["status", "publish", "--status-db", url, "--list", "hk-1", "--key", str(tmp_path / "hk.pem"), "--out", str(out), "--now", str(T0 + 2)]) == EXIT_OK
     assert status_list.read_token(out.read_bytes(), TRUST).status(index) == REVOKED
-    assert cli.main(["status", "allocate", "--db", "mysql://x/y", "--list", "hk-1"]) == EXIT_USAGE
+    assert cli.main(["status", "allocate", "--status-db", "mysql://x/y", "--list", "hk-1"]) == EXIT_USAGE
     capsys.readouterr()
     postgres_cluster.stop()
     try:
-        assert cli.main(["status", "allocate", "--db", url, "--list", "hk-1", "--now", str(T0 + 3)]) == EXIT_UNAVAILABLE
+        assert cli.main(["status", "allocate", "--status-db", url, "--list", "hk-1", "--now", str(T0 + 3)]) == EXIT_UNAVAILABLE
         assert capsys.readouterr().err.startswith("credential status: status database postgresql://xc@127.0.0.1")
     finally:
         postgres_cluster.start()

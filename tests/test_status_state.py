@@ -78,8 +78,8 @@ def test_status_publish_refuses_a_wrong_now_and_status_drop_repairs_a_cache(tmp_
         return result, out, err
 
     assert run("keygen", "--out", "hk.pem")[0] == EXIT_OK
-    assert run("status", "create", "--db", "hk.sqlite", "--issuer", "HK", "--list", "hk-1", "--size", 64, "--now", T0)[0] == EXIT_OK
-    result, _, err = run("status", "publish", "--db", "hk.sqlite", "--list", "hk-1", "--key", "hk.pem", "--out", "v.cwt", "--now", T0 + 365 * DAY)
+    assert run("status", "create", "--status-db", "hk.sqlite", "--issuer", "HK", "--list", "hk-1", "--size", 64, "--now", T0)[0] == EXIT_OK
+    result, _, err = run("status", "publish", "--status-db", "hk.sqlite", "--list", "hk-1", "--key", "hk.pem", "--out", "v.cwt", "--now", T0 + 365 * DAY)
     assert result == EXIT_USAGE and "clock" in err and not Path("v.cwt").exists()
 
     # A cache wedged by a token from the future, filed before the fetch rule; dropped from the command line.
@@ -88,16 +88,16 @@ def test_status_publish_refuses_a_wrong_now_and_status_drop_repairs_a_cache(tmp_
     cache = StatusCache(tmp_path / "gate.sqlite")
     cache.store("HK", "hk-1", future, T0)
     cache.close()
-    assert run("status", "publish", "--db", "hk.sqlite", "--list", "hk-1", "--key", "hk.pem", "--out", "v.cwt", "--now", T0)[0] == EXIT_OK
-    result, _, err = run("status", "add", "v.cwt", "--cache", "gate.sqlite", "--key", "HK=hk.pub.pem", "--now", T0 + 10)
+    assert run("status", "publish", "--status-db", "hk.sqlite", "--list", "hk-1", "--key", "hk.pem", "--out", "v.cwt", "--now", T0)[0] == EXIT_OK
+    result, _, err = run("status", "add", "v.cwt", "--status-cache", "gate.sqlite", "--trusted-key", "HK=hk.pub.pem", "--now", T0 + 10)
     assert result == EXIT_USAGE and "rollback" in err
-    result, out, _ = run("status", "drop", "--cache", "gate.sqlite", "--issuer", "HK", "--list", "hk-1")
+    result, out, _ = run("status", "drop", "--status-cache", "gate.sqlite", "--issuer", "HK", "--list", "hk-1")
     assert result == EXIT_OK and json.loads(out) == {"dropped": "HK/hk-1"}
-    assert run("status", "add", "v.cwt", "--cache", "gate.sqlite", "--key", "HK=hk.pub.pem", "--now", T0 + 10)[0] == EXIT_OK
-    result, _, err = run("status", "drop", "--cache", "gate.sqlite", "--issuer", "HK", "--list", "hk-9")
+    assert run("status", "add", "v.cwt", "--status-cache", "gate.sqlite", "--trusted-key", "HK=hk.pub.pem", "--now", T0 + 10)[0] == EXIT_OK
+    result, _, err = run("status", "drop", "--status-cache", "gate.sqlite", "--issuer", "HK", "--list", "hk-9")
     assert result == EXIT_USAGE and "holds no list HK/hk-9" in err
-    result, _, err = run("status", "drop", "--cache", "missing.sqlite", "--issuer", "HK", "--list", "hk-1")
-    assert result == EXIT_USAGE and "--cache" in err
+    result, _, err = run("status", "drop", "--status-cache", "missing.sqlite", "--issuer", "HK", "--list", "hk-1")
+    assert result == EXIT_USAGE and "--status-cache" in err
 
 
 # --- one iat, one version ----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ import threading
 from pathlib import Path
 
 from ..base.errors import StoreError
-from ..base.sqlite import open_shared
+from ..base.sqlite import open_shared, rollback
 
 DEFAULT_CAPACITY = 100_000
 MAX_CAPACITY = 10_000_000
@@ -205,7 +205,7 @@ class SqliteReplayCache(ReplayCache):
                 try:
                     outcome = self._check_and_record(db, key, now, expires)
                 except BaseException:
-                    db.execute("ROLLBACK")
+                    rollback(db)
                     raise
                 db.execute("COMMIT")
                 return outcome

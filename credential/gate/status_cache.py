@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..base.errors import ErrorCode, VerificationError
+from ..base.sqlite import connect, rollback
 from ..base.times import MAX_SKEW
 from ..lists import status_list
 from ..lists.status_list import LIST_ID, StatusList, TrustedKeys
@@ -57,18 +58,23 @@ class StatusCache:
     One connection serves every thread of the process in turn (a gate's server verifies on worker
     threads); processes share the file."""
 
-    def __init__(self, path: str | Path = ":memory:") -> None:
+    def __init__(self, path: str | Path = ":memory:", *, mode: str = "rwc") -> None:
+        """``mode`` (``base.sqlite.MODES``): "ro" for a gate that only reads the cache, which is then
+        never created; "rwc" (the default) creates it. sqlite3.OperationalError when the file cannot
+        be opened so (no such folder, locked, read-only); ValueError when it is not a status cache."""
         if not isinstance(path, (str, Path)):
             raise TypeError(f"path is a file name or ':memory:', not {type(path).__name__}")
         self.path = str(path)
         self._lock = threading.RLock()
         # autocommit; transactions are explicit. Not bound to the opening thread: the lock serialises use.
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db = connect(self.path, mode=mode, check_same_thread=False)
         try:
             self._db.execute("PRAGMA busy_timeout = 5000")
-            self._db.execute(_SCHEMA)
+            self._db.execute("SELECT 1 FROM held LIMIT 1" if mode == "ro" else _SCHEMA)
         except sqlite3.DatabaseError as err:
             self._db.close()
+            if isinstance(err, sqlite3.OperationalError) and "no such table" not in str(err):
+                raise  # the file could not be used (locked, read-only, full): not a question of its content
             raise ValueError(f"{self.path} is not a status list cache ({err})") from None
 
     def close(self) -> None:
@@ -129,7 +135,7 @@ class StatusCache:
                     self.store(checked.issuer, checked.list_id, bytes(token), fetched_at)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                rollback(self._db)
                 raise
         return checked
 

@@ -120,7 +120,7 @@ def check_templates(templates: object) -> Mapping[str, bytes]:
         raise ValueError("templates is empty: a check of nothing would pass")
     for modality, template in templates.items():
         if modality not in enumerations.MODALITIES.values():
-            raise ValueError(f"templates: unknown modality {modality!r}; expected one of {sorted(enumerations.MODALITIES.values())}")
+            raise ValueError(f"templates: unknown modality {modality!r}; expected one of {', '.join(sorted(enumerations.MODALITIES.values()))}")
         if not isinstance(template, (bytes, bytearray)) or not template:
             raise TypeError(f"templates: the {modality} template is a non-empty byte string")
     return templates
@@ -143,7 +143,7 @@ def _required(modalities: object, keys: sealing.DecryptionKeys | None) -> frozen
         raise ValueError("require_templates is empty: name the modalities this gate matches")
     unknown = sorted(str(n) for n in names if n not in enumerations.MODALITIES.values())
     if unknown:
-        raise ValueError(f"require_templates: unknown modality {', '.join(unknown)}; expected some of {sorted(enumerations.MODALITIES.values())}")
+        raise ValueError(f"require_templates: unknown modality {', '.join(unknown)}; expected some of {', '.join(sorted(enumerations.MODALITIES.values()))}")
     if keys is None:
         raise ValueError("require_templates needs decryption_keys: without them no template can be read")
     return names
@@ -198,7 +198,7 @@ class Verifier:
         if self.destination is not None:
             region_codes([self.destination], "destination")
         if self.channel is not None and self.channel not in enumerations.CHANNELS.values():
-            raise ValueError(f"channel {self.channel!r} is not one of {sorted(enumerations.CHANNELS.values())}")
+            raise ValueError(f"channel {self.channel!r} is not one of {', '.join(sorted(enumerations.CHANNELS.values()))}")
         if isinstance(self.skew, bool) or not isinstance(self.skew, int):
             raise TypeError("skew is a whole number of seconds")
         if not 0 <= self.skew <= MAX_SKEW:
@@ -318,7 +318,7 @@ class Verifier:
         # Step 20: entitlement at this gate today.
         xc = claims["xc"]
         if self.destination is not None and self.destination not in xc["destinations"]:
-            raise VerificationError(ErrorCode.NOT_ENTITLED, f"admits to {xc['destinations']}, not {self.destination}")
+            raise VerificationError(ErrorCode.NOT_ENTITLED, f"admits to {', '.join(xc['destinations'])}, not {self.destination}")
         if self.channel is not None and self.channel != xc["channel"]:
             raise VerificationError(ErrorCode.NOT_ENTITLED, f"issued for the {xc['channel']} channel, not {self.channel}")
         today = _today(seconds)

@@ -19,12 +19,13 @@ before it. A store that fails, cannot be reached or does not answer in time rais
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,13 +93,22 @@ class StatusAuthority:
     """The status lists of one issuer, in the SQLite database at ``path``."""
 
     def __init__(
-        self, path: str | Path, issuer: str | None = None, *, store: Store | None = None, clock: Callable[[], float] | None = None
+        self,
+        path: str | Path,
+        issuer: str | None = None,
+        *,
+        store: Store | None = None,
+        clock: Callable[[], float] | None = None,
+        read_only: bool = False,
     ) -> None:
         """Open (or, with ``issuer``, create) the SQLite database at ``path``; None opens an existing one
         for its issuer. ``store``: another database instead (``StatusAuthority.open`` makes one).
 
         ``clock``: the issuer's clock in epoch seconds (default the system's), against which
-        ``publish`` checks the publication time it is given."""
+        ``publish`` checks the publication time it is given. ``read_only`` opens an existing database
+        for reading only. sqlite3.OperationalError when the file cannot be used (no such folder,
+        locked past the busy timeout, read-only, disk full); ValueError when it is not a status list
+        database."""
         if clock is not None and not callable(clock):
             raise TypeError(f"clock is a function returning epoch seconds, not {type(clock).__name__}")
         self._clock = clock
@@ -107,12 +117,14 @@ class StatusAuthority:
         if store is None:
             if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
                 raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
-            store = SqliteStore(path)
+            store = SqliteStore(path, mode="ro" if read_only else "rwc" if issuer is not None else "rw")
         self._db = store
         try:
-            self._open(store.name, issuer)
+            self._open(store.name, issuer, read_only)
         except sqlite3.DatabaseError as err:
             store.close()
+            if isinstance(err, sqlite3.OperationalError) and "no such table" not in str(err):
+                raise  # the file could not be used: not a question of its content
             raise ValueError(f"{path} is not a status list database ({err})") from None
         except BaseException:
             store.close()
@@ -120,22 +132,34 @@ class StatusAuthority:
 
     @classmethod
     def open(
-        cls, target: str | Path, issuer: str | None = None, *, timeout: float | None = None, clock: Callable[[], float] | None = None
+        cls,
+        target: str | Path,
+        issuer: str | None = None,
+        *,
+        timeout: float | None = None,
+        clock: Callable[[], float] | None = None,
+        read_only: bool = False,
     ) -> StatusAuthority:
         """The status lists at ``target``: a ``postgresql://`` URL (a database shared by several issuing
         servers), or else an SQLite file path. ``issuer`` creates them as with the constructor.
         ``timeout``: PostgreSQL only, seconds to connect and for each statement (default 5). ``clock``
-        as for the constructor."""
+        and ``read_only`` as for the constructor."""
         if is_postgres(target):
             assert isinstance(target, str)
-            return cls(target, issuer, store=PostgresStore(target, POSTGRES_TIMEOUT if timeout is None else timeout), clock=clock)
+            return cls(target, issuer, store=PostgresStore(target, POSTGRES_TIMEOUT if timeout is None else timeout), clock=clock, read_only=read_only)
         if isinstance(target, str) and "://" in target:
             raise ValueError(f"status database {target.split('://')[0]}:// is not a kind this program opens: a file path, or postgresql://")
         if timeout is not None:
             raise ValueError("timeout applies to a PostgreSQL database only")
-        return cls(target, issuer, clock=clock)
+        return cls(target, issuer, clock=clock, read_only=read_only)
 
-    def _open(self, path: str | Path, issuer: str | None) -> None:
+    def _open(self, path: str | Path, issuer: str | None, read_only: bool) -> None:
+        if read_only:
+            row = self._db.execute("SELECT issuer FROM authority").fetchone()
+            if row is None:
+                raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
+            self.issuer = str(row[0])
+            return
         with self._transaction():
             for statement in self._db.schema.split(";"):
                 if statement.strip():
@@ -195,19 +219,33 @@ class StatusAuthority:
         cti_bytes = _cti(cti)
         status_list.epoch_time(now, "now")
         with self._transaction():
-            size, _ = self._shape(list_id, lock=True)
-            used = self._db.execute("SELECT allocated FROM lists WHERE list_id = ?", (list_id,)).fetchone()[0]
-            if used >= int(size * MAX_FILL):
-                raise ValueError(f"list {list_id} has {used} of {size} entries allocated: create the next list")
-            index = self._draw(list_id, size)
-            try:
-                self._db.execute(
-                    "INSERT INTO entries (list_id, idx, cti, allocated_at) VALUES (?, ?, ?, ?)", (list_id, index, cti_bytes, now)
-                )
-            except self._db.integrity:
-                raise ValueError(f"cti {cti_bytes.hex() if cti_bytes else ''} has an index already") from None
-            self._db.execute("UPDATE lists SET allocated = allocated + 1 WHERE list_id = ?", (list_id,))
+            return self._allocate(list_id, cti_bytes, now)
+
+    def _allocate(self, list_id: str, cti_bytes: bytes | None, now: int) -> int:
+        size, _ = self._shape(list_id, lock=True)
+        used = self._db.execute("SELECT allocated FROM lists WHERE list_id = ?", (list_id,)).fetchone()[0]
+        if used >= int(size * MAX_FILL):
+            raise ValueError(f"list {list_id} has {used} of {size} entries allocated: create the next list")
+        index = self._draw(list_id, size)
+        try:
+            self._db.execute(
+                "INSERT INTO entries (list_id, idx, cti, allocated_at) VALUES (?, ?, ?, ?)", (list_id, index, cti_bytes, now)
+            )
+        except self._db.integrity:
+            raise ValueError(f"cti {cti_bytes.hex() if cti_bytes else ''} has an index already") from None
+        self._db.execute("UPDATE lists SET allocated = allocated + 1 WHERE list_id = ?", (list_id,))
         return index
+
+    @contextlib.contextmanager
+    def issuing(self) -> Iterator[Allocations]:
+        """One transaction for the entries of credentials being issued (spec 17.6): allocate an entry,
+        sign the credential that names it, and ``release`` the entry of one that was not issued. The
+        allocations are committed when the block ends without an error and rolled back otherwise, so
+        the caller hands out credentials only after the block: no entry is kept for a credential that
+        was not issued, and no credential goes out whose entry is not committed."""
+        with self._transaction():
+            yield Allocations(self)
+
 
     def _draw(self, list_id: str, size: int) -> int:
         taken = "SELECT 1 FROM entries WHERE list_id = ? AND idx = ?"
@@ -277,11 +315,16 @@ class StatusAuthority:
         rows = self._db.execute("SELECT idx, status FROM entries WHERE list_id = ? AND status != 0", (list_id,))
         return status_list.pack(rows, size, bits)
 
-    def publish(self, list_id: str, key: SigningKey, *, now: int, lifetime: int, ttl: int | None = None) -> Publication:
+    def publish(
+        self, list_id: str, key: SigningKey, *, now: int, lifetime: int, ttl: int | None = None,
+        deliver: Callable[[Publication], None] | None = None,
+    ) -> Publication:
         """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version.
 
         ``now`` becomes the token's ``iat``: it must be within MAX_CLOCK_OFFSET seconds of the issuer's
-        clock, and later than the ``iat`` of the list's previous version (spec 17.6)."""
+        clock, and later than the ``iat`` of the list's previous version (spec 17.6). ``deliver``
+        (optional) puts the token where gates fetch it, before the record is committed: if it raises,
+        nothing is recorded, so no version is listed as published that nobody has."""
         status_list.epoch_time(now, "now")
         clock = int((self._clock or system_clock)())
         if abs(now - clock) > MAX_CLOCK_OFFSET:
@@ -308,6 +351,8 @@ class StatusAuthority:
                 "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (list_id, publication.version, now, now + lifetime, publication.kid, last, token),
             )
+            if deliver is not None:
+                deliver(publication)
         return publication
 
     def publications(self, list_id: str) -> list[Publication]:
@@ -324,3 +369,22 @@ class StatusAuthority:
             "SELECT seq, list_id, idx, status, at, reason FROM changes WHERE list_id = ? AND seq > ? ORDER BY seq", (list_id, row[0])
         )
         return [Change(*r) for r in rows]
+
+
+class Allocations:
+    """The allocations of one ``StatusAuthority.issuing`` transaction."""
+
+    def __init__(self, authority: StatusAuthority) -> None:
+        self._authority = authority
+
+    def allocate(self, list_id: str, *, cti: bytes | str, now: int) -> int:
+        """A random unused index of the list for the credential with this ``cti``, within the transaction."""
+        cti_bytes = _cti(cti)
+        status_list.epoch_time(now, "now")
+        return self._authority._allocate(list_id, cti_bytes, now)  # noqa: SLF001 - the authority's own transaction
+
+    def release(self, list_id: str, index: int) -> None:
+        """Give back the entry of a credential that was not issued after all (it was never set)."""
+        db = self._authority._db  # noqa: SLF001
+        if db.execute("DELETE FROM entries WHERE list_id = ? AND idx = ? AND status = 0", (list_id, index)).rowcount:
+            db.execute("UPDATE lists SET allocated = allocated - 1 WHERE list_id = ?", (list_id,))

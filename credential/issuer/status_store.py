@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base.errors import StoreError
+from ..base.sqlite import connect, rollback
 
 SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS authority (
@@ -90,29 +91,27 @@ class Store:
 
 
 class SqliteStore(Store):
-    """The status lists in one SQLite file: the embedded default."""
+    """The status lists in one SQLite file: the embedded default. Its errors are sqlite3's own
+    (``sqlite3.OperationalError`` for a file that cannot be used or stays locked past the busy
+    timeout), which the command line turns into the operator's words."""
 
     schema = SQLITE_SCHEMA
     integrity = (sqlite3.IntegrityError,)
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, mode: str = "rwc") -> None:
         self.name = str(path)
-        self.connection = sqlite3.connect(str(path), isolation_level=None)  # autocommit; every change opens its own transaction
+        self.connection = connect(path, mode=mode)  # autocommit; every change opens its own transaction
         try:
             self.connection.execute("PRAGMA busy_timeout = 5000")
             self.connection.execute("PRAGMA foreign_keys = ON")
-            self.connection.execute("PRAGMA synchronous = FULL")  # a committed change survives a power loss, not only a crash
-        except sqlite3.DatabaseError as err:
+            if mode != "ro":
+                self.connection.execute("PRAGMA synchronous = FULL")  # a committed change survives a power loss, not only a crash
+        except sqlite3.DatabaseError:
             self.connection.close()
-            raise ValueError(f"{path} is not a status list database ({err})") from None
+            raise
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        try:
-            return self.connection.execute(sql, params)
-        except sqlite3.IntegrityError:
-            raise
-        except sqlite3.OperationalError as err:  # locked beyond the busy timeout, disk I/O, ...
-            raise StatusStoreError(f"status database {self.name}: {err}; nothing of this change was written") from None
+        return self.connection.execute(sql, params)
 
     def begin(self) -> None:
         self.execute("BEGIN IMMEDIATE")  # the write lock first: one change at a time, whole
@@ -121,8 +120,7 @@ class SqliteStore(Store):
         self.execute("COMMIT")
 
     def rollback(self) -> None:
-        if self.connection.in_transaction:
-            self.connection.execute("ROLLBACK")
+        rollback(self.connection)
 
     def close(self) -> None:
         self.connection.close()

@@ -31,8 +31,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from ..base.errors import VerificationError
-from ..base.sqlite import open_shared
-from ..base.times import MAX_TIME, epoch_seconds
+from ..base.sqlite import open_shared, rollback
+from ..base.times import MAX_TIME, epoch_seconds, parse_iso_time
 from ..cose import sign1 as cose
 from ..cose.keys import (
     BY_COSE_ID,
@@ -248,10 +248,10 @@ def from_json(view: Mapping[str, Any]) -> TrustList:
                 entry["authority"],
                 entry["destinations"],
                 entry["profiles"],
-                entry["not_before"],
-                entry["not_after"],
+                _json_time(entry["not_before"], f"keys[{i}].not_before"),
+                _json_time(entry["not_after"], f"keys[{i}].not_after"),
                 entry["state"],
-                entry.get("compromised"),
+                _json_time(entry.get("compromised"), f"keys[{i}].compromised"),
             )
         except KeyError as err:
             raise ValueError(f"keys[{i}]: missing {err}") from None
@@ -262,7 +262,15 @@ def from_json(view: Mapping[str, Any]) -> TrustList:
         if "alg" in entry and entry["alg"] != algorithm_for(key).name:
             raise ValueError(f"keys[{i}]: alg {entry['alg']} is not the key's algorithm {algorithm_for(key).name}")
         listed.append(item)
-    return TrustList(view["authority"], view["sequence"], view["issued"], view["next_update"], tuple(listed))
+    return TrustList(
+        view["authority"], view["sequence"], _json_time(view["issued"], "issued"), _json_time(view["next_update"], "next_update"), tuple(listed)
+    )
+
+
+def _json_time(value: Any, where: str) -> Any:
+    """A time of the JSON view given as ISO 8601 text with its offset becomes epoch seconds (spec 16.7,
+    the input forms of 9.1); other values pass, to be checked as the view's integers."""
+    return parse_iso_time(value, where) if isinstance(value, str) else value
 
 
 # --- COSE_Key and key entries ------------------------------------------------------------------
@@ -625,6 +633,8 @@ class TrustStore:
     ``pins``: authority code to its list-signing public keys. ``grace``: seconds a list stays usable
     after its next update (0 by default: fail closed). ``path``: the SQLite file that holds the
     lists and so the highest sequence seen per authority; None keeps them in memory (tests).
+    ``mode``: how the file is opened (``base.sqlite.MODES``): "ro" for a gate that only reads its
+    lists, "rw" for one that loads lists into an existing file, "rwc" (the default) creates it.
     Held lists are read back when the store opens, and again whenever another process has written
     the file (spec 16.6): every process sharing it uses the newest lists. One no longer signed by a
     pinned key gives no trust. A kid that lists of two authorities name is trusted for neither and is
@@ -637,15 +647,17 @@ class TrustStore:
         *,
         grace: int = 0,
         path: str | Path | None = None,
+        mode: str = "rwc",
     ) -> None:
         self._pins = pins_of(pins)
         self.grace = _grace(grace)
         if path is not None and not isinstance(path, (str, Path)):
             raise TypeError(f"path is a file name, not {type(path).__name__}")
+        self._read_only = mode == "ro" and path is not None
         if path is None:
             self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         else:
-            self._db = open_shared(path, _OPEN_TIMEOUT, check_same_thread=False)
+            self._db = open_shared(path, _OPEN_TIMEOUT, mode=mode, check_same_thread=False)
         self._lock = threading.RLock()  # one connection, used by every thread of the gate in turn
         self._lists: dict[str, TrustList] = {}
         self._index: dict[bytes, TrustedKey] = {}
@@ -656,6 +668,12 @@ class TrustStore:
         self.conflicts: dict[bytes, tuple[str, ...]] = {}  # kids named by lists of several authorities
         self._data_version: int | None = None
         with self._lock:
+            if self._read_only:
+                # Nothing is written: a file without the tables is no trust store (or one from before
+                # baselines were kept per signer, which a read-write opening brings up to date).
+                self._db.execute("SELECT 1 FROM trust_lists, trust_sequences LIMIT 1")
+                self._read()
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for statement in _SCHEMA:
@@ -666,7 +684,7 @@ class TrustStore:
                         self._db.execute(_RAISE_BASELINE, (authority, *_signer_and_issued(bytes(signed))))
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                rollback(self._db)
                 raise
             self._read()
 
@@ -722,32 +740,67 @@ class TrustStore:
             return None
         return max(seq for seq, _ in pinned), max(issued for _, issued in pinned)
 
+    def _judge(self, document: TrustList, signed: bytes, seconds: int) -> bool:
+        """Checks 5 and 6 of spec 16.5 against the file, in the caller's transaction; True when the
+        list is the one held, byte for byte (a repeated load changes nothing)."""
+        held = self._db.execute("SELECT signed FROM trust_lists WHERE authority = ?", (document.authority,)).fetchone()
+        baseline = self._baseline(document.authority)
+        repeat = held is not None and bytes(held[0]) == signed
+        if baseline is not None and not repeat:
+            if document.sequence <= baseline[0]:
+                raise TrustListError(
+                    ListError.LIST_ROLLBACK, f"sequence {document.sequence} of {document.authority}; the gate has accepted {baseline[0]}"
+                )
+            if document.issued < baseline[1]:
+                raise TrustListError(
+                    ListError.LIST_ROLLBACK, f"issued {document.issued} of {document.authority} is before {baseline[1]}, of a list accepted before"
+                )
+        if document.issued > seconds + LIST_CLOCK_SKEW:
+            raise TrustListError(
+                ListError.LIST_NOT_YET_VALID, f"issued at {document.issued}, after now {seconds} + {LIST_CLOCK_SKEW} s"
+            )
+        if seconds >= document.next_update + self.grace:
+            raise TrustListError(
+                ListError.LIST_EXPIRED,
+                f"next update was due at {document.next_update} (grace {self.grace} s); now is {seconds}",
+            )
+        return repeat
+
+    def check(self, signed: bytes, *, now: object) -> TrustList:
+        """Every check ``load`` makes (spec 16.5), against what the file holds, without holding the
+        list: what the gate would answer if it were loaded now. TrustListError if it would be refused.
+        A store opened read-only can answer it."""
+        seconds = _seconds(now)
+        document = verify_list(signed, self._pins)
+        with self._lock:
+            self._db.execute("BEGIN")  # a read transaction: one snapshot of the file for every check
+            try:
+                self._judge(document, bytes(signed), seconds)
+            finally:
+                rollback(self._db)
+        return document
+
+    def shared_kids(self, document: TrustList) -> dict[bytes, tuple[str, ...]]:
+        """The kids of ``document`` that a held list of another authority names too, with those
+        authorities: were it loaded, each would be trusted for neither (spec 16.8)."""
+        self.refresh()
+        out: dict[bytes, tuple[str, ...]] = {}
+        for listed in document.keys:
+            others = set(self.conflicts.get(listed.kid, ()))
+            holder = self._index.get(listed.kid)
+            if holder is not None:
+                others |= set(holder.issuers)
+            others.discard(document.authority)
+            if others:
+                out[listed.kid] = tuple(sorted(others))
+        return out
+
     def _hold(self, document: TrustList, signed: bytes, seconds: int) -> TrustList:
         # One transaction: the baseline is read and raised under one write lock, so two gate processes
         # sharing the file cannot both accept lists they would each call newer.
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            held = self._db.execute("SELECT signed FROM trust_lists WHERE authority = ?", (document.authority,)).fetchone()
-            baseline = self._baseline(document.authority)
-            repeat = held is not None and bytes(held[0]) == signed
-            if baseline is not None and not repeat:
-                if document.sequence <= baseline[0]:
-                    raise TrustListError(
-                        ListError.LIST_ROLLBACK, f"sequence {document.sequence} of {document.authority}; the gate has accepted {baseline[0]}"
-                    )
-                if document.issued < baseline[1]:
-                    raise TrustListError(
-                        ListError.LIST_ROLLBACK, f"issued {document.issued} of {document.authority} is before {baseline[1]}, of a list accepted before"
-                    )
-            if document.issued > seconds + LIST_CLOCK_SKEW:
-                raise TrustListError(
-                    ListError.LIST_NOT_YET_VALID, f"issued at {document.issued}, after now {seconds} + {LIST_CLOCK_SKEW} s"
-                )
-            if seconds >= document.next_update + self.grace:
-                raise TrustListError(
-                    ListError.LIST_EXPIRED,
-                    f"next update was due at {document.next_update} (grace {self.grace} s); now is {seconds}",
-                )
+            repeat = self._judge(document, signed, seconds)
             if not repeat:
                 signer = cose.parse(signed).kid
                 self._db.execute(
@@ -757,7 +810,7 @@ class TrustStore:
                 self._db.execute(_RAISE_BASELINE, (document.authority, signer, document.sequence, document.issued))
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            rollback(self._db)
             raise
         self._read()  # the file as it is now, with what other processes wrote before this load
         return document

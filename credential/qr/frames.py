@@ -37,7 +37,7 @@ class Frame:
         import zxingcpp
 
         start = self.pixels[self.offset :]  # any buffer: the stub says ndarray, nanobind takes the buffer protocol
-        return zxingcpp.ImageView(start, self.width, self.height, zxingcpp.ImageFormat.Lum, row_stride=self.stride)  # type: ignore[arg-type]
+        return zxingcpp.ImageView(start, self.width, self.height, zxingcpp.ImageFormat.Lum, row_stride=self.stride)  # type: ignore[arg-type, unused-ignore]  # the error shows only where numpy is installed
 
     def rows(self) -> bytes:
         """The pixels, row after row without padding (a copy: for the preprocessed retries only)."""
