@@ -117,7 +117,12 @@ class StatusAuthority:
         if store is None:
             if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
                 raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
-            store = SqliteStore(path, mode="ro" if read_only else "rwc" if issuer is not None else "rw")
+            try:
+                store = SqliteStore(path, mode="ro" if read_only else "rwc" if issuer is not None else "rw")
+            except sqlite3.DatabaseError as err:
+                if isinstance(err, sqlite3.OperationalError):
+                    raise  # the file could not be used: not a question of its content
+                raise ValueError(f"{path} is not a status list database ({err})") from None
         self._db = store
         try:
             self._open(store.name, issuer, read_only)
