@@ -368,7 +368,11 @@ def test_redis_stopped_while_gate_processes_run(redis_server: RedisServer, tmp_p
         attempts += [json.loads(line) for line in out.splitlines()]
     assert len(attempts) == 2 * 3 * len(texts)
     accepted = Counter(code for _, _, code, outcome in attempts if outcome == "valid")
-    assert set(accepted.values()) == {1} and len(accepted) == len(texts), accepted  # each accepted once, in the end
+    assert set(accepted.values()) == {1}, accepted  # never accepted twice
+    # Accepted in the end, unless the server recorded it as it went down and the answer was lost on
+    # the way: that check was refused (fail closed), and the code stays used, as it should.
+    in_flight = {code for began, ended, code, outcome in attempts if began <= killed and outcome == "REPLAY_CACHE_UNAVAILABLE"}
+    assert {code for *_, code, _ in attempts} - set(accepted) <= in_flight
     during = [outcome for began, ended, _, outcome in attempts if killed < began and ended < restarting]
     assert during and set(during) == {"REPLAY_CACHE_UNAVAILABLE"}, Counter(during)
     back = {outcome for began, _, _, outcome in attempts if began > up}
