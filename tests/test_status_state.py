@@ -13,7 +13,7 @@ import pytest
 import credential
 from credential.base.errors import ErrorCode
 from credential.cli import main as cli
-from credential.cli.common import EXIT_OK, EXIT_USAGE
+from credential.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from credential.gate.status_cache import DEFAULT_FETCH_SKEW, StatusCache
 from credential.issuer import samples, status_authority
 from credential.issuer.status_authority import MAX_CLOCK_OFFSET, StatusAuthority
@@ -90,7 +90,7 @@ def test_status_publish_refuses_a_wrong_now_and_status_drop_repairs_a_cache(tmp_
     cache.close()
     assert run("status", "publish", "--status-db", "hk.sqlite", "--list", "hk-1", "--key", "hk.pem", "--out", "v.cwt", "--now", T0)[0] == EXIT_OK
     result, _, err = run("status", "add", "v.cwt", "--status-cache", "gate.sqlite", "--trusted-key", "HK=hk.pub.pem", "--now", T0 + 10)
-    assert result == EXIT_USAGE and "rollback" in err
+    assert result == EXIT_INVALID and err.startswith("LIST_ROLLBACK")  # a status rollback is refused like a trust rollback
     result, out, _ = run("status", "drop", "--status-cache", "gate.sqlite", "--issuer", "HK", "--list", "hk-1")
     assert result == EXIT_OK and json.loads(out) == {"dropped": "HK/hk-1"}
     assert run("status", "add", "v.cwt", "--status-cache", "gate.sqlite", "--trusted-key", "HK=hk.pub.pem", "--now", T0 + 10)[0] == EXIT_OK
