@@ -58,7 +58,7 @@ fuzz: $(FUZZ_STAMP)
 		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=4500 -print_final_stats=1 \
 		-artifact_prefix=fuzz/artifacts/$(FUZZ_TARGET)/
 
-# Speed, sizes, batch throughput and scanning robustness, written to bench/results.md
+# Speed, sizes, frame-to-verdict scanning, batch throughput and scanning robustness, written to bench/results.md
 # (a few minutes on 2 cores; run it on an otherwise idle machine). make sizes prints the size table alone.
 BENCH_STAMP := $(VENV)/.installed-bench
 

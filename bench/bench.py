@@ -95,7 +95,7 @@ def startup_times(runs: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         pub = Path(tmp, "hk.pub.pem")
         pub.write_bytes(credential.public_key_to_pem(key))
-        verify_argv = [cli, "verify", text, "--key", f"HK={pub}", "--now", str(NOW), "--destination", "MO"]
+        verify_argv = [cli, "verify", text, "--trusted-key", f"HK={pub}", "--now", str(NOW), "--destination", "MO"]
         subprocess.run(verify_argv, check=True, env=env, stdout=subprocess.DEVNULL)  # the CLI works, and .pyc exist
         subprocess.run([python, "-c", "import credential"], check=True, env=env)
         out["python -c pass"] = _subprocess_median([python, "-c", "pass"], runs, env)

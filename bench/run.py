@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("sizes.py", "bench.py", "batch.py", "robustness.py", "status.py")
+SCRIPTS = ("sizes.py", "bench.py", "frames.py", "batch.py", "robustness.py", "status.py")
 
 
 def main() -> None:

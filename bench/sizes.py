@@ -345,7 +345,7 @@ def _with_templates(templates: dict[str, Any], recipients: int, padded: int | No
     cti = bytes.fromhex(claims["cti"])
     ephemeral = [x25519.X25519PrivateKey.from_private_bytes(bytes([0x40 + i]) * 32) for i in range(recipients)]
     plaintext = sealing._pad(credential.text.cbor.encode(sealing._template_items(templates)), padded)
-    value = sealing._encrypt(plaintext, recipient_keys(recipients), cti, _filler("cek", 16), _filler("iv", 12), ephemeral)
+    value = sealing._encrypt(plaintext, recipient_keys(recipients), cti, _filler("cek", 16), _filler("iv", 12), ephemeral, issuer="HK")
     if pq:  # each recipient as COSE-HPKE key encryption would carry it: the hybrid encapsulation and a sealed key
         size = _pq_encapsulation_length()
         value[3] = [[r[0], {4: r[1][4], -4: _filler(f"enc {i}", size)}, _filler(f"sealed {i}", 32)] for i, r in enumerate(value[3])]

@@ -10,7 +10,9 @@ the same three things with that implementation's API:
    test keys and templates), and verify ``test.text`` at ``test.verifier.now``.
    A case with ``test.scans`` (``presentations.json``, spec 14.7) is one gate reading several texts in
    order, each at its own ``now``: verify them all with one verifier (one replay cache), and answer
-   with the outcome of every scan as ``scans``, the last one's members repeated at the top.
+   with the outcome of every scan as ``scans``, the last one's members repeated at the top. A scan
+   with ``replayCacheDown`` is read while the gate's replay cache cannot be reached: make the cache
+   fail for that scan only, as an unreachable store does.
 2. Answer ``valid`` with what the verifier returns: the claims (JSON view), ``alg``, ``kid`` and
    ``form``, for a presentation its ``step``, and for a gate with decryption keys the ``templates``
    it decrypted (null when step 21a did not run); or ``invalid`` with the error code.
@@ -107,8 +109,25 @@ OPTIONS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
     # test-vectors/presentations.json (spec 4.5, 9.6): a replay cache that starts empty, for the whole case
     "presentationSkew": _option("presentation_skew"),
     "requirePresentation": _option("require_presentation"),
-    "replayCapacity": lambda shared, value: {} if value is None else {"replay": credential.MemoryReplayCache(value)},
+    "replayCapacity": lambda shared, value: {} if value is None else {"replay": _Switchable(credential.MemoryReplayCache(value))},
 }
+
+
+class _Switchable(credential.ReplayCache):
+    """The case's replay cache, which a scan with ``replayCacheDown`` finds unreachable."""
+
+    def __init__(self, cache: credential.ReplayCache) -> None:
+        self.cache, self.capacity, self.down = cache, cache.capacity, False
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Any:
+        if self.down:
+            raise credential.ReplayCacheError("replay cache: connection refused")
+        return self.cache.check_and_record(key, now, expires)
+
+    def peek(self, key: str, now: int) -> Any:
+        if self.down:
+            raise credential.ReplayCacheError("replay cache: connection refused")
+        return self.cache.peek(key, now)
 
 
 def configuration(shared: dict[str, Any], test: dict[str, Any]) -> tuple[credential.Verifier, int | None, dict[str, bytes] | None]:
@@ -166,6 +185,10 @@ def verify(shared: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
     if "scans" in test:  # one gate, several readings in order: every outcome, and the last one repeated
         scans = []
         for scan in test["scans"]:
+            if isinstance(verifier.replay, _Switchable):
+                verifier.replay.down = scan.get("replayCacheDown", False)
+            elif scan.get("replayCacheDown"):
+                raise Unsupported("a scan with the replay cache down, at a gate without one")
             outcome = _outcome(verifier, scan["text"], scan["now"], templates)
             if "made" in scan:
                 outcome["presented"] = present(shared, scan["made"])
@@ -214,6 +237,7 @@ def _issue_with_templates(shared: dict[str, Any], issuance: dict[str, Any], key:
         bytes.fromhex(material["iv"]),
         [ephemeral(k, r) for k, r in zip(material["ephemeralKeys"], recipients)],
         issuance["paddedSize"],
+        issuer=claims["iss"],
     )
     claims["xc"] = dict(claims["xc"], templates=sealed.hex())
     bound = {m: t.data for m, t in template_set(issuance["boundTemplates"]).items()}

@@ -4,7 +4,7 @@ The normative description is ``spec/xc-v1.md``; section numbers in the modules r
 """
 
 from . import qr
-from .base.errors import ClaimsError, ErrorCode, VerificationError
+from .base.errors import ClaimsError, ErrorCode, StoreError, UnavailableError, VerificationError
 from .claims.biometric import bind as bind_biometrics
 from .claims.biometric import digest as biometric_digest
 from .claims.device import cnf_view as device_cnf
@@ -34,11 +34,13 @@ from .cose.keys import (
 from .gate.decode import Layers, decode
 from .gate.presentation import present
 from .gate.replay import MemoryReplayCache, ReplayCache, ReplayCacheError, SqliteReplayCache
+from .gate.replay_open import open_replay_cache
+from .gate.replay_redis import RedisReplayCache
 from .gate.status_cache import StatusCache
 from .gate.verify import DEFAULT_SKEW, OPTIONAL_CHECKS, VerifiedCredential, Verifier, check_biometrics, verify
 from .issuer.eligibility import DEFAULT_POLICY, FIRST_PHASE, NON_PERMANENT_PHASE, PHASES, IneligibleError, Policy, Rule
 from .issuer.issue import complete_claims, issue
-from .issuer.status_authority import StatusAuthority
+from .issuer.status_authority import StatusAuthority, StatusStoreError
 from .lists.status_list import StatusList
 from .lists.status_list import build_token as build_status_list
 from .lists.status_list import read_token as read_status_list
@@ -65,6 +67,11 @@ __all__ = [
     "ReplayCacheError",
     "Signer",
     "SqliteReplayCache",
+    "RedisReplayCache",
+    "open_replay_cache",
+    "UnavailableError",
+    "StoreError",
+    "StatusStoreError",
     "ListError",
     "ListedKey",
     "TrustList",

@@ -1126,10 +1126,12 @@ def issuer_refusals() -> list[dict[str, Any]]:
         # JSON null is not absence (3.6): an optional claim left out is left out, never given as null.
         ("xc.family_name given as null", ["IssuerClaims", "JsonNull"], claims("full", family_name=None), "enrolled", None),
         ("nbf given as null", ["IssuerClaims", "JsonNull"], {**claims(), "nbf": None}, "enrolled", None),
-        # Times in issuer input are epoch seconds (9.1, 3.6); a date-time text is not read as one.
-        ("exp given as ISO 8601 text", ["IssuerClaims", "JsonTime"], {**claims(), "exp": "2027-01-01T00:00:00Z"}, "enrolled", None),
-        ("iat given as text", ["IssuerClaims", "JsonTime"], {**claims(), "iat": "1798761600"}, "enrolled", None),
-        ("xc.birth_date given as a date and time with an offset", ["IssuerClaims", "JsonTime"], claims("full", birth_date="1990-05-17T00:00:00+08:00"), "enrolled", None),
+        ("exp as ISO 8601 text without a UTC offset: it names no instant", ["IssuerInput", "TimeWithoutOffset"],
+         with_top(claims(), exp="2027-06-01T00:00:00"), "enrolled", None),
+        ("exp as a date alone: a time needs its time of day and offset", ["IssuerInput", "TimeWithoutOffset"],
+         with_top(claims(), exp="2027-06-01"), "enrolled", None),
+        ("exp as ISO 8601 in the basic form, a layout other than 9.1's", ["IssuerInput", "TimeLayout"],
+         with_top(claims(), exp="20270601T000000Z"), "enrolled", None),
     ]
     out = []
     for number, (comment, flags, c, templates, deflate) in enumerate(cases, start=1):
@@ -1310,7 +1312,9 @@ NOTES = {
     "IssuerLimits": "An issuer refuses what a verifier would refuse for a limit: the text length, the inflated size, the CBOR limits (spec 9.1 step 11, 10). Catches issuers that check the text length only.",
     "IssuerClaims": "An issuer refuses claims that break section 3 (spec 9.1 step 5).",
     "JsonNull": "Issuer input with JSON null for an optional claim: null is not absence, and the issuer refuses it (spec 3.6, 9.1).",
-    "JsonTime": "Issuer input with a time as text (ISO 8601 or digits in a string): times are epoch seconds, and the issuer refuses anything else (spec 3.6, 9.1).",
+    "IssuerInput": "An issuer that accepts times as ISO 8601 text in JSON input converts only the one form of spec 9.1's table and refuses any other text (spec 9.1). An issuer that accepts no text for times refuses these too.",
+    "TimeWithoutOffset": "A time as text without a UTC offset, or a date alone, names no instant: refused, never read as UTC or local time (spec 9.1). Catches issuers that parse with a lenient ISO 8601 parser.",
+    "TimeLayout": "ISO 8601 layouts other than YYYY-MM-DDTHH:MM:SS with an offset (basic form, week or ordinal dates) are refused (spec 9.1). Catches issuers whose parser takes every ISO 8601 form.",
 }
 
 

@@ -107,7 +107,7 @@ def issued(label: str, template_set: str, recipients: list[str], padded_size: in
     cti = bytes.fromhex(claims["cti"])
     material = _material(label, recipients)
     keys = [RECIPIENTS[r].public_key() for r in recipients]
-    sealed = sealing._seal_from_parts(templates, keys, cti, material["cek"], material["iv"], material["ephemeral"], padded_size)
+    sealed = sealing._seal_from_parts(templates, keys, cti, material["cek"], material["iv"], material["ephemeral"], padded_size, issuer=claims["iss"])
     with_templates = copy.deepcopy(claims)
     with_templates["xc"]["templates"] = sealed.hex()
     bound = TEMPLATE_SETS[bound_set or template_set]
@@ -141,9 +141,9 @@ def signed_with(value: Any, bound_set: str = "face-and-two-fingers", plaintext: 
 def encrypted(label: str, plaintext: bytes, recipients: list[str]) -> list[Any]:
     """The COSE_Encrypt value of an arbitrary padded plaintext, with fixed material."""
     material = _material(label, recipients)
-    cti = bytes.fromhex(_claims()["cti"])
+    claims = _claims()
     keys = [RECIPIENTS[r].public_key() for r in recipients]
-    return sealing._encrypt(plaintext, keys, cti, material["cek"], material["iv"], material["ephemeral"])
+    return sealing._encrypt(plaintext, keys, bytes.fromhex(claims["cti"]), material["cek"], material["iv"], material["ephemeral"], issuer=claims["iss"])
 
 
 def _decoded(case: Case) -> list[Any]:

@@ -107,12 +107,23 @@ def _lists() -> dict[str, PublishedList]:
     mo7 = document("MO", 7, [listed("mo-2027", "MO")])
     hk1_other = document("HK", 1, hk_keys()[1:])  # sequence 1 again, other content
     short = document("MO", 8, [listed("mo-2027", "MO")], issued=T0 - DAY, next_update=T0 + 1800)
+    with_mo_key = document("HK", 3, [*hk_keys(), listed("mo-2027", "HK")])
+    backdated = document("HK", 2, hk_keys()[1:], issued=LIST_ISSUED - 1)
+    future = document("HK", 1, hk_keys(), issued=NOW + trust.LIST_CLOCK_SKEW + 1)
+    edge = document("HK", 1, hk_keys()[1:], issued=NOW + trust.LIST_CLOCK_SKEW)
+    longest = document("HK", 1, hk_keys(), issued=NOW - DAY, next_update=NOW - DAY + trust.MAX_LIST_LIFETIME)
     out = {
         "hk-1": PublishedList("HK's list, sequence 1: a retired, an active, a withdrawn and a minimal-only key", signed(hk1, "hk-list"), hk1.issued),
         "hk-2": PublishedList("HK's list, sequence 2: hk-2026 dropped, hk-2028 added", signed(hk2, "hk-list"), hk2.issued),
         "mo-7": PublishedList("MO's list, sequence 7: one ES256 key", signed(mo7, "mo-list"), mo7.issued),
         "mo-8-short": PublishedList("MO's list, sequence 8, next update due 30 minutes after 2027-01-01", signed(short, "mo-list"), short.issued),
         "hk-1-other": PublishedList("HK's list with sequence 1 again but other content (equivocation)", signed(hk1_other, "hk-list"), hk1_other.issued),
+        "hk-3-mo-key": PublishedList("HK's list, sequence 3, naming MO's issuer key mo-2027 as HK's (a mistaken or compromised list-signing key)",
+                                     signed(with_mo_key, "hk-list"), with_mo_key.issued),
+        "hk-2-backdated": PublishedList("HK's list, sequence 2, issued one second before sequence 1 was", signed(backdated, "hk-list"), backdated.issued),
+        "hk-1-future": PublishedList("HK's list, sequence 1, issued 301 seconds after the load time of its cases", signed(future, "hk-list"), future.issued),
+        "hk-1-edge": PublishedList("HK's list, sequence 1, issued 300 seconds after the load time of its cases", signed(edge, "hk-list"), edge.issued),
+        "hk-1-longest": PublishedList("HK's list, sequence 1, current for 90 days, the longest a list may be", signed(longest, "hk-list"), longest.issued),
     }
     return out
 
@@ -166,7 +177,6 @@ def _bad_lists() -> dict[str, tuple[str, bytes]]:
     ]).to_cbor()
     items = copy.deepcopy(doc)
     items[trust.L_KEYS] = [copy.deepcopy(doc[trust.L_KEYS][1]) | {trust.K_DESTINATIONS: list(range(60))} for _ in range(64)]
-    with_mo_key = document("HK", 3, [*hk_keys(), listed("mo-2027", "HK")])
     entry_for_mo = entry_edit(1, k2="MO")
     return {
         "bad-signature": ("one bit of the signature flipped", cose.build(sign1.protected, payload, bytes(flipped))),
@@ -177,7 +187,6 @@ def _bad_lists() -> dict[str, tuple[str, bytes]]:
         "wrong-authority": ("a list naming HK, signed with MO's list-signing key", _raw(doc, "mo-list")),
         "entry-other-authority": ("HK's list with a key entry for MO", _raw(entry_for_mo)),
         "lists-list-key": ("HK's list with its own list-signing key as an issuer key", _raw(document("HK", 3, [*hk_keys(), listed("hk-list")]).to_cbor())),
-        "lists-mo-key": ("HK's list with MO's issuer key, listed for HK", signed(with_mo_key, "hk-list")),
         "kid-not-derived": ("a COSE_Key whose kid is not derived from the key", _raw(cose_key_edit(1, trust.COSE_KID, bytes(8)))),
         "off-curve": ("an ES256 key whose point is not on P-256", _raw(cose_key_edit(es_index, trust.COSE_Y, bytes(off_curve)))),
         "compressed-point": ("an ES256 key with y as the compressed-form sign bit", _raw(cose_key_edit(es_index, trust.COSE_Y, True))),
@@ -195,6 +204,7 @@ def _bad_lists() -> dict[str, tuple[str, bytes]]:
         "entry-unknown-field": ("a key entry with a field 9", _raw(entry_edit(1, k9=0))),
         "doc-unknown-field": ("a list document with a field 6", _raw(doc | {6: 0})),
         "next-update-not-after": ("next_update equal to issued", _raw(doc | {trust.L_NEXT_UPDATE: doc[trust.L_ISSUED]})),
+        "lifetime-over-limit": ("next_update 90 days and one second after issued", _raw(doc | {trust.L_NEXT_UPDATE: doc[trust.L_ISSUED] + trust.MAX_LIST_LIFETIME + 1})),
         "sequence-text": ("sequence as text", _raw(doc | {trust.L_SEQUENCE: "3"})),
         "duplicate-key": ("one key listed twice", _raw(doc | {trust.L_KEYS: [*doc[trust.L_KEYS], doc[trust.L_KEYS][1]]})),
         "no-keys": ("an empty list of keys", _raw(doc | {trust.L_KEYS: []})),
@@ -313,6 +323,14 @@ def credential_cases() -> list[Case]:
     add("hk-2028", _claims(iat=T0 + 25 * DAY), None, "after rotation: the new key, within its period", ["Rotation"],
         now=T0 + 25 * DAY + 60, gate=_gate(held=["hk-2"]))
     add("hk-2027", _claims(), None, "after rotation: the key carried over", ["Rotation"], now=T0 + 21 * DAY, gate=_gate(held=["hk-1", "hk-2"]))
+    # One kid in lists of both authorities: trusted for neither, whichever list came first; the rest of both lists is trusted.
+    for held in (["mo-7", "hk-3-mo-key"], ["hk-3-mo-key", "mo-7"]):
+        order = " then ".join(held)
+        add("mo-2027", _claims("MO"), "UNKNOWN_KID", f"MO's key, also named by HK's list ({order}): trusted for neither", ["KeyConflict"],
+            gate=_gate(held=held))
+        add("mo-2027", _claims(), "UNKNOWN_KID", f"MO's key signing for HK, as HK's list says it may ({order}): trusted for neither",
+            ["KeyConflict"], gate=_gate(held=held))
+        add("hk-2027", _claims(), None, f"HK's other keys stay trusted ({order})", ["KeyConflict"], gate=_gate(held=held))
     return out
 
 
@@ -360,6 +378,7 @@ def list_cases() -> list[Case]:
         "entry-unknown-field": ("LIST_MALFORMED", ["ListDocument"]),
         "doc-unknown-field": ("LIST_MALFORMED", ["ListDocument"]),
         "next-update-not-after": ("LIST_MALFORMED", ["ListDocument", "ListExpiry"]),
+        "lifetime-over-limit": ("LIST_MALFORMED", ["ListDocument", "ListLifetime"]),
         "sequence-text": ("LIST_MALFORMED", ["ListDocument"]),
         "duplicate-key": ("LIST_MALFORMED", ["ListDocument"]),
         "no-keys": ("LIST_MALFORMED", ["ListDocument"]),
@@ -373,11 +392,19 @@ def list_cases() -> list[Case]:
         "over-size": ("LIST_MALFORMED", ["ListLimit"]),
     }
     for name, (comment, _) in _bad_lists().items():
-        if name == "lists-mo-key":
-            continue
         error, flags = codes[name]
         add(name, error, comment, flags)
-    add("lists-mo-key", "LIST_AUTHORITY", "HK's list naming a key the gate holds from MO's list", ["ListAuthority"], gate=_gate(held=["mo-7"]))
+    add("hk-3-mo-key", None, "HK's list naming a key the gate holds from MO's list: it loads, and the key is trusted for neither",
+        ["KeyConflict"], gate=_gate(held=["mo-7"]))
+    add("mo-7", None, "MO's list after HK's list that names MO's key: it loads, and the key is trusted for neither",
+        ["KeyConflict"], gate=_gate(held=["hk-3-mo-key"]))
+    add("hk-2-backdated", "LIST_ROLLBACK", "a higher sequence whose issued is before the held list's", ["Rollback", "ListIssued"],
+        gate=_gate(held=["hk-1"]))
+    add("hk-1-edge", None, "issued 300 seconds after now: within the clocks' allowance", ["ListIssued"])
+    add("hk-1-future", "LIST_NOT_YET_VALID", "issued 301 seconds after now", ["ListIssued"])
+    add("hk-1-longest", None, "next_update 90 days after issued, the longest lifetime", ["ListLifetime"])
+    add("hk-1", "LIST_EXPIRED", "the held list again, byte for byte, once it has expired", ["ListExpiry", "Rollback"],
+        now=NEXT_UPDATE, gate=_gate(held=["hk-1"]))
     return out
 
 
@@ -402,7 +429,10 @@ NOTES = {
     "ListSignature": "A list whose signature does not verify with the pinned key (spec 16.5 check 3). Catches gates that parse before verifying, or verify with another key.",
     "AlgKeyMismatch": "An alg that is not the pinned key's algorithm (spec 16.5 check 3). Catches algorithm confusion.",
     "ListSigner": "A list signed by a key the gate has not pinned, including an issuer key (spec 16.5 check 2). Catches gates that trust a list because a key it holds signed it.",
-    "ListAuthority": "A list vouching for another authority: signed with the other authority's list-signing key, a key entry of another authority, a key held from another authority's list (spec 16.5 check 4b). Catches gates that let one authority vouch for the other's credentials.",
+    "ListAuthority": "A list vouching for another authority: signed with the other authority's list-signing key, a key entry of another authority, a pinned list-signing key as an issuer key (spec 16.5 check 4b). Catches gates that let one authority vouch for the other's credentials.",
+    "KeyConflict": "A kid named by lists of both authorities: both lists load, in either order, and the kid is trusted for neither (UNKNOWN_KID), the other keys of both lists as before (spec 16.8). Catches gates where the first list to name a kid wins, and gates that refuse one authority's whole list because of the other's.",
+    "ListIssued": "A list's issued time: at most 300 seconds after the load time (LIST_NOT_YET_VALID), and never before the issued time of a list accepted earlier (LIST_ROLLBACK) (spec 16.5 checks 5 and 5a). Catches gates that take future-dated or backdated lists.",
+    "ListLifetime": "next_update at most 90 days after issued (spec 16.2). Catches lists that stay current for ever.",
     "CoseKey": "A COSE_Key of the wrong shape or with an invalid point (spec 16.3). Catches gates that load any key material.",
     "WeakPoint": "An Ed25519 issuer key of small order, which 4.2 refuses in any trusted key (spec 16.3). Catches gates that check points in key sets but not in lists.",
     "KidDerivation": "A listed kid that is not derived from the key (spec 4.3, 16.3). Catches gates that index keys by the kid they are told.",

@@ -28,6 +28,7 @@ from credential.claims import device
 from credential.cose import keys
 from credential.cose import sign1 as cose
 from credential.gate import presentation as present
+from credential.gate.replay import MAX_PRESENTATION_SKEW  # noqa: E402
 from credential.gate.verify import DEFAULT_PRESENTATION_SKEW  # noqa: E402
 from credential.text import base45, cbor
 from credential.text import wrap as textlayer  # noqa: E402
@@ -86,6 +87,7 @@ class Scan:
     now: int = SCANNED
     error: str | None = None  # None: valid
     made: dict[str, Any] | None = None  # how present() made the text, to reproduce it byte for byte
+    down: bool = False  # read while the gate's replay cache cannot be reached (spec 9.6)
 
 
 @dataclass
@@ -151,6 +153,10 @@ def cases() -> list[Case]:
     def at(scan: Scan, now: int, error: str | None = None) -> Scan:
         return Scan(scan.text, now, error, scan.made)
 
+    def down(scan: Scan, now: int, error: str = "REPLAY_CACHE_UNAVAILABLE") -> Scan:
+        """``scan`` read at ``now`` while the gate's replay cache cannot be reached."""
+        return Scan(scan.text, now, error, scan.made, down=True)
+
     good = made()
     good_message = base45.decode(good.text[len(textlayer.PREFIX_PRESENTATION) :])
     good_payload = present.parse(good_message).payload
@@ -175,9 +181,10 @@ def cases() -> list[Case]:
     add("a credential without cnf, shown by itself at a gate that does not require presentations", ["Valid", "BareUnbound"], Scan(TEXTS["unbound"]))
     add("the same credential in the next step at the same gate: a new presentation, not a replay", ["Valid", "Replay"],
         good, at(made(now=MADE + 10), SCANNED + 10), replayCapacity=1000, destination="MO")
-    later = made("bound-reissued", now=END + PSKEW)
-    add("a replay cache of one entry: the second presentation is recorded once the first entry has expired", ["Valid", "ReplayExpiry"],
-        good, at(later, END + PSKEW), replayCapacity=1)
+    dropped = END + 2 * MAX_PRESENTATION_SKEW  # the largest skew, then the clock allowance (9.6)
+    later = made("bound-reissued", now=dropped)
+    add("a replay cache of one entry: the second presentation is recorded once the first entry is no longer live", ["Valid", "ReplayExpiry"],
+        good, at(later, dropped), replayCapacity=1)
     add("a refused presentation is not recorded: the same text read again inside its window passes", ["Valid", "Replay", "RecordLast"],
         at(good, START - PSKEW - 1, "PRESENTATION_NOT_YET_VALID"), good, replayCapacity=1000)
 
@@ -213,7 +220,7 @@ def cases() -> list[Case]:
     add("a replay cache of one live entry is full: a second credential is refused, fail closed", ["ReplayCacheFull"],
         good, at(made("bound-reissued"), SCANNED + 1, "REPLAY_CACHE_FULL"), replayCapacity=1)
     add("a full cache at the last second its one entry is live", ["ReplayCacheFull", "ReplayExpiry", "WindowBoundary"],
-        good, at(made("bound-reissued", now=END + PSKEW - 1), END + PSKEW - 1, "REPLAY_CACHE_FULL"), replayCapacity=1)
+        good, at(made("bound-reissued", now=dropped - 1), dropped - 1, "REPLAY_CACHE_FULL"), replayCapacity=1)
     add("a cache of two: the third credential is refused while the first two are live", ["ReplayCacheFull"],
         good, at(made("bound-reissued"), SCANNED + 1), at(made("bound-minimal-es256"), SCANNED + 2, "REPLAY_CACHE_FULL"), replayCapacity=2)
     add("a replay and a full cache at once: the replay is named", ["Replay", "ReplayCacheFull", "Precedence"],
@@ -311,6 +318,19 @@ def cases() -> list[Case]:
         ("an empty confirmation map", {}),
     ):
         add(f"cnf with {comment}", ["CnfForm"], fail(text_of(signed(_cnf_claims(value))), "CLAIMS"))
+    # The replay cache unreachable (spec 9.6), last so that the numbers of the cases before stay.
+    add("the replay cache cannot be reached: the presentation is refused, and the traveller is not blamed", ["ReplayCacheUnavailable"],
+        down(good, SCANNED), replayCapacity=1000)
+    add("accepted, then read again while the cache is down: the gate cannot tell a replay, and says so", ["ReplayCacheUnavailable", "Replay"],
+        good, down(good, SCANNED + 1), replayCapacity=1000)
+    add("a full cache that cannot be reached: it was not consulted, so not full but unavailable", ["ReplayCacheUnavailable", "ReplayCacheFull"],
+        good, down(made("bound-reissued"), SCANNED + 1), replayCapacity=1)
+    add("refused while the cache was down, so not recorded: accepted once it is back, then a replay", ["ReplayCacheUnavailable", "Replay"],
+        down(good, SCANNED), at(good, SCANNED + 1), at(good, SCANNED + 2, "REPLAY"), replayCapacity=1000)
+    add("accepted before the cache went down: still a replay after it is back", ["ReplayCacheUnavailable", "Replay"],
+        good, down(good, SCANNED + 1), at(good, SCANNED + 2, "REPLAY"), replayCapacity=1000)
+    add("an expired presentation while the cache is down: the earlier step's code, since step 21b is last",
+        ["ReplayCacheUnavailable", "PresentationExpired", "Precedence"], down(good, END + PSKEW, "PRESENTATION_EXPIRED"), replayCapacity=1000)
     return out
 
 
@@ -328,8 +348,9 @@ NOTES = {
     "NotBound": "A presentation around a credential that binds no key: anyone could have made it (spec 9.6). Catches gates that report a device check that proved nothing.",
     "Replay": "Several scans at one gate sharing one replay cache (spec 9.6). Catches caches keyed on the text or the signature bytes, and caches that record before the last step.",
     "RecordLast": "A refused presentation leaves no entry (step 21b is last).",
-    "ReplayExpiry": "An entry expires when its step can no longer be accepted (spec 9.6). Catches caches that never forget.",
+    "ReplayExpiry": "An entry stays live until the step can no longer be accepted with the largest presentation skew (60 s), plus the 60 s by which the clocks of gates sharing a cache may differ (spec 9.6). Catches caches that never forget, and caches that forget by the recording gate's own skew or clock.",
     "ReplayCacheFull": "A full replay cache refuses rather than forgets (spec 9.6). Catches caches that evict live entries, which would let a replay through.",
+    "ReplayCacheUnavailable": "A scan with replayCacheDown is read while the gate's replay cache cannot be reached: the gate refuses it with REPLAY_CACHE_UNAVAILABLE and records nothing, and the cache serves again at the next scan (spec 9.6). Catches gates that accept when their cache fails, and caches that lose entries in an outage.",
     "PresentationExpired": "A time step that has left the window: a screenshot, or a phone clock far behind (spec 9.6).",
     "PresentationNotYetValid": "A time step ahead of the window: a phone clock far ahead, or a presentation made in advance (spec 9.6).",
     "WrongDeviceKey": "Signed by a key the credential does not bind (spec 9.6). Catches gates that trust a key carried with the presentation.",
@@ -394,6 +415,8 @@ def _scan_entry(scan: Scan) -> dict[str, Any]:
         entry["error"] = scan.error
     if scan.made is not None:
         entry["made"] = scan.made
+    if scan.down:
+        entry["replayCacheDown"] = True
     layers = layers_of(scan.text)
     if layers is not None:
         entry["layers"] = layers
@@ -449,6 +472,24 @@ def build_document() -> tuple[dict[str, Any], dict[str, bytes]]:
     return document, images
 
 
+class Switchable(credential.ReplayCache):
+    """A gate's replay cache that can be taken down for a scan (``replayCacheDown``): it then fails
+    as an unreachable store does."""
+
+    def __init__(self, cache: credential.ReplayCache) -> None:
+        self.cache, self.capacity, self.down = cache, cache.capacity, False
+
+    def check_and_record(self, key: str, now: int, expires: int) -> Any:
+        if self.down:
+            raise credential.ReplayCacheError("replay cache: connection refused")
+        return self.cache.check_and_record(key, now, expires)
+
+    def peek(self, key: str, now: int) -> Any:
+        if self.down:
+            raise credential.ReplayCacheError("replay cache: connection refused")
+        return self.cache.peek(key, now)
+
+
 def verifier_of(entry: dict[str, Any], public_keys: dict[str, str]) -> credential.Verifier:
     """The gate of one case, with a fresh replay cache (spec 14.7)."""
     v = entry["verifier"]
@@ -459,7 +500,7 @@ def verifier_of(entry: dict[str, Any], public_keys: dict[str, str]) -> credentia
         channel=v["channel"],
         skew=v["skew"],
         revoked={bytes.fromhex(c) for c in v["revoked"]},
-        replay=None if v["replayCapacity"] is None else credential.MemoryReplayCache(v["replayCapacity"]),
+        replay=None if v["replayCapacity"] is None else Switchable(credential.MemoryReplayCache(v["replayCapacity"])),
         presentation_skew=v["presentationSkew"],
         require_presentation=v["requirePresentation"],
     )
@@ -471,11 +512,15 @@ def verify_scan(entry: dict[str, Any], index: int) -> credential.VerifiedCredent
     templates = entry["verifier"]["templates"]
     bound = g.TEMPLATE_SETS[templates] if templates else None
     for scan in entry["scans"][:index]:
+        if isinstance(gate.replay, Switchable):
+            gate.replay.down = scan.get("replayCacheDown", False)
         try:
             gate.verify(scan["text"], now=scan["now"], templates=bound)
         except credential.VerificationError:
             pass
     scan = entry["scans"][index]
+    if isinstance(gate.replay, Switchable):
+        gate.replay.down = scan.get("replayCacheDown", False)
     return gate.verify(scan["text"], now=scan["now"], templates=bound)
 
 

@@ -41,7 +41,7 @@ def test_keygen_writes_both_halves(workdir: Path) -> None:
 
 
 def test_verify_text_file(workdir: Path) -> None:
-    result = run("verify", "cred.txt", "--key", "HK=hk.pub.pem", "--now", NOW, "--destination", "MO", "--template", "face=face.bin", cwd=workdir)
+    result = run("verify", "cred.txt", "--trusted-key", "HK=hk.pub.pem", "--now", NOW, "--destination", "MO", "--template", "face=face.bin", cwd=workdir)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["valid"] and out["alg"] == "ES256" and out["claims"]["xc"]["name_zh"] == "陳大文"
@@ -49,8 +49,8 @@ def test_verify_text_file(workdir: Path) -> None:
 
 def test_verify_literal_text_and_stdin(workdir: Path) -> None:
     text = (workdir / "cred.txt").read_text().strip()
-    assert run("verify", text, "--key", "HK=hk.pub.pem", "--now", NOW, cwd=workdir).returncode == 0
-    assert run("verify", "-", "--key", "HK=hk.pub.pem", "--now", NOW, cwd=workdir, stdin=text + "\n").returncode == 0
+    assert run("verify", text, "--trusted-key", "HK=hk.pub.pem", "--now", NOW, cwd=workdir).returncode == 0
+    assert run("verify", "-", "--trusted-key", "HK=hk.pub.pem", "--now", NOW, cwd=workdir, stdin=text + "\n").returncode == 0
 
 
 def test_render_scan_verify_image(workdir: Path) -> None:
@@ -59,17 +59,17 @@ def test_render_scan_verify_image(workdir: Path) -> None:
     assert (workdir / "cred.svg").read_text().lstrip().startswith("<?xml")
     scanned = run("scan", "cred.png", cwd=workdir)
     assert scanned.stdout.strip() == (workdir / "cred.txt").read_text().strip()
-    verified = run("verify", "cred.png", "--key", "HK=hk.pub.pem", "--now", "2027-01-01T08:01:00+08:00", cwd=workdir)
+    verified = run("verify", "cred.png", "--trusted-key", "HK=hk.pub.pem", "--now", "2027-01-01T08:01:00+08:00", cwd=workdir)
     assert verified.returncode == 0, verified.stderr
 
 
 @pytest.mark.parametrize(
     ("args", "code"),
     [
-        (["--key", "MO=hk.pub.pem", "--now", NOW], "ISSUER_NOT_AUTHORIZED"),
-        (["--key", "HK=hk.pub.pem", "--now", "1900000000"], "EXPIRED"),
-        (["--key", "HK=hk.pub.pem", "--now", NOW, "--destination", "HK"], "NOT_ENTITLED"),
-        (["--key", "HK=hk.pub.pem", "--now", NOW, "--template", "face=finger.bin"], "BIOMETRIC_MISMATCH"),
+        (["--trusted-key", "MO=hk.pub.pem", "--now", NOW], "ISSUER_NOT_AUTHORIZED"),
+        (["--trusted-key", "HK=hk.pub.pem", "--now", "1900000000"], "EXPIRED"),
+        (["--trusted-key", "HK=hk.pub.pem", "--now", NOW, "--destination", "HK"], "NOT_ENTITLED"),
+        (["--trusted-key", "HK=hk.pub.pem", "--now", NOW, "--template", "face=finger.bin"], "BIOMETRIC_MISMATCH"),
     ],
 )
 def test_verify_failures_print_the_code(workdir: Path, args: list[str], code: str) -> None:
@@ -80,7 +80,7 @@ def test_verify_failures_print_the_code(workdir: Path, args: list[str], code: st
 
 def test_tampered_text_fails_with_code(workdir: Path) -> None:
     text = (workdir / "cred.txt").read_text().strip()
-    result = run("verify", "XC2:" + text[4:], "--key", "HK=hk.pub.pem", "--now", NOW, cwd=workdir)
+    result = run("verify", "XC2:" + text[4:], "--trusted-key", "HK=hk.pub.pem", "--now", NOW, cwd=workdir)
     assert result.returncode == 1 and result.stderr.startswith("VERSION:")
 
 
@@ -94,16 +94,16 @@ def test_decode_shows_layers(workdir: Path) -> None:
     "args",
     [
         ["verify", "cred.txt"],
-        ["verify", "missing.txt", "--key", "HK=hk.pub.pem"],
-        ["verify", "cred.txt", "--key", "HK=hk.pub.pem", "--now", "2027-01-01T00:00:00"],
+        ["verify", "missing.txt", "--trusted-key", "HK=hk.pub.pem"],
+        ["verify", "cred.txt", "--trusted-key", "HK=hk.pub.pem", "--now", "2027-01-01T00:00:00"],
         ["issue", "claims.json", "--key", "hk.pem"],
         ["scan", "claims.json"],
         # The gate's own configuration mistakes are usage errors, never a traveller's error code.
-        ["verify", "cred.txt", "--key", "hk.pub.pem", "--now", NOW],
-        ["verify", "cred.txt", "--key", "hk=hk.pub.pem", "--now", NOW],
-        ["verify", "cred.txt", "--key", "XX=hk.pub.pem", "--now", NOW],
-        ["verify", "cred.txt", "--key", "HK=hk.pub.pem", "--now", NOW, "--destination", "mo"],
-        ["verify", "cred.txt", "--key", "HK=hk.pub.pem", "--now", NOW, "--skew", "-5"],
+        ["verify", "cred.txt", "--trusted-key", "hk.pub.pem", "--now", NOW],
+        ["verify", "cred.txt", "--trusted-key", "hk=hk.pub.pem", "--now", NOW],
+        ["verify", "cred.txt", "--trusted-key", "XX=hk.pub.pem", "--now", NOW],
+        ["verify", "cred.txt", "--trusted-key", "HK=hk.pub.pem", "--now", NOW, "--destination", "mo"],
+        ["verify", "cred.txt", "--trusted-key", "HK=hk.pub.pem", "--now", NOW, "--skew", "-5"],
     ],
 )
 def test_usage_mistakes_exit_2(workdir: Path, args: list[str]) -> None:

@@ -36,7 +36,7 @@ def _options(vector: Vector) -> list[str]:
     v = vector["verifier"]
     out = ["--now", str(v["now"]), "--skew", str(v["skew"])]
     for name, issuers in v["keys"].items():
-        out += ["--key", f"{','.join(issuers)}={name}.pem"]
+        out += ["--trusted-key", f"{','.join(issuers)}={name}.pem"]
     if v["destination"]:
         out += ["--destination", v["destination"]]
     return out
@@ -87,7 +87,7 @@ def test_hostile_input_is_reported_not_raised(keys: Path, data: bytes) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["XC1:", "--now", "0"], ["missing.png"], ["XC1:", "--key", "HK=nothere.pem"], ["XC1:", "--key", "XX=hk-ed25519.pem"]],
+    [["XC1:", "--now", "0"], ["missing.png"], ["XC1:", "--trusted-key", "HK=nothere.pem"], ["XC1:", "--trusted-key", "XX=hk-ed25519.pem"]],
 )
 def test_usage_mistakes_exit_2(keys: Path, args: list[str]) -> None:
     done = run("inspect", *args, cwd=keys)

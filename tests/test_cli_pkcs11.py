@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,10 +92,12 @@ def test_trust_sign_through_the_token_is_the_vector(token: Token, workdir: Path)
 
 def test_status_publish_through_the_token_is_publish_from_the_file(token: Token, workdir: Path) -> None:
     outputs = []
+    published_at = str(int(time.time()))  # publish refuses a time far from the issuer's clock (spec 17.6); one time for both
     for name, key in (("file", "hk.pem"), ("token", token.uri("hk"))):
         db = f"{name}.sqlite"
-        assert run("status", "create", "--db", db, "--issuer", "HK", "--list", "hk-1", "--size", "256", "--now", T0, cwd=workdir, env=token.env()).returncode == 0
-        result = run("status", "publish", "--db", db, "--list", "hk-1", "--key", key, "--out", f"{name}.cwt", "--now", T0, cwd=workdir, env=token.env())
+        assert run("status", "create", "--status-db", db, "--issuer", "HK", "--list", "hk-1", "--size", "256", "--now", T0, cwd=workdir, env=token.env()).returncode == 0
+        result = run("status", "publish", "--status-db", db, "--list", "hk-1", "--key", key, "--out", f"{name}.cwt", "--now", published_at, cwd=workdir,
+                     env=token.env())
         assert result.returncode == 0, result.stderr
         outputs.append((workdir / f"{name}.cwt").read_bytes())
     assert outputs[0] == outputs[1]
@@ -109,7 +112,7 @@ def test_keygen_makes_the_pair_in_the_token_and_writes_only_the_public_key(token
     assert credential.kid_of(public).hex() in result.stdout.decode()
     issued = run("issue", "claims.json", "--key", uri, "--policy", "none", "--out", f"new-{alg}.txt", cwd=workdir, env=token.env())
     assert issued.returncode == 0, issued.stderr
-    verified = run("verify", f"new-{alg}.txt", "--key", f"HK=new-{alg}.pub.pem", "--now", str(int(T0) + 60), cwd=workdir, env=token.env())
+    verified = run("verify", f"new-{alg}.txt", "--trusted-key", f"HK=new-{alg}.pub.pem", "--now", str(int(T0) + 60), cwd=workdir, env=token.env())
     assert verified.returncode == 0, verified.stderr
     again = run("keygen", "--alg", alg, "--out", uri, "--public", "other.pub.pem", cwd=workdir, env=token.env())
     assert again.returncode == 2 and b"never replaced" in again.stderr
@@ -118,7 +121,7 @@ def test_keygen_makes_the_pair_in_the_token_and_writes_only_the_public_key(token
 @pytest.mark.parametrize(("args", "reason"), [
     (("keygen", "--out", "pkcs11:token={token};object=x"), b"--public"),
     (("keygen", "--out", "pkcs11:token={token};object=x", "--public", "x.pub.pem", "--force"), b"never replaced"),
-    (("keygen", "--recipient", "--out", "pkcs11:token={token};object=x", "--public", "x.pub.pem"), b"--recipient keys are files"),
+    (("keygen", "--decryption-key", "--out", "pkcs11:token={token};object=x", "--public", "x.pub.pem"), b"--decryption-key makes a file"),
     (("keygen", "--out", "plain.pem", "--pin-file", "pin"), b"--pin-file is for a key made in a token"),
     (("issue", "claims.json", "--key", "hk.pem", "--pin-file", "pin"), b"--pin-file is for a key in a token"),
     (("issue", "claims.json", "--key", "pkcs11:token={token};object=hk?pin-value=1234"), b"a PIN is never written in a URI"),
@@ -126,13 +129,13 @@ def test_keygen_makes_the_pair_in_the_token_and_writes_only_the_public_key(token
     (("issue", "claims.json", "--key", "pkcs11:token=absent;object=hk"), b"no token matches"),
     (("issue", "claims.json", "--key", "pkcs11:token={token};object=rsa"), b"is a RSA key"),
     (("trust", "sign", "hk-1.cbor", "--key", "pkcs11:token={token};object=absent", "--out", "x"), b"no private key"),
-    (("status", "publish", "--db", "mistake.sqlite", "--list", "hk-1", "--key", "pkcs11:token={token};object=absent", "--out", "x"), b"no private key"),
+    (("status", "publish", "--status-db", "mistake.sqlite", "--list", "hk-1", "--key", "pkcs11:token={token};object=absent", "--out", "x"), b"no private key"),
 ])
 def test_a_mistake_exits_2_with_its_reason(token: Token, workdir: Path, args: tuple[str, ...], reason: bytes) -> None:
     (workdir / "pin").write_text(token.pin + "\n", encoding="utf-8")
     (workdir / "hk-1.cbor").write_bytes(trust.parse(signed_list("hk-1")).payload)
     if not (workdir / "mistake.sqlite").exists():
-        run("status", "create", "--db", "mistake.sqlite", "--issuer", "HK", "--list", "hk-1", "--size", "64", "--now", T0, cwd=workdir, env=token.env())
+        run("status", "create", "--status-db", "mistake.sqlite", "--issuer", "HK", "--list", "hk-1", "--size", "64", "--now", T0, cwd=workdir, env=token.env())
     result = run(*(a.format(token=token.label) for a in args), cwd=workdir, env=token.env())
     assert result.returncode == 2, result.stderr
     assert reason.replace(b"{token}", token.label.encode()) in result.stderr

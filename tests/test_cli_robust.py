@@ -94,7 +94,7 @@ def assert_clean(*outputs: str) -> None:
         assert "Traceback" not in output
 
 
-K = ("--key", "HK=hk.pub.pem")
+K = ("--trusted-key", "HK=hk.pub.pem")
 # Every subcommand with bad arguments and inputs: (arguments, exit code, start of standard error).
 MISTAKES = [
     # verify: what it is given to read
@@ -107,21 +107,21 @@ MISTAKES = [
     (["verify", "hostile.txt", *K, "--now", NOW], EXIT_INVALID, "COSE: "),
     (["verify", "XC1:" + "A" * MAX_TEXT_CHARS, *K, "--now", NOW], EXIT_INVALID, "LIMIT: "),
     # verify: the gate's configuration
-    (["verify", "cred.txt"], EXIT_USAGE, "credential verify: give at least one"),
-    (["verify", "cred.txt", "--key", "HK=hk.pub.pem", "--key", "HK=hk.pub.pem"], EXIT_USAGE, "credential verify: two keys share kid"),
-    (["verify", "cred.txt", "--key", "HK=hk.pem"], EXIT_USAGE, "credential verify: --key HK=hk.pem:"),
-    (["verify", "cred.txt", "--key", "HK=rsa.pem"], EXIT_USAGE, "credential verify: --key HK=rsa.pem: unsupported key type"),
-    (["verify", "cred.txt", "--key", "HK=garbage.pem"], EXIT_USAGE, "credential verify: --key HK=garbage.pem:"),
-    (["verify", "cred.txt", "--key", "HK=missing.pem"], EXIT_USAGE, "credential verify: --key missing.pem: No such file"),
-    (["verify", "cred.txt", "--key", "HK="], EXIT_USAGE, "credential verify: --key 'HK=': expected"),
+    (["verify", "cred.txt"], EXIT_USAGE, "credential verify: give the keys this gate trusts"),
+    (["verify", "cred.txt", "--trusted-key", "HK=hk.pub.pem", "--trusted-key", "HK=hk.pub.pem"], EXIT_USAGE, "credential verify: two keys share kid"),
+    (["verify", "cred.txt", "--trusted-key", "HK=hk.pem"], EXIT_USAGE, "credential verify: --trusted-key HK=hk.pem:"),
+    (["verify", "cred.txt", "--trusted-key", "HK=rsa.pem"], EXIT_USAGE, "credential verify: --trusted-key HK=rsa.pem: unsupported key type"),
+    (["verify", "cred.txt", "--trusted-key", "HK=garbage.pem"], EXIT_USAGE, "credential verify: --trusted-key HK=garbage.pem:"),
+    (["verify", "cred.txt", "--trusted-key", "HK=missing.pem"], EXIT_USAGE, "credential verify: --trusted-key missing.pem: No such file"),
+    (["verify", "cred.txt", "--trusted-key", "HK="], EXIT_USAGE, "credential verify: --trusted-key 'HK=': expected"),
     (["verify", "cred.txt", *K, "--skew", "-5"], EXIT_USAGE, "credential verify: skew -5"),
     (["verify", "cred.txt", *K, "--skew", "9" * 40], EXIT_USAGE, "credential verify: skew"),
     (["verify", "cred.txt", *K, "--skew", "x"], EXIT_USAGE, "usage: credential verify"),
     (["verify", "cred.txt", *K, "--now", "1e400"], EXIT_USAGE, "credential verify: --now"),
     (["verify", "cred.txt", *K, "--now", "9" * 30], EXIT_USAGE, "credential verify: --now"),
     (["verify", "cred.txt", *K, "--now", "-1"], EXIT_USAGE, "credential verify: --now"),
-    (["verify", "cred.txt", *K, "--template", "bogus=face.bin"], EXIT_USAGE, "credential verify: templates: unknown modality"),
-    (["verify", "cred.txt", *K, "--template", "face=empty.bin"], EXIT_USAGE, "credential verify: templates: the face template"),
+    (["verify", "cred.txt", *K, "--template", "bogus=face.bin"], EXIT_USAGE, "credential verify: --template unknown modality"),
+    (["verify", "cred.txt", *K, "--template", "face=empty.bin"], EXIT_USAGE, "credential verify: --template the face template"),
     (["verify", "cred.txt", *K, "--template", "face=missing.bin"], EXIT_USAGE, "credential verify: --template face missing.bin"),
     (["verify", "cred.txt", *K, "--template", "face"], EXIT_USAGE, "credential verify: --template 'face': expected"),
     (["verify", "cred.txt", *K, "--template", "face=face.bin", "--template", "face=face.bin"], EXIT_USAGE, "credential verify: --template 'face' given twice"),
@@ -136,8 +136,8 @@ MISTAKES = [
     (["issue", "claims.json", "--key", "rsa.pem"], EXIT_USAGE, "credential issue: --key rsa.pem:"),
     (["issue", "claims.json", "--key", "garbage.pem"], EXIT_USAGE, "credential issue: --key garbage.pem:"),
     (["issue", "claims.json", "--key", "missing.pem"], EXIT_USAGE, "credential issue: --key missing.pem: No such file"),
-    (["issue", "claims.json", "--key", "hk.pem", "--template", "bogus=face.bin"], EXIT_USAGE, "credential issue: templates: unknown modality"),
-    (["issue", "claims.json", "--key", "hk.pem", "--template", "face=empty.bin"], EXIT_USAGE, "credential issue: templates: the face template"),
+    (["issue", "claims.json", "--key", "hk.pem", "--template", "bogus=face.bin"], EXIT_USAGE, "credential issue: --template unknown modality"),
+    (["issue", "claims.json", "--key", "hk.pem", "--template", "face=empty.bin"], EXIT_USAGE, "credential issue: --template the face template"),
     (["issue", "claims.json", "--key", "hk.pem", "--template", "face=face.bin", "--out", "nodir/c.txt"], EXIT_USAGE, "credential issue: cannot write nodir/c.txt"),
     (["issue", "claims.json", "--key", "hk.pem", "--template", "face=face.bin", "--out", "cred.txt/c.txt"], EXIT_USAGE, "credential issue: cannot write cred.txt/c.txt"),
     (["issue", "claims.json", "--key", "hk.pem", "--failures", "f.jsonl"], EXIT_USAGE, "credential issue: --failures"),
@@ -171,21 +171,21 @@ MISTAKES = [
     (["inspect", "hostile.txt"], EXIT_INVALID, ""),
     (["inspect", "blank.png"], EXIT_USAGE, "credential inspect: blank.png: no QR code"),
     (["inspect", "missing.png"], EXIT_USAGE, "credential inspect: missing.png: no such file"),
-    (["inspect", "cred.txt", "--now", NOW], EXIT_USAGE, "credential inspect: give at least one trusted public key"),
-    (["inspect", "cred.txt", "--key", "HK=garbage.pem"], EXIT_USAGE, "credential inspect: --key HK=garbage.pem"),
+    (["inspect", "cred.txt", "--now", NOW], EXIT_USAGE, "credential inspect: give the keys this gate trusts"),
+    (["inspect", "cred.txt", "--trusted-key", "HK=garbage.pem"], EXIT_USAGE, "credential inspect: --trusted-key HK=garbage.pem"),
     (["serve", "--port", "70000"], EXIT_USAGE, "credential serve: --port 70000 is not a TCP port"),
-    (["serve", "--destination", "MO"], EXIT_USAGE, "credential serve: give at least one trusted public key"),
+    (["serve", "--destination", "MO"], EXIT_USAGE, "credential serve: give the keys this gate trusts"),
     # trust lists: a missing or refused list, pins without lists
     (["trust", "show", "missing.xctl"], EXIT_USAGE, "credential trust: trust list missing.xctl: No such file"),
     (["trust", "build", "missing.json"], EXIT_USAGE, "credential trust: trust list JSON missing.json: No such file"),
     (["trust", "show", "cred.txt"], EXIT_INVALID, "LIST_MALFORMED: "),
-    (["verify", "cred.txt", "--list-key", "HK=hk.pub.pem"], EXIT_USAGE, "credential verify: the trust store holds no keys"),
-    (["verify", "cred.txt", "--list-key", "HK=hk.pub.pem", *K], EXIT_USAGE, "credential verify: give trusted keys with --key or trust lists"),
+    (["verify", "cred.txt", "--list-key", "HK=hk.pub.pem"], EXIT_USAGE, "credential verify: give the gate's trust store with --trust-db"),
+    (["verify", "cred.txt", "--list-key", "HK=hk.pub.pem", *K], EXIT_USAGE, "credential verify: give trusted keys with --trusted-key or trust lists"),
     (["conformance", "--impl", "/nonexistent/adapter"], EXIT_USAGE, "credential conformance: --impl '/nonexistent/adapter'"),
     (["conformance", "--impl", "true", "--vectors", "missing"], EXIT_USAGE, "credential conformance: --vectors"),
     (["conformance", "--impl", "true", "--timeout", "-1"], EXIT_USAGE, "credential conformance: --timeout -1"),
-    (["inspect", "cred.txt", "--key", "HK=rsa.pem"], EXIT_USAGE, "credential inspect: --key HK=rsa.pem: unsupported key type"),
-    (["serve", "--key", "HK=missing.pem"], EXIT_USAGE, "credential serve: --key missing.pem: No such file"),
+    (["inspect", "cred.txt", "--trusted-key", "HK=rsa.pem"], EXIT_USAGE, "credential inspect: --trusted-key HK=rsa.pem: unsupported key type"),
+    (["serve", "--trusted-key", "HK=missing.pem"], EXIT_USAGE, "credential serve: --trusted-key missing.pem: No such file"),
     # demo
     (["demo", "--out", "cred.txt"], EXIT_USAGE, "credential demo: cannot write to cred.txt"),
     (["demo", "--out", "cred.txt/demo"], EXIT_USAGE, "credential demo: cannot write to cred.txt/demo"),
@@ -196,29 +196,29 @@ MISTAKES = [
     (["present", "cred.txt", "--device-key", "hk.pem"], EXIT_USAGE, "usage: credential present"),
     (["present", "missing.txt", "--device-key", "hk.pem", "--destination", "MO"], EXIT_USAGE, "credential present: missing.txt"),
     (["demo", "--live", "--steps", "0"], EXIT_USAGE, "credential demo: --steps is at least 1"),
-    (["verify", "cred.txt", *K, "--replay-cache", "nodir/replay.db"], EXIT_USAGE, "credential verify: replay cache nodir/replay.db"),
+    (["verify", "cred.txt", *K, "--replay-cache", "nodir/replay.db"], EXIT_USAGE, "credential verify: --replay-cache nodir/replay.db: cannot be opened"),
     (["verify", "cred.txt", *K, "--presentation-skew", "61"], EXIT_USAGE, "usage: credential verify"),
     # inspect and serve (cli_inspect)
     (["inspect", "missing.txt"], EXIT_USAGE, "credential inspect: missing.txt"),
     (["serve", "--bogus"], EXIT_USAGE, "usage: credential"),
     # status lists: the issuer's database, the gate's cache, the verifier's options
     (["status"], EXIT_USAGE, "usage: credential status"),
-    (["status", "allocate", "--db", "missing.sqlite", "--list", "hk-1"], EXIT_USAGE, "credential status: --db missing.sqlite is not a status list database"),
-    (["status", "allocate", "--db", "claims.json", "--list", "hk-1"], EXIT_USAGE, "credential status: --db claims.json is not a status list database"),
-    (["status", "create", "--db", "new.sqlite", "--issuer", "hk", "--list", "hk-1", "--size", "8"], EXIT_USAGE, "credential status: --db issuer 'hk'"),
-    (["status", "create", "--db", "new.sqlite", "--issuer", "HK", "--list", "hk 1", "--size", "8"], EXIT_USAGE, "credential status: list identifier"),
-    (["status", "create", "--db", "new.sqlite", "--issuer", "HK", "--list", "hk-1", "--size", "0"], EXIT_USAGE, "usage: credential status create"),
-    (["status", "revoke", "--db", "missing.sqlite", "--reason", "x"], EXIT_USAGE, "credential status: --db missing.sqlite"),
-    (["status", "publish", "--db", "missing.sqlite", "--list", "hk-1", "--key", "hk.pem", "--out", "x"], EXIT_USAGE, "credential status: --db"),
-    (["status", "add", "cred.txt", "--cache", "gate.sqlite"], EXIT_USAGE, "credential status: give the keys trusted"),
-    (["status", "add", "cred.txt", "--cache", "gate.sqlite", "--key", "HK=hk.pub.pem"], EXIT_INVALID, "STATUS_LIST_INVALID: "),
-    (["status", "add", "missing.token", "--cache", "gate.sqlite", "--key", "HK=hk.pub.pem"], EXIT_USAGE, "credential status: token missing.token: No such file"),
+    (["status", "allocate", "--status-db", "missing.sqlite", "--list", "hk-1"], EXIT_USAGE, "credential status: --status-db missing.sqlite: no such database"),
+    (["status", "allocate", "--status-db", "claims.json", "--list", "hk-1"], EXIT_USAGE, "credential status: --status-db claims.json is not a status list database"),
+    (["status", "create", "--status-db", "new.sqlite", "--issuer", "hk", "--list", "hk-1", "--size", "8"], EXIT_USAGE, "credential status: --status-db issuer 'hk'"),
+    (["status", "create", "--status-db", "new.sqlite", "--issuer", "HK", "--list", "hk 1", "--size", "8"], EXIT_USAGE, "credential status: list identifier"),
+    (["status", "create", "--status-db", "new.sqlite", "--issuer", "HK", "--list", "hk-1", "--size", "0"], EXIT_USAGE, "usage: credential status create"),
+    (["status", "revoke", "--status-db", "missing.sqlite", "--reason", "x"], EXIT_USAGE, "credential status: --status-db missing.sqlite"),
+    (["status", "publish", "--status-db", "missing.sqlite", "--list", "hk-1", "--key", "hk.pem", "--out", "x"], EXIT_USAGE, "credential status: --status-db missing.sqlite: no such database"),
+    (["status", "add", "cred.txt", "--status-cache", "gate.sqlite"], EXIT_USAGE, "credential status: give the keys this gate trusts"),
+    (["status", "add", "cred.txt", "--status-cache", "gate.sqlite", "--trusted-key", "HK=hk.pub.pem"], EXIT_INVALID, "STATUS_LIST_INVALID: "),
+    (["status", "add", "missing.token", "--status-cache", "gate.sqlite", "--trusted-key", "HK=hk.pub.pem"], EXIT_USAGE, "credential status: token missing.token: No such file"),
     (["status", "show"], EXIT_USAGE, "credential status: show one thing"),
     (["status", "show", "cred.txt"], EXIT_INVALID, "STATUS_LIST_INVALID: "),
-    (["status", "show", "--cache", "missing.sqlite"], EXIT_USAGE, "credential status: --status-cache missing.sqlite: no such cache"),
-    (["verify", "cred.txt", *K, "--status-list", "cred.txt"], EXIT_USAGE, "credential verify: --status-list cred.txt: not a status list token"),
-    (["verify", "cred.txt", *K, "--status-list", "missing.token"], EXIT_USAGE, "credential verify: --status-list missing.token: No such file"),
-    (["verify", "cred.txt", *K, "--status-cache", "missing.sqlite"], EXIT_USAGE, "credential verify: --status-cache missing.sqlite: no such cache"),
+    (["status", "show", "--status-cache", "missing.sqlite"], EXIT_USAGE, "credential status: --status-cache missing.sqlite: no such database"),
+    (["verify", "cred.txt", *K, "--status-token", "cred.txt"], EXIT_USAGE, "credential verify: --status-token cred.txt: not a status list token"),
+    (["verify", "cred.txt", *K, "--status-token", "missing.token"], EXIT_USAGE, "credential verify: --status-token missing.token: No such file"),
+    (["verify", "cred.txt", *K, "--status-cache", "missing.sqlite"], EXIT_USAGE, "credential verify: --status-cache missing.sqlite: no such database"),
     (["verify", "cred.txt", *K, "--status-grace", "60"], EXIT_USAGE, "credential verify: --status-max-age and --status-grace need"),
     (["verify", "cred.txt", *K, "--status-max-age", "0"], EXIT_USAGE, "usage: credential verify"),
     # no subcommand, an unknown one, an unknown option
@@ -257,8 +257,8 @@ INJECTIONS = [
     ["verify", "XC1:" + NASTY, *K],
     ["verify", "XC9:" + NASTY, *K],
     ["verify", f"{NASTY}.png", *K],
-    ["verify", "cred.txt", "--key", f"{NASTY}=hk.pub.pem"],
-    ["verify", "cred.txt", "--key", f"HK={NASTY}"],
+    ["verify", "cred.txt", "--trusted-key", f"{NASTY}=hk.pub.pem"],
+    ["verify", "cred.txt", "--trusted-key", f"HK={NASTY}"],
     ["verify", "cred.txt", *K, "--template", f"{NASTY}=face.bin"],
     ["trust", "show", f"{NASTY}.xctl"],
     ["verify", "cred.txt", "--list-key", f"{NASTY}=hk.pub.pem"],
@@ -315,7 +315,7 @@ def vector_arguments(work: Path, vector: Vector) -> list[str]:
     args = ["--now", str(config["now"]), "--skew", str(config["skew"])]
     for name, issuers in config["keys"].items():
         (work / f"{name}.pub.pem").write_text(document()["keys"][name]["publicKeyPem"])
-        args += ["--key", f"{','.join(issuers)}={name}.pub.pem"]
+        args += ["--trusted-key", f"{','.join(issuers)}={name}.pub.pem"]
     for option in ("destination", "channel"):
         if config[option] is not None:
             args += [f"--{option}", config[option]]

@@ -1,4 +1,4 @@
-"""Encrypted templates through the ``credential`` command: keygen --recipient, issue --recipient,
+"""Encrypted templates through the ``credential`` command: keygen --decryption-key, issue --recipient-key,
 verify --decryption-key, and decode showing the structure without content."""
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (path / "face.bin").write_bytes(samples.synthetic_face(128))
     (path / "fingers.bin").write_bytes(samples.synthetic_fingerprints(2))
     assert run("keygen", "--out", "hk.pem", cwd=path).returncode == 0
-    made = run("keygen", "--recipient", "--out", "mo-gate.pem", cwd=path)
+    made = run("keygen", "--decryption-key", "--out", "mo-gate.pem", cwd=path)
     assert made.returncode == 0 and "X25519 recipient key" in made.stdout
-    assert run("keygen", "--recipient", "--curve", "P-256", "--out", "hk-gate.pem", cwd=path).returncode == 0
-    assert run("keygen", "--recipient", "--out", "other.pem", cwd=path).returncode == 0
+    assert run("keygen", "--decryption-key", "--curve", "P-256", "--out", "hk-gate.pem", cwd=path).returncode == 0
+    assert run("keygen", "--decryption-key", "--out", "other.pem", cwd=path).returncode == 0
     issued = run(
         "issue", "claims.json", "--key", "hk.pem", "--template", "face:-1=face.bin", "--template", "fingerprint:1=fingers.bin",
-        "--recipient", "mo-gate.pub.pem", "--recipient", "hk-gate.pub.pem", "--padded-size", "448", "--birth-date", samples.BIRTH_DATE,
+        "--recipient-key", "mo-gate.pub.pem", "--recipient-key", "hk-gate.pub.pem", "--padded-size", "448", "--birth-date", samples.BIRTH_DATE,
         "--out", "cred.txt", cwd=path,
     )
     assert issued.returncode == 0, issued.stderr
@@ -45,7 +45,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("gate", ["mo-gate.pem", "hk-gate.pem"])
 def test_each_recipient_decrypts_from_the_png(workdir: Path, gate: str) -> None:
-    out = run("verify", "cred.png", "--key", "HK=hk.pub.pem", "--now", NOW, "--decryption-key", gate, "--require-template", "face", cwd=workdir)
+    out = run("verify", "cred.png", "--trusted-key", "HK=hk.pub.pem", "--now", NOW, "--decryption-key", gate, "--require-template", "face", cwd=workdir)
     assert out.returncode == 0, out.stderr
     view = json.loads(out.stdout)
     assert view["templates"] == {"face": {"format": -1, "bytes": 128}, "fingerprint": {"format": 1, "bytes": 244}}
@@ -53,7 +53,7 @@ def test_each_recipient_decrypts_from_the_png(workdir: Path, gate: str) -> None:
 
 
 def test_another_key_is_refused_with_its_code(workdir: Path) -> None:
-    out = run("verify", "cred.txt", "--key", "HK=hk.pub.pem", "--now", NOW, "--decryption-key", "other.pem", cwd=workdir)
+    out = run("verify", "cred.txt", "--trusted-key", "HK=hk.pub.pem", "--now", NOW, "--decryption-key", "other.pem", cwd=workdir)
     assert out.returncode == 1 and out.stderr.startswith("NOT_A_RECIPIENT: ")
 
 
@@ -70,13 +70,13 @@ def test_decode_shows_structure_not_content(workdir: Path) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("issue", "claims.json", "--key", "hk.pem", "--template", "face=face.bin", "--recipient", "mo-gate.pub.pem"), "MODALITY:FORMAT=FILE"),
-        (("issue", "claims.json", "--key", "hk.pem", "--template", "face:-1=face.bin", "--recipient", "missing.pem"), "missing.pem"),
-        (("issue", "claims.json", "--key", "hk.pem", "--template", "face:-1=face.bin", "--recipient", "hk.pub.pem"), "X25519 or P-256"),
-        (("issue", "claims.json", "--key", "hk.pem", "--template", "face:-1=face.bin", "--padded-size", "448"), "--recipient"),
-        (("issue", "claims.json", "--key", "hk.pem", "--template", "face:x=face.bin", "--recipient", "mo-gate.pub.pem"), "face:x"),
-        (("verify", "cred.txt", "--key", "HK=hk.pub.pem", "--require-template", "face"), "decryption_keys"),
-        (("verify", "cred.txt", "--key", "HK=hk.pub.pem", "--decryption-key", "hk.pem"), "X25519 or P-256"),
+        (("issue", "claims.json", "--key", "hk.pem", "--template", "face=face.bin", "--recipient-key", "mo-gate.pub.pem"), "MODALITY:FORMAT=FILE"),
+        (("issue", "claims.json", "--key", "hk.pem", "--template", "face:-1=face.bin", "--recipient-key", "missing.pem"), "missing.pem"),
+        (("issue", "claims.json", "--key", "hk.pem", "--template", "face:-1=face.bin", "--recipient-key", "hk.pub.pem"), "X25519 or P-256"),
+        (("issue", "claims.json", "--key", "hk.pem", "--template", "face:-1=face.bin", "--padded-size", "448"), "--recipient-key"),
+        (("issue", "claims.json", "--key", "hk.pem", "--template", "face:x=face.bin", "--recipient-key", "mo-gate.pub.pem"), "face:x"),
+        (("verify", "cred.txt", "--trusted-key", "HK=hk.pub.pem", "--require-template", "face"), "--require-template needs --decryption-key"),
+        (("verify", "cred.txt", "--trusted-key", "HK=hk.pub.pem", "--decryption-key", "hk.pem"), "X25519 or P-256"),
     ],
 )
 def test_mistakes_are_usage_errors(workdir: Path, args: tuple[str, ...], message: str) -> None:

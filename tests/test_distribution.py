@@ -88,7 +88,7 @@ def test_the_installed_wheel_works_outside_the_source_tree(installed: Path, tmp_
         templates += ["--template", f"{modality}={modality}.bin"]
     issued = _run(installed, "issue", "claims.json", "--key", "hk.pem", *templates, "--out", "credential.txt", cwd=tmp_path)
     assert issued.returncode == 0, issued.stderr
-    verified = _run(installed, "verify", "credential.txt", "--key", "HK=hk.pub.pem", "--now", str(claims["iat"] + 60), cwd=tmp_path)
+    verified = _run(installed, "verify", "credential.txt", "--trusted-key", "HK=hk.pub.pem", "--now", str(claims["iat"] + 60), cwd=tmp_path)
     assert verified.returncode == 0, verified.stderr
     assert json.loads(verified.stdout)["valid"] is True
 

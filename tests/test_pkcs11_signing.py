@@ -121,7 +121,7 @@ def test_a_status_list_signed_in_the_token_is_the_vector(opened: dict[str, hsm.T
 def test_an_authority_publishes_through_the_token(opened: dict[str, hsm.TokenKey], tmp_path: Path) -> None:
     published = {}
     for name, key in (("file", _file_key("hk-ed25519")), ("token", opened["hk-ed25519"]), ("es256", opened["hk-es256"])):
-        authority = credential.StatusAuthority(tmp_path / f"{name}.sqlite", "HK")
+        authority = credential.StatusAuthority(tmp_path / f"{name}.sqlite", "HK", clock=lambda: 1002)  # the issuer's clock at publication
         authority.create_list("hk-1", 1024, now=1000)
         published[name] = authority.publish("hk-1", key, now=1002, lifetime=3600)
         authority.close()

@@ -19,10 +19,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 import credential
 from credential import qr
 from credential.base.errors import ErrorCode
+from credential.claims import device
 from credential.cli import main as cli
 from credential.cose import sign1 as cose
 from credential.gate import presentation
-from credential.gate.replay import Outcome
+from credential.gate.replay import MAX_PRESENTATION_SKEW, Outcome
 from credential.issuer import samples
 from credential.text import cbor
 from credential.text import wrap as textlayer
@@ -121,6 +122,37 @@ def test_window_edges_follow_the_presentation_skew() -> None:
         assert _code(SHOWN, end + skew, gate) is ErrorCode.PRESENTATION_EXPIRED
 
 
+def test_a_presentation_decodes_the_device_key_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step 15 checks the cnf point and step 18a verifies with it: one decompression between them."""
+    holder = credential.generate_key("ES256")  # a key no other test has decoded
+    bound = credential.issue(dict(samples.full(), cnf=credential.device_cnf(holder)), ISSUER, templates=samples.TEMPLATES, policy=None)
+    shown = credential.present(bound, holder, now=MADE, destination="MO")
+    decoded: list[bytes] = []
+    original = ec.EllipticCurvePublicKey.from_encoded_point
+
+    def counted(curve: ec.EllipticCurve, data: bytes) -> ec.EllipticCurvePublicKey:
+        decoded.append(data)
+        return original(curve, data)
+
+    monkeypatch.setattr(ec.EllipticCurvePublicKey, "from_encoded_point", staticmethod(counted))
+    device._decompressed.cache_clear()  # present() has read the claims, and so decoded the key, already
+    assert credential.Verifier(TRUST).verify(shown, now=MADE).form == "presentation"
+    assert len(decoded) == 1
+    # A point that is not on the curve is refused every time, never remembered.
+    for small in range(1, 64):
+        x = small.to_bytes(32, "big")
+        decoded.clear()
+        try:
+            device.point(x, True)
+        except ValueError:
+            with pytest.raises(ValueError):
+                device.point(x, True)
+            assert len(decoded) == 2
+            break
+    else:
+        raise AssertionError("no x below 64 off the curve")
+
+
 def test_bare_bound_credential_and_required_presentations() -> None:
     assert _code(BOUND) is ErrorCode.PRESENTATION_REQUIRED
     assert _code(UNBOUND, require_presentation=True) is ErrorCode.PRESENTATION_REQUIRED
@@ -166,9 +198,40 @@ def test_cache_expiry_capacity_and_fail_closed(kind: str, tmp_path: Path) -> Non
     assert cache.check_and_record("b", 120, 170) is Outcome.RECORDED
     assert cache.check_and_record("c", 149, 199) is Outcome.FULL  # two live entries: nothing is evicted
     assert cache.check_and_record("a", 149, 150) is Outcome.SEEN
-    assert cache.check_and_record("c", 150, 200) is Outcome.RECORDED  # "a" expired at 150
-    assert cache.check_and_record("a", 150, 200) is Outcome.FULL
+    # Kept for the clock allowance beyond its expiry: a gate whose clock is behind may still be in its window.
+    assert cache.check_and_record("a", 150 + MAX_PRESENTATION_SKEW - 1, 150) is Outcome.SEEN
+    assert cache.check_and_record("c", 150 + MAX_PRESENTATION_SKEW - 1, 199) is Outcome.FULL
+    assert cache.check_and_record("c", 150 + MAX_PRESENTATION_SKEW, 270) is Outcome.RECORDED  # "a" expired at 150
+    assert cache.check_and_record("a", 150 + MAX_PRESENTATION_SKEW, 270) is Outcome.FULL
     assert len(cache) == 2
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_gates_with_different_skews_sharing_a_cache_accept_a_presentation_once(kind: str, tmp_path: Path) -> None:
+    """The reproducer: gate A (skew 0) accepts in the last second of the window; gate B (skew 20) on the
+    same cache still within its window must see the entry."""
+    cache: credential.MemoryReplayCache | credential.SqliteReplayCache
+    cache = credential.MemoryReplayCache() if kind == "memory" else credential.SqliteReplayCache(tmp_path / "replay.db")
+    end = presentation.window(STEP)[1]
+    strict = credential.Verifier(TRUST, presentation_skew=0, replay=cache)
+    lenient = credential.Verifier(TRUST, presentation_skew=20, replay=cache)
+    widest = credential.Verifier(TRUST, presentation_skew=MAX_PRESENTATION_SKEW, replay=cache)
+    strict.verify(SHOWN, now=end - 1)
+    assert _code(SHOWN, end + 10, lenient) is ErrorCode.REPLAY
+    assert _code(SHOWN, end + MAX_PRESENTATION_SKEW - 1, widest) is ErrorCode.REPLAY
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_gate_whose_clock_runs_ahead_does_not_purge_live_entries(kind: str, tmp_path: Path) -> None:
+    cache: credential.MemoryReplayCache | credential.SqliteReplayCache
+    cache = credential.MemoryReplayCache() if kind == "memory" else credential.SqliteReplayCache(tmp_path / "replay.db")
+    end = presentation.window(STEP)[1]
+    gate = credential.Verifier(TRUST, presentation_skew=20, replay=cache)
+    gate.verify(SHOWN, now=end - 1)
+    # Another gate on the cache, its clock 60 s ahead, records something else at the same real moment.
+    real = end + 10
+    assert cache.check_and_record("another presentation", real + MAX_PRESENTATION_SKEW, real + 200) is Outcome.RECORDED
+    assert _code(SHOWN, real, gate) is ErrorCode.REPLAY  # the entry survived: still inside this gate's window
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
@@ -181,10 +244,11 @@ def test_peek_answers_as_check_and_record_would_and_records_nothing(kind: str, t
     assert cache.peek("a", 120) is Outcome.SEEN
     cache.check_and_record("b", 120, 170)
     assert cache.peek("c", 149) is Outcome.FULL
-    assert cache.peek("a", 150) is Outcome.RECORDED  # expired at 150
-    assert cache.peek("c", 150) is Outcome.RECORDED  # "a" no longer live
-    assert cache.check_and_record("b", 150, 170) is Outcome.SEEN  # peeking changed nothing
-    assert cache.check_and_record("c", 150, 200) is Outcome.RECORDED
+    assert cache.peek("a", 150 + MAX_PRESENTATION_SKEW - 1) is Outcome.SEEN  # live for the clock allowance after 150
+    assert cache.peek("a", 150 + MAX_PRESENTATION_SKEW) is Outcome.RECORDED  # expired at 150, allowance passed
+    assert cache.peek("c", 150 + MAX_PRESENTATION_SKEW) is Outcome.RECORDED  # "a" no longer live
+    assert cache.check_and_record("b", 150 + MAX_PRESENTATION_SKEW, 170) is Outcome.SEEN  # peeking changed nothing
+    assert cache.check_and_record("c", 150 + MAX_PRESENTATION_SKEW, 200) is Outcome.RECORDED
 
 
 # --- several gate processes sharing one SQLite cache -------------------------------------------
@@ -283,17 +347,17 @@ def test_cli_present_then_verify(tmp_path: Path, capsys: pytest.CaptureFixture[s
     args = ["present", str(tmp_path / "credential.txt"), "--device-key", str(tmp_path / "device.pem"), "--destination", "MO"]
     assert cli.main([*args, "--now", str(MADE), "--out", str(out)]) == 0
     assert out.read_text().strip() == SHOWN
-    assert cli.main(["verify", str(out), "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 3)]) == 0
+    assert cli.main(["verify", str(out), "--trusted-key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 3)]) == 0
     assert '"form": "presentation"' in capsys.readouterr().out
-    assert cli.main(["verify", str(out), "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 300)]) == 1
+    assert cli.main(["verify", str(out), "--trusted-key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 300)]) == 1
     assert capsys.readouterr().err.startswith("PRESENTATION_EXPIRED")
     # A gate's replay cache on the command line: the second reading of the same code is refused.
     db = str(tmp_path / "gate.db")
-    gate = ["verify", str(out), "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 3), "--replay-cache", db]
+    gate = ["verify", str(out), "--trusted-key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE + 3), "--replay-cache", db]
     assert cli.main(gate) == 0
     capsys.readouterr()
     assert cli.main(gate) == 1 and capsys.readouterr().err.startswith("REPLAY: ")
-    assert cli.main(["verify", BOUND, "--key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE)]) == 1
+    assert cli.main(["verify", BOUND, "--trusted-key", f"HK={tmp_path / 'issuer.pub.pem'}", "--now", str(MADE)]) == 1
     assert capsys.readouterr().err.startswith("PRESENTATION_REQUIRED: ")
     assert cli.main([*args[:3], str(tmp_path / "issuer.pub.pem"), "--destination", "MO"]) == 2  # a public key
     assert cli.main([*args[:-1], "XX"]) == 2

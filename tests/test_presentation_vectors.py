@@ -43,10 +43,16 @@ def _gate(test: dict[str, Any]) -> credential.Verifier:
         destination=v["destination"],
         channel=v["channel"],
         revoked={bytes.fromhex(c) for c in v["revoked"]},
-        replay=None if v["replayCapacity"] is None else credential.MemoryReplayCache(v["replayCapacity"]),
+        replay=None if v["replayCapacity"] is None else _generator().Switchable(credential.MemoryReplayCache(v["replayCapacity"])),
         presentation_skew=v["presentationSkew"],
         require_presentation=v["requirePresentation"],
     )
+
+
+def _reading(gate: credential.Verifier, scan: dict[str, Any]) -> None:
+    """The gate's replay cache up or down for this scan, as the scan says (replayCacheDown)."""
+    if gate.replay is not None:
+        gate.replay.down = scan.get("replayCacheDown", False)  # type: ignore[attr-defined]
 
 
 def _templates(test: dict[str, Any]) -> dict[str, bytes] | None:
@@ -83,6 +89,7 @@ def test_the_keys_are_the_core_vector_keys() -> None:
 def test_reference_verifier_scan_by_scan(test: dict[str, Any]) -> None:
     gate = _gate(test)  # one gate, one replay cache, for all the scans of the case
     for number, scan in enumerate(test["scans"], start=1):
+        _reading(gate, scan)
         if scan["result"] == "valid":
             verified = gate.verify(scan["text"], now=scan["now"], templates=_templates(test))
             if number == len(test["scans"]):
@@ -175,6 +182,7 @@ def test_inspector_names_the_step_of_every_scan(test: dict[str, Any]) -> None:
 
     gate = _gate(test)
     for scan in test["scans"]:
+        _reading(gate, scan)
         report = inspect(scan["text"], gate, now=scan["now"], templates=_templates(test))
         # The inspector only looks at the gate's replay cache; the gate itself records what it admits.
         try:

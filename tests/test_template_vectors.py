@@ -111,6 +111,7 @@ def test_issuance_is_byte_exact(test: dict[str, Any]) -> None:
         bytes.fromhex(material["iv"]),
         ephemeral,
         issuance["paddedSize"],
+        issuer=claims["iss"],
     )
     assert sealed.hex() == test["layers"]["templates"]
     claims["xc"] = dict(claims["xc"], templates=sealed.hex())

@@ -119,22 +119,38 @@ def test_ciphertext_changed_after_signing_fails_the_signature_first() -> None:
 
 
 def test_ciphertext_of_another_credential_does_not_open() -> None:
-    """The cti is the associated data: the same ciphertext under another cti fails."""
+    """iss and cti are the associated data: the same ciphertext under another cti fails."""
     value = _sealed(TEXT)
-    other_claims = dict(samples.minimal(), cti="00112233445566ff")
-    c = complete(other_claims, TEMPLATES)
-    data = model.to_cbor(c)
-    data[model.XC_CLAIM][24] = value
     sealed = sealing.parse(value)
+    keys = sealing.DecryptionKeys([MO_GATE])
+    assert set(sealing.open_sealed(sealed, keys, bytes.fromhex(samples.minimal()["cti"]), issuer="HK")) == {"face", "fingerprint"}
     with pytest.raises(credential.VerificationError) as caught:
-        sealing.open_sealed(sealed, sealing.DecryptionKeys([MO_GATE]), bytes.fromhex("00112233445566ff"))
+        sealing.open_sealed(sealed, keys, bytes.fromhex("00112233445566ff"), issuer="HK")
     assert caught.value.code.value == "DECRYPTION"
+
+
+def test_ciphertext_moved_to_another_issuers_credential_with_the_same_cti_does_not_open() -> None:
+    """cti is unique per issuer only: an issuer of the other authority that copies a credential's cti,
+    binding digests and key 24 into a credential of its own gets one whose templates do not decrypt."""
+    mo_signer = credential.generate_key()
+    copied = dict(samples.minimal("MO"), cti=samples.minimal()["cti"])
+    copied["xc"] = dict(copied["xc"], destinations=["HK"], biometrics=credential.decode(TEXT).claims["xc"]["biometrics"],
+                        templates=credential.decode(TEXT).claims["xc"]["templates"])
+    moved = credential.issue(copied, mo_signer, policy=None)
+    trust = [credential.TrustedKey(mo_signer.public_key(), frozenset({"MO"}))]
+    with pytest.raises(credential.VerificationError) as caught:
+        credential.verify(moved, trust, now=samples.ISSUED_AT + 60, decryption_keys=[HK_GATE])
+    assert caught.value.code.value == "DECRYPTION"
+    with pytest.raises(credential.VerificationError):
+        sealing.open_sealed(sealing.parse(_sealed(TEXT)), sealing.DecryptionKeys([MO_GATE]), bytes.fromhex(samples.minimal()["cti"]), issuer="MO")
+    with pytest.raises(ValueError, match="region code"):
+        sealing.external_aad("hk", b"12345678")
 
 
 def test_templates_that_do_not_match_the_binding_digests_are_refused() -> None:
     cti = bytes.fromhex(samples.minimal()["cti"])
     other = {"face": Template(-1, samples.synthetic_face(128, "someone else")), "fingerprint": TEMPLATES["fingerprint"]}
-    sealed = sealing.seal(other, [MO_GATE.public_key()], cti)
+    sealed = sealing.seal(other, [MO_GATE.public_key()], cti, issuer="HK")
     assert _code(_signed_with(cbor.decode(sealed)), decryption_keys=[MO_GATE]) == "BIOMETRIC_MISMATCH"
 
 
@@ -154,7 +170,7 @@ def test_limits_are_checked_before_any_decryption() -> None:
     assert len(value[3]) == 5
     assert _code(_signed_with(value), decryption_keys=[MO_GATE]) == "LIMIT"
     cti = bytes.fromhex(samples.minimal()["cti"])
-    long = sealing._encrypt(bytes([0x80]) + bytes(1087), [MO_GATE.public_key()], cti, bytes(16), bytes(12), [OTHER])
+    long = sealing._encrypt(bytes([0x80]) + bytes(1087), [MO_GATE.public_key()], cti, bytes(16), bytes(12), [OTHER], issuer="HK")
     assert _code(_signed_with(long), decryption_keys=[MO_GATE]) == "LIMIT"
 
 
@@ -176,18 +192,18 @@ def test_malformed_plaintext_is_claims(plaintext: bytes, reason: str) -> None:
     cti = bytes.fromhex(samples.minimal()["cti"])
     keys = sealing.DecryptionKeys([MO_GATE])
     sealed = sealing.Sealed(os.urandom(12), b"", ())
-    value = sealing._encrypt(padded, [MO_GATE.public_key()], cti, os.urandom(16), os.urandom(12), [credential.generate_decryption_key()])
+    value = sealing._encrypt(padded, [MO_GATE.public_key()], cti, os.urandom(16), os.urandom(12), [credential.generate_decryption_key()], issuer="HK")
     if reason == "not a multiple of 64":
         with pytest.raises(credential.VerificationError) as caught:
-            sealing.open_sealed(sealing.Sealed(value[1][5], value[2], (sealing.Recipient(value[3][0][1][4], value[3][0][1][-1], value[3][0][2]),)), keys, cti)
+            sealing.open_sealed(sealing.Sealed(value[1][5], value[2], (sealing.Recipient(value[3][0][1][4], value[3][0][1][-1], value[3][0][2]),)), keys, cti, issuer="HK")
         assert caught.value.code.value == "CLAIMS"
         return
     sealed = sealing.parse(value)
     if reason == "fine: control":
-        assert sealing.open_sealed(sealed, keys, cti) == {"face": Template(-1, b"x")}
+        assert sealing.open_sealed(sealed, keys, cti, issuer="HK") == {"face": Template(-1, b"x")}
         return
     with pytest.raises(credential.VerificationError) as caught:
-        sealing.open_sealed(sealed, keys, cti)
+        sealing.open_sealed(sealed, keys, cti, issuer="HK")
     assert caught.value.code.value == "CLAIMS", reason
 
 
@@ -227,10 +243,9 @@ def test_without_a_key_only_the_padded_length_shows() -> None:
     cti = bytes.fromhex("0011223344556677")
     a = {"face": Template(-1, samples.synthetic_face(128, "a"))}
     b = {"face": Template(-1, samples.synthetic_face(100, "b")), "fingerprint": Template(1, samples.synthetic_fingerprints(1, 20))}
-    assert sealing.padded_length(a) != sealing.padded_length(b) or True
     size = max(sealing.padded_length(a), sealing.padded_length(b))
     recipients = [MO_GATE.public_key()]
-    one, two = (sealing.seal(t, recipients, cti, size) for t in (a, b))
+    one, two = (sealing.seal(t, recipients, cti, size, issuer="HK") for t in (a, b))
     assert len(one) == len(two)
     # Same size, and no template byte string, digest-free modality list or format in the clear.
     for sealed, templates in ((one, a), (two, b)):
@@ -241,7 +256,7 @@ def test_without_a_key_only_the_padded_length_shows() -> None:
         assert set(view) == {"alg", "iv_bytes", "ciphertext_bytes", "padded_plaintext_bytes", "recipients"}
         assert view["padded_plaintext_bytes"] == size
     # Two encryptions of the same templates share nothing but the structure.
-    again = sealing.seal(a, recipients, cti, size)
+    again = sealing.seal(a, recipients, cti, size, issuer="HK")
     assert again != one and len(again) == len(one)
 
 
@@ -249,6 +264,21 @@ def test_issuer_pads_to_a_fixed_size_so_holders_cannot_be_told_apart() -> None:
     smaller = {"face": Template(-1, samples.synthetic_face(90)), "fingerprint": Template(1, samples.synthetic_fingerprints(1, 25))}
     assert sealing.padded_length(smaller) < sealing.padded_length(TEMPLATES)
     assert len(_issue(templates=smaller, padded_size=448)) == len(_issue(padded_size=448))
+
+
+def test_by_default_every_holder_within_the_recommended_configuration_has_one_key_24_length() -> None:
+    """The reproducer: a face alone and a face with two fingerprints once gave 272 and 400 bytes of key 24."""
+    face_only = {"face": Template(-1, samples.synthetic_face(128, "a"))}
+    recommended = {"face": Template(-1, samples.synthetic_face(128, "b")), "fingerprint": Template(1, samples.synthetic_fingerprints(2, 40))}
+    assert sealing.padded_length(face_only) < sealing.padded_length(recommended) == sealing.DEFAULT_PADDED_SIZE
+    cti = bytes.fromhex(samples.minimal()["cti"])
+    lengths = {len(sealing.seal(t, [MO_GATE.public_key()], cti, issuer="HK")) for t in (face_only, recommended)}
+    assert len(lengths) == 1
+    views = [sealing.parse(cbor.decode(sealing.seal(t, [MO_GATE.public_key()], cti, issuer="HK"))).describe() for t in (face_only, recommended)]
+    assert {v["padded_plaintext_bytes"] for v in views} == {sealing.DEFAULT_PADDED_SIZE}
+    larger = {"face": Template(-1, samples.synthetic_face(512))}  # beyond the recommended configuration: the smallest length above
+    assert sealing.parse(cbor.decode(sealing.seal(larger, [MO_GATE.public_key()], cti, issuer="HK"))).describe()["padded_plaintext_bytes"] == \
+        sealing.padded_length(larger)
 
 
 def test_kdf_context_is_the_one_the_spec_prints() -> None:
@@ -263,7 +293,7 @@ def test_an_independent_cose_library_decrypts_a_p256_recipient() -> None:
     from pycose.messages import EncMessage
 
     cti = bytes.fromhex(samples.minimal()["cti"])
-    sealed = cbor.decode(sealing.seal(TEMPLATES, [HK_GATE.public_key()], cti))
+    sealed = cbor.decode(sealing.seal(TEMPLATES, [HK_GATE.public_key()], cti, issuer="HK"))
     # pycose reads only uncompressed points: give it the same ephemeral key as x and y (the
     # recipient's unprotected header is outside the associated data, so nothing else changes).
     # This is the first of the two gaps spec 8.5.1 names; the point is decompressed with the COSE key's
@@ -272,7 +302,7 @@ def test_an_independent_cose_library_decrypts_a_p256_recipient() -> None:
     point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), (b"\x03" if ephemeral[-3] else b"\x02") + ephemeral[-2])
     ephemeral[-3] = point.public_numbers().y.to_bytes(32, "big")
     message = EncMessage.from_cose_obj(cbor2.loads(cbor.encode(sealed)), allow_unknown_attributes=False)
-    message.external_aad = cti
+    message.external_aad = cbor.encode(["HK", cti])  # spec 8.5.2: [iss, cti]
     numbers = HK_GATE.private_numbers()  # type: ignore[union-attr]
     recipient = message.recipients[0]
     recipient.key = EC2Key(

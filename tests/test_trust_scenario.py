@@ -73,7 +73,8 @@ def test_library_scenario(tmp_path: Path) -> None:
 
     # HK revokes one credential by status list (spec 17): the next list it publishes refuses it at an
     # MO gate that checks status, through the key HK's trust list vouches for.
-    authority = credential.StatusAuthority(tmp_path / "hk-status.sqlite", "HK")
+    clock = [T0]  # the issuer's clock, as the scenario's time moves on
+    authority = credential.StatusAuthority(tmp_path / "hk-status.sqlite", "HK", clock=lambda: clock[0])
     authority.create_list("hk-1", 1024, now=T0)
     revocable = claims("HK", T0 + 60)
     revocable["cti"] = "00112233445566778899"
@@ -85,6 +86,7 @@ def test_library_scenario(tmp_path: Path) -> None:
     checks_status = credential.Verifier(at_mo.trust, destination="MO", status=cache)
     assert "status" in checks_status.verify(held, now=T0 + 3600).checked
     authority.revoke("hk-1", index, now=T0 + 4000, reason="document reported stolen")
+    clock[0] = T0 + 4100
     cache.add(authority.publish("hk-1", hk_a, now=T0 + 4100, lifetime=2 * DAY).token, fetched_at=T0 + 4200, trust=at_mo.trust)
     refused("REVOKED", lambda: checks_status.verify(held, now=T0 + 4300))
     refused("NO_STATUS", lambda: checks_status.verify(hk_cred, now=T0 + 4300))  # a gate checking status needs a reference
@@ -202,8 +204,11 @@ def test_cli_scenario(tmp_path: Path) -> None:
     issue("MO", T0, "mo-m", "mo-cred")
     assert json.loads(ok(d, *verify("MO", "hk-cred", T0 + 3600)))["issuer"] == "HK"
     assert json.loads(ok(d, *verify("HK", "mo-cred", T0 + 3600)))["issuer"] == "MO"
-    # The lists can also be given to verify directly, loaded at the verification time.
-    ok(d, "verify", "hk-cred.txt", "--trust-list", "hk-1.xctl", *pins, "--destination", "MO", "--now", str(T0 + 3600))
+    # The lists can also be given to verify directly, loaded into the gate's store at the verification time;
+    # never without the store, which keeps the sequence numbers that refuse a superseded list.
+    ok(d, "verify", "hk-cred.txt", "--trust-list", "hk-1.xctl", "--trust-db", "MO.sqlite", *pins, "--destination", "MO", "--now", str(T0 + 3600))
+    alone = cli(d, "verify", "hk-cred.txt", "--trust-list", "hk-1.xctl", *pins, "--destination", "MO", "--now", str(T0 + 3600))
+    assert alone.returncode == 2 and "--trust-db" in alone.stderr
 
     # HK rotates A -> B.
     publish("HK", 2, ROTATED, [key("hk-a", "HK", LIST_ISSUED, ROTATED, "retired"), key("hk-b", "HK", ROTATED, ROTATED + 365 * DAY)], "hk-list", "hk-2")
@@ -228,8 +233,12 @@ def test_cli_scenario(tmp_path: Path) -> None:
     assert code_of(d, "trust", "load", "hk-3-by-mo.xctl", "--trust-db", "MO.sqlite", *pins, "--now", str(WITHDRAWN)) == "LIST_AUTHORITY"
     assert code_of(d, "trust", "show", "hk-3-by-mo.xctl", *pins, "--now", str(WITHDRAWN)) == "LIST_AUTHORITY"
     # A refused list given to verify is the gate's configuration: exit 2, no credential code.
-    refusal = cli(d, "verify", "hk-cred.txt", "--trust-list", "hk-1.xctl", *pins, "--destination", "MO", "--now", str(T0 + 40 * DAY))
+    refusal = cli(d, "verify", "hk-cred.txt", "--trust-list", "hk-1.xctl", "--trust-db", "HK.sqlite", *pins, "--destination", "MO", "--now", str(T0 + 40 * DAY))
     assert refusal.returncode == 2 and "LIST_EXPIRED" in refusal.stderr and "Traceback" not in refusal.stderr
+    # A superseded list given to verify is refused as trust load refuses it, and the store keeps the newer one.
+    superseded = cli(d, "verify", "hk-cred.txt", "--trust-list", "hk-1.xctl", "--trust-db", "MO.sqlite", *pins, "--destination", "MO", "--now", str(ROTATED + 3600))
+    assert superseded.returncode == 2 and "LIST_ROLLBACK" in superseded.stderr
+    assert json.loads(ok(d, "trust", "show", "hk-2.xctl", "--trust-db", "MO.sqlite", *pins, "--now", str(ROTATED + 3600)))["held_sequence"] == 2
 
 
 def test_cli_trust_usage_mistakes(tmp_path: Path) -> None:
@@ -246,7 +255,7 @@ def test_cli_trust_usage_mistakes(tmp_path: Path) -> None:
         ("trust", "load", "junk.xctl", "--trust-db", "g.sqlite"),  # no pins
         ("trust", "show", "junk.xctl", "--list-key", "XX=list.pub.pem"),
         ("trust", "show", "junk.xctl", "--list-key", "HK=list.pem"),  # a private key
-        ("verify", "XC1:ABC", "--list-key", "HK=list.pub.pem", "--key", "HK=list.pub.pem"),
+        ("verify", "XC1:ABC", "--list-key", "HK=list.pub.pem", "--trusted-key", "HK=list.pub.pem"),
         ("verify", "XC1:ABC", "--list-key", "HK=list.pub.pem"),  # nothing loaded
         ("verify", "XC1:ABC", "--list-key", "HK=list.pub.pem", "--trust-list", "junk.xctl"),
         ("verify", "XC1:ABC", "--list-key", "HK=list.pub.pem", "--trust-grace", "9999999"),

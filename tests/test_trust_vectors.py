@@ -100,7 +100,7 @@ def test_accepted_lists_match_the_cddl() -> None:
 def test_cddl_rejects_the_malformed_documents_it_can_express() -> None:
     # Beyond CDDL (spec/xc.cddl header): order and repeats in arrays, kid derivation, points, times.
     beyond = {"destinations-order", "profiles-repeated", "duplicate-key", "kid-not-derived", "off-curve", "empty-period",
-              "next-update-not-after", "keys-over-limit", "items-over-limit", "over-size", "small-order"}
+              "next-update-not-after", "lifetime-over-limit", "keys-over-limit", "items-over-limit", "over-size", "small-order"}
     malformed = [v["load"]["list"] for v in VECTORS if v.raw.get("error") == "LIST_MALFORMED" and {"ListDocument", "CoseKey"} & set(v["flags"])]
     assert malformed
     for name in malformed:

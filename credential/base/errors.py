@@ -47,6 +47,7 @@ class ErrorCode(str, enum.Enum):
     TEMPLATES_REQUIRED = "TEMPLATES_REQUIRED"
     REPLAY = "REPLAY"
     REPLAY_CACHE_FULL = "REPLAY_CACHE_FULL"
+    REPLAY_CACHE_UNAVAILABLE = "REPLAY_CACHE_UNAVAILABLE"
 
     def __str__(self) -> str:
         return self.value
@@ -65,6 +66,18 @@ class VerificationError(Exception):
         self.code = code
         self.detail = detail
         self.step = step
+
+
+class StoreError(RuntimeError):
+    """A store of state (a gate's replay cache, an issuer's status database) failed, could not be
+    reached, or did not answer in time. Nothing was accepted, and nothing was half-written; the
+    operator has a store to repair, and the same call succeeds again once it is back."""
+
+
+class UnavailableError(VerificationError):
+    """The gate's own state could not be read or written (its replay cache failed, could not be
+    reached or did not answer in time): nothing was accepted, and the credential was not judged, so
+    the traveller is not to blame. The command line exits 4 for it, not 1."""
 
 
 class ClaimsError(VerificationError):

@@ -100,7 +100,7 @@ STEPS: tuple[Step, ...] = (
         ("templates",),
         always=False,
     ),
-    Step("21b", "presentation: not accepted before at this gate, and recorded", (E.REPLAY, E.REPLAY_CACHE_FULL), ("9.6",), ("replay",), always=False, presentation=True),
+    Step("21b", "presentation: not accepted before at this gate, and recorded", (E.REPLAY, E.REPLAY_CACHE_FULL, E.REPLAY_CACHE_UNAVAILABLE), ("9.6",), ("replay",), always=False, presentation=True),
 )
 
 BY_NUMBER = {step.number: step for step in STEPS}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
@@ -54,6 +55,11 @@ WRAPPED_BYTES = CEK_BYTES + 8  # RFC 3394 adds one 64-bit block
 KID_BYTES = 8
 PAD_BLOCK = 64  # the padded plaintext is a multiple of this
 PAD_MARK = 0x80  # padding is 80 00 .. 00 (ISO/IEC 7816-4), so its end is unambiguous
+# The padded length an issuer uses unless told otherwise: one length for every credential within the
+# recommended configuration of spec 8.5.7 (a 128-byte face and two fingerprints), so that key 24's
+# length tells nothing about a holder's templates (8.5.4). Larger sets take the smallest length above.
+DEFAULT_PADDED_SIZE = 384
+_ISSUER = re.compile(r"[A-Z]{2}")
 
 _NUMBERS = {name: number for number, name in MODALITIES.items()}
 
@@ -279,18 +285,24 @@ def seal(
     recipients: Iterable[RecipientPublicKey],
     cti: bytes,
     padded_size: int | None = None,
+    *,
+    issuer: str,
 ) -> bytes:
-    """Encrypt ``templates`` to every recipient; the encoded structure for XC key 24.
+    """Encrypt ``templates`` to every recipient for the credential ``issuer`` signs with ``cti``; the
+    encoded structure for XC key 24.
 
-    A fresh content key, nonce and ephemeral key per recipient come from the operating system's
-    random generator; nothing here is ever reused.
+    ``padded_size``: the padded plaintext length; by default DEFAULT_PADDED_SIZE, or the smallest
+    length that holds larger templates (spec 8.5.4). A fresh content key, nonce and ephemeral key per
+    recipient come from the operating system's random generator; nothing here is ever reused.
     """
     keys = _recipients(recipients)
+    if padded_size is None:
+        padded_size = max(DEFAULT_PADDED_SIZE, padded_length(templates))
     ephemeral: list[DecryptionKey] = [
         x25519.X25519PrivateKey.generate() if isinstance(k, x25519.X25519PublicKey) else ec.generate_private_key(ec.SECP256R1())
         for k in keys
     ]
-    return _seal_from_parts(templates, keys, cti, os.urandom(CEK_BYTES), os.urandom(IV_BYTES), ephemeral, padded_size)
+    return _seal_from_parts(templates, keys, cti, os.urandom(CEK_BYTES), os.urandom(IV_BYTES), ephemeral, padded_size, issuer=issuer)
 
 
 def _seal_from_parts(
@@ -301,21 +313,24 @@ def _seal_from_parts(
     iv: bytes,
     ephemeral: list[DecryptionKey],
     padded_size: int | None = None,
+    *,
+    issuer: str,
 ) -> bytes:
     """The deterministic core of ``seal``, for test vectors only: an issuer that fixes the content
-    key, the nonce or an ephemeral key breaks the encryption (spec 8.5.6)."""
+    key, the nonce or an ephemeral key breaks the encryption (spec 8.5.6). ``padded_size`` None is
+    the smallest length that holds the templates."""
     keys = _recipients(recipients)
     plaintext = _pad(cbor.encode(_template_items(templates)), padded_size)
-    return cbor.encode(_encrypt(plaintext, keys, cti, cek, iv, ephemeral))
+    return cbor.encode(_encrypt(plaintext, keys, cti, cek, iv, ephemeral, issuer=issuer))
 
 
 def _encrypt(
-    plaintext: bytes, keys: list[RecipientPublicKey], cti: bytes, cek: bytes, iv: bytes, ephemeral: list[DecryptionKey]
+    plaintext: bytes, keys: list[RecipientPublicKey], cti: bytes, cek: bytes, iv: bytes, ephemeral: list[DecryptionKey], *, issuer: str
 ) -> list[Any]:
     """The COSE_Encrypt array for an already padded plaintext (the vectors also build flawed ones)."""
     if len(ephemeral) != len(keys) or len(cek) != CEK_BYTES or len(iv) != IV_BYTES:
         raise ValueError("one ephemeral key per recipient, a 16-byte content key and a 12-byte nonce")
-    ciphertext = AESGCM(cek).encrypt(iv, plaintext, _enc_structure(cti))
+    ciphertext = AESGCM(cek).encrypt(iv, plaintext, enc_structure(issuer, cti))
     out = []
     for public, private in zip(keys, ephemeral):
         wrapped = aes_key_wrap(_kek(_agree(private, public)), cek)
@@ -324,9 +339,19 @@ def _encrypt(
     return [PROTECTED, {HEADER_IV: iv}, ciphertext, out]
 
 
-def _enc_structure(cti: bytes) -> bytes:
-    """The AEAD's associated data (RFC 9052 section 5.3), with the credential's cti as external AAD."""
-    return cbor.encode(["Encrypt", PROTECTED, bytes(cti)])
+def external_aad(issuer: str, cti: bytes) -> bytes:
+    """The external AAD (spec 8.5.2): the deterministic encoding of [iss, cti]. A cti is unique only per
+    issuer, so both name the credential a ciphertext was made for."""
+    if not isinstance(issuer, str) or not _ISSUER.fullmatch(issuer):
+        raise ValueError(f"issuer {issuer!r} is not a region code")
+    if not isinstance(cti, (bytes, bytearray)):
+        raise TypeError(f"cti is bytes, not {type(cti).__name__}")
+    return cbor.encode([issuer, bytes(cti)])
+
+
+def enc_structure(issuer: str, cti: bytes) -> bytes:
+    """The AEAD's associated data (RFC 9052 section 5.3), with the credential's iss and cti as external AAD."""
+    return cbor.encode(["Encrypt", PROTECTED, external_aad(issuer, cti)])
 
 
 # --- the clear structure (step 15) ---------------------------------------------------------------
@@ -422,8 +447,9 @@ class DecryptionKeys:
         return None
 
 
-def open_sealed(sealed: Sealed, keys: DecryptionKeys, cti: bytes) -> dict[str, Template]:
-    """Step 21a up to the binding check: limits, recipient, unwrap, decrypt, unpad, read."""
+def open_sealed(sealed: Sealed, keys: DecryptionKeys, cti: bytes, *, issuer: str) -> dict[str, Template]:
+    """Step 21a up to the binding check: limits, recipient, unwrap, decrypt, unpad, read; for the
+    credential ``issuer`` signed with ``cti``."""
     if len(sealed.recipients) > limits.MAX_RECIPIENTS:
         raise TemplatesError(ErrorCode.LIMIT, f"{len(sealed.recipients)} recipients, more than {limits.MAX_RECIPIENTS}")
     if len(sealed.ciphertext) > limits.MAX_TEMPLATE_PLAINTEXT + TAG_BYTES:
@@ -436,7 +462,7 @@ def open_sealed(sealed: Sealed, keys: DecryptionKeys, cti: bytes) -> dict[str, T
     try:
         kek = _kek(_agree(key, _ephemeral_public(recipient.ephemeral)))
         cek = aes_key_unwrap(kek, recipient.wrapped)
-        padded = AESGCM(cek).decrypt(sealed.iv, sealed.ciphertext, _enc_structure(cti))
+        padded = AESGCM(cek).decrypt(sealed.iv, sealed.ciphertext, enc_structure(issuer, cti))
     except (ValueError, InvalidUnwrap, InvalidTag):
         raise TemplatesError(ErrorCode.DECRYPTION, f"the templates do not decrypt with key {recipient.kid.hex()}") from None
     return read_padded(padded)

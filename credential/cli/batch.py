@@ -20,9 +20,11 @@ MAX_JOBS = 64  # worker processes: more only queue for the same cores
 
 HELP = """\
 with --batch, CLAIMS is JSON Lines (or - for standard input): each line is a claims object, or
-{"claims": {...}, "templates": {"face": HEX, "fingerprint": HEX}, "birth_date": "YYYY-MM-DD"} to
-bind reference templates and give the holder's birth date for the eligibility policy's age rule
-(--template and --birth-date are refused with --batch; --policy applies to every line). Each issued
+{"claims": {...}, "templates": {"face": HEX, "fingerprint": HEX}, "birth_date": "YYYY-MM-DD",
+"device_key": "-----BEGIN PUBLIC KEY-----..."} to bind reference templates, give the holder's birth
+date for the eligibility policy's age rule and bind the holder's device key (--template, --birth-date
+and --device-key are refused with --batch; --policy, --status-db and --trust-list apply to every line).
+With --status-db, --out FILE is required: the file appears only once every entry is committed. Each issued
 credential is one output line, {"line": N, "cti": HEX, "text": "XC1:..."}, N being its input line
 (counted from 1, blank lines included). A line that fails is reported with its number and reason, on standard error or with
 --failures FILE as {"line": N, "error": REASON} lines; the other lines are still issued. Exit 0 when
@@ -109,6 +111,10 @@ def issue_batch(args: argparse.Namespace, key: Any) -> int:
                          '{"claims": {...}, "templates": {"face": "HEX"}}')
     if args.birth_date is not None:
         raise UsageError('--birth-date is one holder\'s; in --batch give it on each line: {"claims": {...}, "birth_date": "YYYY-MM-DD"}')
+    if args.device_key is not None:
+        raise UsageError('--device-key is one holder\'s; in --batch give it on each line: {"claims": {...}, "device_key": "PEM"}')
+    if args.status_db is not None and args.out in (None, "-"):
+        raise UsageError("--status-db with --batch needs --out FILE: the credentials are put there only once their entries are committed")
     try:
         source = contextlib.nullcontext(sys.stdin.buffer) if args.claims == "-" else open(args.claims, "rb")
     except OSError as err:
@@ -117,24 +123,106 @@ def issue_batch(args: argparse.Namespace, key: Any) -> int:
         return _issue_batch(args, key, handle)
 
 
+class _Prepared:
+    """The lines as the workers get them, each completed, checked and given its status entry here first;
+    a line that fails here is reported and passed on blank, so that the numbering stays."""
+
+    def __init__(self, args: argparse.Namespace, entries: Any, check: Any, report: Callable[[int, str], None]) -> None:
+        self.args, self.entries, self.check, self.report = args, entries, check, report
+        self.allocated: dict[int, int] = {}  # line number to the index allocated for it
+        self.failed = 0
+
+    def lines(self, lines: Iterator[bytes], now: int) -> Iterator[bytes]:
+        from ..issuer.batch import LINE_ERRORS, parse_line, reason
+        from . import issuing
+
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                yield line
+                continue
+            try:
+                claims, templates, birth_date = parse_line(line)
+                claims = issuing.prepared(claims, self.args, self.entries, now, self.check)
+            except LINE_ERRORS as err:
+                self.failed += 1
+                self.report(number, common.cli_words(reason(err)))
+                yield b"\n"
+                continue
+            if self.entries is not None:
+                self.allocated[number] = claims["xc"]["status"]["index"]
+            record: dict[str, Any] = {"claims": claims}
+            if templates is not None:
+                record["templates"] = {m: t.hex() for m, t in templates.items()}
+            if birth_date is not None:
+                record["birth_date"] = birth_date
+            yield json.dumps(record).encode() + b"\n"
+
+    def done(self, line: int, issued: bool) -> None:
+        index = self.allocated.pop(line, None)
+        if index is not None and not issued:
+            self.entries.release(self.args.status_list, index)  # the entry of a credential not issued
+
+
 def _issue_batch(args: argparse.Namespace, key: Any, source: BinaryIO) -> int:
     from ..issuer.batch import MAX_LINE_BYTES, issue_lines
+    from . import issuing
 
+    check = issuing.signing_check(args, key)
+    now = issuing.now(args)
     progress = progress_for(args, MAX_LINE_BYTES)
     issued = failed = 0
-    with _failure_report(args.failures) as report, common.output_stream(args.out) as out:
-        lines = bounded_lines(source, MAX_LINE_BYTES)
-        phase = None if args.policy == "none" else args.policy  # eligibility tables, spec 9.5
-        for result in issue_lines(lines, key, jobs=args.jobs, progress=progress, phase=phase):
-            if result.error is None:
-                issued += 1
-                out.write(json.dumps({"line": result.line, "cti": result.cti, "text": result.text}) + "\n")
-            else:
-                failed += 1
-                report(result.line, result.error)
+    staged: str | None = None
+    try:
+        with _failure_report(args.failures) as report, issuing.status_entries(args) as entries:
+            if entries is not None:
+                staged = _staging(args.out)
+            with common.output_stream(staged or args.out) as out:
+                lines: Iterator[bytes] = bounded_lines(source, MAX_LINE_BYTES)
+                prepared = None
+                if entries is not None or check is not None:
+                    prepared = _Prepared(args, entries, check, report)
+                    lines = prepared.lines(lines, now)
+                phase = None if args.policy == "none" else args.policy  # eligibility tables, spec 9.5
+                for result in issue_lines(lines, key, jobs=args.jobs, progress=progress, phase=phase):
+                    if prepared is not None:
+                        prepared.done(result.line, result.error is None)
+                    if result.error is None:
+                        issued += 1
+                        out.write(json.dumps({"line": result.line, "cti": result.cti, "text": result.text}) + "\n")
+                    else:
+                        failed += 1
+                        report(result.line, common.cli_words(result.error))
+                if prepared is not None:
+                    failed += prepared.failed
+                if staged is not None:
+                    out.flush()
+                    os.fsync(out.fileno())
+        if staged is not None:  # every entry is committed: the credentials may go out
+            os.replace(staged, args.out)
+            staged = None
+    except OSError as err:
+        raise UsageError(f"cannot write {args.out}: {common.reason(err)}") from None
+    finally:
+        if staged is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(staged)
     if progress is not None:
         progress.close()
     if failed:
         print(f"credential issue: {failed} of {issued + failed} lines not issued", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _staging(out: str) -> str:
+    """A new empty file beside ``out`` for the credentials until their entries are committed."""
+    import tempfile
+    from pathlib import Path
+
+    try:
+        fd, staged = tempfile.mkstemp(dir=Path(out).parent, prefix=f".{Path(out).name}.")
+        os.close(fd)
+        os.chmod(staged, 0o644)
+    except OSError as err:
+        raise UsageError(f"cannot write {out}: {common.reason(err)}") from None
+    return staged

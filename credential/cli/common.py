@@ -10,6 +10,7 @@ a control character or an escape sequence.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import io
 import os
@@ -28,6 +29,10 @@ EXIT_OK = 0  # valid, or the command did what it was asked
 EXIT_INVALID = 1  # the credential was checked and refused; its spec error code is printed first
 EXIT_USAGE = 2  # a usage or input-file mistake: nothing was checked
 EXIT_INTERNAL = 3  # a defect in this program: it should never happen, and a report should follow
+# A store of state (the gate's replay cache, the issuer's status database) failed or could not be
+# reached in time: nothing was accepted or written, and neither the credential nor the command is at
+# fault. Try again when the store is back.
+EXIT_UNAVAILABLE = 4
 
 # Bounds on what the command reads from files, so a wrong file costs little memory and time.
 MAX_KEY_BYTES = 64 * 1024  # a PEM key is under 1 KiB
@@ -272,6 +277,74 @@ def read_image(path: str) -> str:
     return scan_image(data, path)
 
 
+# --- databases ----------------------------------------------------------------------------------
+
+# What SQLite's messages mean to an operator, first match wins: (words in SQLite's message, ours).
+# Every one is a mistake the operator can cause and mend; none changes what the file already holds,
+# since each change is one transaction that SQLite rolls back when it fails.
+SQLITE_REASONS: tuple[tuple[str, str], ...] = (
+    ("unable to open database file", "cannot be opened (does its folder exist, and may this user write to it?)"),
+    ("file is not a database", "is not a database"),
+    ("file is encrypted or is not a database", "is not a database"),
+    ("database disk image is malformed", "is damaged (not a database this program wrote)"),
+    ("readonly database", "is read-only: this command writes to it"),
+    ("database is locked", "is locked by another process for longer than the 5 s this command waits"),
+    ("database table is locked", "is locked by another process for longer than the 5 s this command waits"),
+    ("database or disk is full", "cannot grow: the disk is full"),
+    ("disk i/o error", "cannot be written (disk I/O error; is the disk full?)"),
+    ("no such table", "is not a database of this kind"),
+)
+
+
+def database_reason(err: BaseException) -> str:
+    """The operator's words for an sqlite3 error (``SQLITE_REASONS``), or SQLite's own."""
+    text = str(err)
+    for words, meaning in SQLITE_REASONS:
+        if words in text.lower():
+            return meaning
+    return text
+
+
+@contextmanager
+def database(option: str, path: str | None) -> Iterator[None]:
+    """Run the block with the database ``path`` given as ``option``: any SQLite failure in it is the
+    operator's to mend (exit 2), with a message naming the option and the file, never exit 3."""
+    import sqlite3
+
+    try:
+        yield
+    except sqlite3.Error as err:
+        raise UsageError(f"{option} {path}: {database_reason(err)}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{option} {path}: is a folder, not a database file") from None
+
+
+def existing_database(option: str, path: str, made_by: str) -> None:
+    """A command that only reads a database never creates it: a missing file is a mistake."""
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a folder, not a database file")
+    if not os.path.exists(path):
+        raise UsageError(f"{option} {path}: no such database ({made_by} creates it)")
+
+
+def replace_atomically(path: str, data: bytes) -> None:
+    """``data`` into the file ``path`` by a temporary file in the same folder renamed over it: the file
+    is the old one or the new one, never a part. OSError when it cannot be written."""
+    folder = Path(path).parent
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{Path(path).name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
 # --- the options several subcommands share -------------------------------------------------------
 
 
@@ -326,18 +399,34 @@ def pairs(specs: list[str], option: str, example: str) -> Iterator[tuple[str, st
         yield name, file
 
 
+TRUSTED_KEY = "--trusted-key"  # the public keys a gate trusts, by the issuers each vouches for
+
+
 def trusted_keys(specs: list[str]) -> list[Any]:
     from ..cose.keys import TrustedKey, load_public_key
 
     keys = []
-    for issuers, file in pairs(specs, "--key", "ISSUERS=FILE, e.g. --key HK=hk.pub.pem"):
-        pem = read_file(file, MAX_KEY_BYTES, "--key")
+    for issuers, file in pairs(specs, TRUSTED_KEY, f"ISSUERS=FILE, e.g. {TRUSTED_KEY} HK=hk.pub.pem"):
+        pem = read_file(file, MAX_KEY_BYTES, TRUSTED_KEY)
         try:
             keys.append(TrustedKey(load_public_key(pem), frozenset(issuers.split(","))))
         except key_errors() as err:
             hint = " (a private key: give the public one)" if b"PRIVATE KEY" in pem else ""
-            raise UsageError(f"--key {issuers}={file}: {err}{hint}") from None
+            raise UsageError(f"{TRUSTED_KEY} {issuers}={file}: {err}{hint}") from None
     return keys
+
+
+def public_key(path: str, option: str) -> Any:
+    """A public key file given as ``option``; a private key is refused (its holder keeps it)."""
+    from ..cose.keys import load_public_key
+
+    pem = read_file(path, MAX_KEY_BYTES, option)
+    if b"PRIVATE KEY" in pem:
+        raise UsageError(f"{option} {path}: a private key; give the public one (the private key stays with its holder)")
+    try:
+        return load_public_key(pem)
+    except key_errors() as err:
+        raise UsageError(f"{option} {path}: {err}") from None
 
 
 def read_templates(specs: list[str]) -> dict[str, bytes] | None:
@@ -347,23 +436,28 @@ def read_templates(specs: list[str]) -> dict[str, bytes] | None:
         return None
     out: dict[str, bytes] = {}
     for modality, file in pairs(specs, "--template", "MODALITY=FILE, e.g. face=face.bin"):
+        if ":" in modality:
+            raise UsageError(
+                f"--template {modality}: a template with its format (MODALITY:FORMAT=FILE) is one to encrypt: "
+                "give --recipient-key too, or MODALITY=FILE to bind it without encrypting it"
+            )
         if modality in out:
             raise UsageError(f"--template {modality!r} given twice")
         out[modality] = read_file(file, MAX_TEMPLATE_BYTES, f"--template {modality}")
     try:
         check_templates(out)
     except (ValueError, TypeError) as err:
-        raise UsageError(str(err)) from None
+        raise UsageError("--template " + str(err).removeprefix("templates: ")) from None
     return out
 
 
 PIN_FILE_HELP = "a file holding the token's PIN, for a pkcs11: key (else the environment variable XC_PKCS11_PIN)"
 
 
-def private_key(path: str, pin_file: str | None = None) -> Any:
-    """The signing key ``--key`` names: a PEM file, or a key in a PKCS#11 token named by a pkcs11: URI
-    (RFC 7512), opened with the PIN from ``pin_file`` (--pin-file) or XC_PKCS11_PIN. Every mistake is
-    a usage error naming --key; no message holds the PIN."""
+def private_key(path: str, pin_file: str | None = None, option: str = "--key") -> Any:
+    """The private signing key of the command's own role (``--key``): a PEM file, or a key in a PKCS#11
+    token named by a pkcs11: URI (RFC 7512), opened with the PIN from ``pin_file`` (--pin-file) or
+    XC_PKCS11_PIN. Every mistake is a usage error naming the option; no message holds the PIN."""
     from ..cose.keys import load_private_key
     from ..cose.pkcs11 import TokenError, open_token_key
     from ..cose.pkcs11_uri import is_uri
@@ -372,15 +466,41 @@ def private_key(path: str, pin_file: str | None = None) -> Any:
         try:
             return open_token_key(path, pin_file=pin_file)
         except (ValueError, TokenError) as err:
-            raise UsageError(f"--key: {err}") from None  # not the URI itself: a pin-value in it would be a PIN
+            raise UsageError(f"{option}: {err}") from None  # not the URI itself: a pin-value in it would be a PIN
     if pin_file is not None:
-        raise UsageError(f"--pin-file is for a key in a token (--key pkcs11:...), not for the key file {path}")
-    pem = read_file(path, MAX_KEY_BYTES, "--key")
+        raise UsageError(f"--pin-file is for a key in a token ({option} pkcs11:...), not for the key file {path}")
+    pem = read_file(path, MAX_KEY_BYTES, option)
     try:
         return load_private_key(pem)
     except key_errors() as err:
-        hint = " (a public key: issuing needs the private one)" if b"PUBLIC KEY" in pem else ""
-        raise UsageError(f"--key {path}: {err}{hint}") from None
+        hint = " (a public key: signing needs the private one)" if b"PUBLIC KEY" in pem else ""
+        raise UsageError(f"{option} {path}: {err}{hint}") from None
+
+
+# The library's parameter names in its messages, and the options that set them here: an operator
+# reads the words of the command line (first match wins, so longer phrases come first).
+CLI_WORDS: tuple[tuple[str, str], ...] = (
+    ("give birth_date= from the issuer's records", "give --birth-date YYYY-MM-DD (in --batch, a line's \"birth_date\") from the issuer's records"),
+    ("or policy=None to issue", "or --policy none to issue"),
+    ("pass policy=None", "give --policy none"),
+    ("require_templates needs decryption_keys", "--require-template needs --decryption-key"),
+    ("require_templates", "--require-template"),
+    ("decryption_keys", "--decryption-key"),
+    ("padded_size without recipients", "--padded-size without --recipient-key"),
+    ("recipients without templates", "--recipient-key without --template"),
+    ("give either recipients or xc.templates", "give either --recipient-key or xc.templates"),
+    ("give either templates or xc.biometrics", "give either --template or xc.biometrics"),
+    ("presentation_skew", "--presentation-skew"),
+    ("status_max_age", "--status-max-age"),
+    ("status_grace", "--status-grace"),
+)
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's words (``CLI_WORDS``)."""
+    for library, ours in CLI_WORDS:
+        message = message.replace(library, ours)
+    return message
 
 
 def policy(name: str) -> Any:

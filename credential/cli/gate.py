@@ -13,24 +13,18 @@ from . import trust as cli_trust
 from .common import UsageError
 
 
-def gate(args: argparse.Namespace) -> tuple[Any, Any, dict[str, bytes] | None]:
+def gate(args: argparse.Namespace, command: str = "verify") -> tuple[Any, Any, dict[str, bytes] | None]:
     """The gate's configuration from the options of ``verify`` (which ``inspect`` and ``serve`` share):
     (Verifier, now, templates). A mistake in it is the operator's, found before any credential is read."""
-    from ..cose.keys import KeySet
     from ..gate.verify import Verifier
 
     now = common.parse_now(args.now)
-    lists = cli_trust.uses_trust_lists(args)
-    if lists and args.key:
-        raise UsageError("give trusted keys with --key or trust lists with --list-key, not both")
-    if not lists and not args.key:
-        raise UsageError("give at least one trusted public key with --key ISSUERS=FILE, or trust lists with --list-key")
+    trust = cli_trust.gate_keys(args, now, command)
     try:
-        trust = cli_trust.gate_trust(args, now) if lists else KeySet(common.trusted_keys(args.key))
         verifier = Verifier(
             trust, skew=args.skew, destination=args.destination, channel=args.channel, **cli_status.verifier_options(args),
             **cli_present.verifier_options(args), **cli_templates.verifier_options(args),
         )
     except (ValueError, TypeError) as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(common.cli_words(str(err))) from None
     return verifier, now, common.read_templates(args.template)

@@ -22,10 +22,14 @@ from .common import EXIT_INVALID, UsageError
 _MAX_READ = limits.MAX_TEXT_CHARS + 2
 
 
+# Options of verify about its output, not the gate's configuration: inspect and serve report otherwise.
+VERIFY_OUTPUT_OPTIONS = frozenset({"templates_out"})
+
+
 def share_verify_options(p: argparse.ArgumentParser, verify: argparse.ArgumentParser) -> None:
-    """Give ``p`` every option of ``verify`` (the gate's configuration), as the same argparse actions."""
+    """Give ``p`` every option of ``verify`` that configures the gate, as the same argparse actions."""
     for action in verify._actions:  # noqa: SLF001 - argparse's parents= does the same
-        if action.option_strings and not isinstance(action, argparse._HelpAction):  # noqa: SLF001
+        if action.option_strings and not isinstance(action, argparse._HelpAction) and action.dest not in VERIFY_OUTPUT_OPTIONS:  # noqa: SLF001
             p._add_action(action)  # noqa: SLF001
 
 
@@ -34,7 +38,7 @@ def _configured(args: argparse.Namespace, verify: argparse.ArgumentParser) -> bo
     return any(
         getattr(args, action.dest) != action.default
         for action in verify._actions  # noqa: SLF001
-        if action.option_strings and action.dest != "help"
+        if action.option_strings and action.dest != "help" and action.dest not in VERIFY_OUTPUT_OPTIONS
     )
 
 
@@ -45,7 +49,7 @@ def configuration(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
     if not _configured(args, args.verify_parser):
         return None, None, None
-    verifier, now, templates = gate(args)
+    verifier, now, templates = gate(args, args.command)
     from ..base.times import epoch_seconds
 
     return verifier, epoch_seconds(now), templates

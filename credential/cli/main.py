@@ -3,8 +3,9 @@
 Exit codes, one meaning each (``common``): 0 valid or done; 1 the credential was checked and
 refused (its spec error code is printed first on standard error); 2 a usage or input-file mistake
 (nothing was checked, or in ``issue --batch`` some lines were not issued); 3 an internal error, a
-defect that should never happen; 130 interrupted. Nothing prints a traceback, and everything
-printed is escaped so that no input reaches the terminal as a control character.
+defect that should never happen; 4 a store of state (replay cache, status database) failed or could
+not be reached, so nothing was accepted or written and the credential was not judged; 130
+interrupted. Nothing prints a traceback, and everything printed is escaped so that no input reaches the terminal as a control character.
 
 Each subcommand lives in a module of this package named in ``SUBCOMMAND_MODULES``, whose
 ``register(subparsers)`` function adds its parsers, each with ``set_defaults(run=FUNCTION)``;
@@ -21,10 +22,10 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from ..base.errors import VerificationError
+from ..base.errors import StoreError, UnavailableError, VerificationError
 from ..cose.pkcs11 import TokenError
 from . import common
-from .common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
+from .common import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, UsageError
 
 # Modules (in this package) that add subcommands through their register(subparsers) function, in
 # the order --help lists them. One per line, so that adding one is a one-line change.
@@ -49,7 +50,8 @@ EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the operator stopped it
 EPILOG = """\
 exit codes: 0 valid or done; 1 the credential was checked and refused (its error code is printed
 first on standard error); 2 a usage or input-file mistake, or batch lines not issued; 3 an internal
-error (a defect; please report it); 130 interrupted.
+error (a defect; please report it); 4 the replay cache or status database failed or could not be
+reached (nothing accepted or written; try again when it is back); 130 interrupted.
 A CREDENTIAL argument is the text itself when it begins with a prefix such as XC1:, - for standard
 input, or else a file: credential text, or a PNG, JPEG, GIF, BMP, WebP or TIFF image of its QR code."""
 
@@ -104,6 +106,8 @@ def _internal(command: str, err: BaseException) -> str:
 # How each way out of a subcommand is reported, first match wins: (exception, message, exit code).
 OUTCOMES: tuple[tuple[type[BaseException], Callable[[str, BaseException], str | None], int], ...] = (
     (UsageError, _usage, EXIT_USAGE),
+    (UnavailableError, _refused, EXIT_UNAVAILABLE),  # the gate's state failed: not the credential's fault
+    (StoreError, _usage, EXIT_UNAVAILABLE),  # a store that cannot be reached: nothing checked, nothing written
     (VerificationError, _refused, EXIT_INVALID),
     (TokenError, _usage, EXIT_USAGE),  # a token that fails while signing (one opened is checked first)
     (BrokenPipeError, _closed, EXIT_USAGE),

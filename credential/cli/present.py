@@ -7,6 +7,7 @@ Registered from ``cli.parser()`` through ``cli.SUBCOMMAND_MODULES``; the exit co
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as _dt
 import sys
 import time
@@ -148,10 +149,19 @@ def cmd_demo(args: argparse.Namespace, fallback: Callable[[argparse.Namespace], 
 def verifier_options(args: argparse.Namespace) -> dict[str, Any]:
     """The Verifier's presentation fields from the options of ``verify`` (ValueError for a bad cache)."""
     from ..gate.replay import SqliteReplayCache
+    from ..gate.replay_open import open_replay_cache
 
     options: dict[str, Any] = {"presentation_skew": args.presentation_skew, "require_presentation": args.require_presentation}
     if args.replay_cache is not None:
-        options["replay"] = SqliteReplayCache(args.replay_cache)
+        if "://" in args.replay_cache:  # a server (redis://): its own checks; unreachable exits 4
+            options["replay"] = open_replay_cache(args.replay_cache)
+            return options
+        if os.path.isdir(args.replay_cache):
+            raise common.UsageError(f"--replay-cache {args.replay_cache}: is a folder, not a database file")
+        try:
+            options["replay"] = SqliteReplayCache(args.replay_cache)
+        except ValueError as err:  # the file cannot be used: the operator's to mend, in the operator's words
+            raise common.UsageError(f"--replay-cache {args.replay_cache}: {common.database_reason(err)}") from None
     return options
 
 
@@ -173,7 +183,8 @@ def register(sub: Any) -> None:
     from ..gate.verify import DEFAULT_PRESENTATION_SKEW
 
     verify = sub.choices["verify"]
-    verify.add_argument("--replay-cache", metavar="DB", help="the gate's replay cache (SQLite, shared by the gate's processes; created if absent)")
+    verify.add_argument("--replay-cache", metavar="STORE", help="the gate's replay cache: an SQLite file shared by the gate's processes "
+                        "(created if absent), or redis://HOST:PORT/N, a Redis server shared by the gates of a control point")
     verify.add_argument("--presentation-skew", type=_skew, default=DEFAULT_PRESENTATION_SKEW, metavar="SECONDS",
                         help=f"clock-skew allowance for a presentation's time step, 0 to 60 (default {DEFAULT_PRESENTATION_SKEW})")
     verify.add_argument("--require-presentation", action="store_true", help="refuse credentials shown without a presentation")

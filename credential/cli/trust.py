@@ -27,7 +27,7 @@ def _now(value: str | None) -> Any:
     return common.parse_now(value)
 
 
-def _pins(specs: list[str]) -> dict[str, list[Any]]:
+def pins(specs: list[str]) -> dict[str, list[Any]]:
     """``--list-key AUTHORITY=FILE``, repeatable: the pinned list-signing public keys by authority."""
     from ..cose.keys import load_public_key
 
@@ -42,47 +42,70 @@ def _pins(specs: list[str]) -> dict[str, list[Any]]:
     return pins
 
 
-def _store(args: argparse.Namespace, grace: int) -> Any:
+TRUST_DB_MADE_BY = "credential trust load"
+
+
+def _store(args: argparse.Namespace, *, mode: str) -> Any:
+    """The gate's trust store of ``--trust-db`` opened in ``mode`` (``base.sqlite.MODES``)."""
     from ..lists.trust import TrustStore
 
     if not args.list_key:
         raise UsageError("pin at least one list-signing key with --list-key AUTHORITY=FILE")
+    pinned = pins(args.list_key)
+    if mode != "rwc":
+        common.existing_database("--trust-db", args.trust_db, TRUST_DB_MADE_BY)
     try:
-        return TrustStore(_pins(args.list_key), grace=grace, path=args.trust_db)
+        with common.database("--trust-db", args.trust_db):
+            return TrustStore(pinned, grace=args.trust_grace, path=args.trust_db, mode=mode)
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
-    except OSError as err:  # sqlite3 errors are not OSErrors; both mean the database file is unusable
-        raise UsageError(f"--trust-db {args.trust_db}: {err}") from None
 
 
-def _signed(path: str) -> bytes:
+def signed_list(path: str) -> bytes:
     from ..lists.trust import MAX_LIST_BYTES
 
     return common.read_file(path, MAX_LIST_BYTES, "trust list")
 
 
 def _refused(err: Any) -> int:
-    print(f"{err.code.value}: {err.detail}", file=sys.stderr)
+    print(f"{err.code.value}: {common.escape(err.detail)}", file=sys.stderr)
     return EXIT_INVALID
 
 
-def gate_trust(args: argparse.Namespace, now: Any) -> Any:
-    """The trust store ``verify`` uses: pins, the held lists of ``--trust-db``, and each ``--trust-list``
-    loaded at the verification time. A refused list is the gate's configuration: a usage mistake."""
-    import sqlite3
+def warn_stale(store: Any, now: Any, command: str) -> None:
+    """A held list past its next update and used only by the grace gets a warning, as a status list does."""
+    from ..base.times import epoch_seconds
 
+    seconds = epoch_seconds(now)
+    for document in store.lists().values():
+        if document.next_update <= seconds < document.next_update + store.grace:
+            print(
+                f"credential {command}: warning: the trust list of {document.authority} (sequence {document.sequence}) "
+                f"was due for an update at {document.next_update}; used within --trust-grace {store.grace}",
+                file=sys.stderr,
+            )
+
+
+def gate_trust(args: argparse.Namespace, now: Any, command: str = "verify") -> Any:
+    """The trust store a gate uses: pins, the lists held in ``--trust-db``, and each ``--trust-list``
+    loaded into it at the verification time. The database must exist (``trust load`` makes it), so a
+    mistyped name is refused rather than created empty, and a list older than the one held is refused
+    as ``trust load`` refuses it. A refused list is the gate's configuration: a usage mistake."""
     from ..lists.trust import TrustListError
 
-    try:
-        store = _store(args, args.trust_grace)
+    if args.trust_db is None:
+        raise UsageError("give the gate's trust store with --trust-db STORE (credential trust load fills it): "
+                         "it keeps the sequence numbers that refuse a superseded list")
+    store = _store(args, mode="rw" if args.trust_list else "ro")
+    with common.database("--trust-db", args.trust_db):
         for path in args.trust_list:
-            store.load(_signed(path), now=now)
-    except TrustListError as err:
-        raise UsageError(f"trust list {path}: {err}") from None
-    except sqlite3.Error as err:
-        raise UsageError(f"--trust-db {args.trust_db}: {err}") from None
+            try:
+                store.load(signed_list(path), now=now)
+            except TrustListError as err:
+                raise UsageError(f"--trust-list {path}: {err}") from None
     if not len(store):
-        raise UsageError("the trust store holds no keys: give --trust-list FILE, or a --trust-db that holds lists")
+        raise UsageError(f"--trust-db {args.trust_db}: holds no list under the pinned --list-key keys; load one with credential trust load")
+    warn_stale(store, now, command)
     return store
 
 
@@ -125,22 +148,38 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """Print a list as JSON; with pins, check it first (spec 16.5 checks 1 to 4, and 6 at ``--now``)."""
+    """Print a list as JSON; with pins, check it first (spec 16.5 checks 1 to 4, and 6 at ``--now``);
+    with ``--trust-db`` also 5 and the cross-authority check against the lists the gate holds, as
+    ``trust load`` would make them, without loading it (the database is only read)."""
+    from ..base.times import epoch_seconds
     from ..lists.trust import TrustListError, parse, pins_of, verify_list
 
-    signed = _signed(args.list)
+    signed = signed_list(args.list)
+    now = _now(args.now)
+    if args.trust_db is not None and not args.list_key:
+        raise UsageError("--trust-db checks the list against the gate's: give the pins with --list-key AUTHORITY=FILE")
     try:
-        if args.list_key:
+        if args.trust_db is not None:
+            store = _store(args, mode="ro")
+            with common.database("--trust-db", args.trust_db):
+                document = store.check(signed, now=now)
+                held = store.sequence(document.authority)
+                shared = store.shared_kids(document)
+            store.close()
+            view: dict[str, Any] = {"verified": True, "current": True, "held_sequence": held, **document.to_json()}
+            for kid, authorities in sorted(shared.items()):  # what trust load would warn of (spec 16.8)
+                print(f"credential trust show: warning: key {kid.hex()} is also listed by {' and '.join(authorities)}: "
+                      "loaded, it would be trusted for neither", file=sys.stderr)
+        elif args.list_key:
             try:
-                pins = pins_of(_pins(args.list_key))
+                pinned = pins_of(pins(args.list_key))
             except (ValueError, TypeError) as err:
                 raise UsageError(str(err)) from None
-            document = verify_list(signed, pins)
-            now = _now(args.now)
-            from ..base.times import epoch_seconds
-
-            stale_at = document.next_update + args.grace
-            view: dict[str, Any] = {"verified": True, "current": epoch_seconds(now) < stale_at, **document.to_json()}
+            document = verify_list(signed, pinned)
+            stale_at = document.next_update + args.trust_grace
+            view = {"verified": True, "current": epoch_seconds(now) < stale_at,
+                    "note": "not checked against a gate's lists (rollback, keys of other authorities): give --trust-db",
+                    **document.to_json()}
         else:
             parsed = parse(signed)
             if parsed.error is not None:
@@ -149,39 +188,57 @@ def cmd_show(args: argparse.Namespace) -> int:
             view = {"verified": False, "note": "read without checking the signature: give --list-key", **parsed.document.to_json()}
     except TrustListError as err:
         return _refused(err)
+    if view["verified"] and epoch_seconds(now) >= view["next_update"]:
+        print(f"credential trust show: warning: the list was due for an update at {view['next_update']}", file=sys.stderr)
     print(json.dumps(view, ensure_ascii=False, indent=2))
     return EXIT_OK
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    """Load a signed list into the gate's trust database (spec 16.5, 16.6)."""
-    import sqlite3
-
+    """Load a signed list into the gate's trust database (spec 16.5, 16.6); the only command that creates it."""
     from ..lists.trust import TrustListError
 
-    if args.trust_db is None:
-        raise UsageError("give --trust-db FILE: a list loaded nowhere protects nothing")
-    store = _store(args, args.grace)
+    signed = signed_list(args.list)
+    now = _now(args.now)
+    store = _store(args, mode="rwc")
     try:
-        document = store.load(_signed(args.list), now=_now(args.now))
+        with common.database("--trust-db", args.trust_db):
+            document = store.load(signed, now=now)
+            conflicts = dict(store.conflicts)
     except TrustListError as err:
         return _refused(err)
-    except sqlite3.Error as err:
-        raise UsageError(f"--trust-db {args.trust_db}: {err}") from None
     finally:
         store.close()
     print(f"loaded {document.authority} list {document.sequence}: {len(document.keys)} keys, next update {document.next_update}")
+    for kid, authorities in sorted(conflicts.items()):  # the operator's to resolve with the authorities (spec 16.8)
+        print(f"warning: key {kid.hex()} is listed by {' and '.join(authorities)}: trusted for neither", file=sys.stderr)
     return EXIT_OK
 
 
-def _gate_options(p: argparse.ArgumentParser, *, db_required: bool = False) -> None:
+def add_gate_trust_options(p: argparse.ArgumentParser, *, title: str) -> None:
+    """The trust-list options of a gate's commands (verify, inspect, serve, status add)."""
+    from ..lists.trust import MAX_GRACE
+
+    group = p.add_argument_group(title)
+    group.add_argument("--trust-list", action="append", default=[], metavar="FILE",
+                       help="a signed trust list to load into --trust-db first (repeatable)")
+    group.add_argument("--list-key", action="append", default=[], metavar="AUTHORITY=FILE",
+                       help="a pinned list-signing public key, e.g. HK=hk-list.pub.pem (repeatable)")
+    group.add_argument("--trust-db", metavar="STORE", help="the gate's trust store, made by credential trust load; never created here")
+    group.add_argument("--trust-grace", type=common.bounded_int(0, MAX_GRACE), default=0, metavar="SECONDS",
+                       help=f"seconds a list stays usable after its next update, with a warning, 0 to {MAX_GRACE} (default 0)")
+
+
+def _gate_options(p: argparse.ArgumentParser, *, creates: bool) -> None:
     from ..lists.trust import MAX_GRACE
 
     p.add_argument("--list-key", action="append", default=[], metavar="AUTHORITY=FILE",
                    help="a pinned list-signing public key of an authority, e.g. HK=hk-list.pub.pem (repeatable)")
-    p.add_argument("--trust-db", required=db_required, help="the gate's trust database (SQLite): held lists and their sequence numbers")
-    p.add_argument("--grace", type=common.bounded_int(0, MAX_GRACE), default=0,
-                   help=f"seconds a list stays usable after its next update, 0 to {MAX_GRACE} (default 0: fail closed)")
+    p.add_argument("--trust-db", metavar="STORE", required=creates,
+                   help="the gate's trust store: held lists and their sequence numbers"
+                   + (", created if new" if creates else "; read only, never created"))
+    p.add_argument("--trust-grace", type=common.bounded_int(0, MAX_GRACE), default=0, metavar="SECONDS",
+                   help=f"seconds a list stays usable after its next update, with a warning, 0 to {MAX_GRACE} (default 0: fail closed)")
 
 
 def register(sub: Any) -> None:
@@ -204,26 +261,35 @@ def register(sub: Any) -> None:
     p = trust_sub.add_parser("show", help="print a signed list as JSON; with --list-key, check it first")
     p.add_argument("list", help="a signed trust list")
     p.add_argument("--now", help="time to judge it current at: epoch seconds or ISO 8601 with offset (default: the system clock)")
-    _gate_options(p)
+    _gate_options(p, creates=False)
     p.set_defaults(run=cmd_show)
 
     p = trust_sub.add_parser("load", help="check a signed list and hold it in the gate's trust database")
     p.add_argument("list", help="a signed trust list")
     p.add_argument("--now", help="load time: epoch seconds or ISO 8601 with offset (default: the system clock)")
-    _gate_options(p)
+    _gate_options(p, creates=True)
     p.set_defaults(run=cmd_load)
 
-    verify = sub.choices["verify"]
-    group = verify.add_argument_group("trust lists (spec 16), instead of --key")
-    group.add_argument("--trust-list", action="append", default=[], metavar="FILE", help="a signed trust list to load first (repeatable)")
-    group.add_argument("--list-key", action="append", default=[], metavar="AUTHORITY=FILE",
-                       help="a pinned list-signing public key, e.g. HK=hk-list.pub.pem (repeatable)")
-    group.add_argument("--trust-db", help="the gate's trust database (SQLite) with the lists it holds")
-    from ..lists.trust import MAX_GRACE
-
-    group.add_argument("--trust-grace", type=common.bounded_int(0, MAX_GRACE), default=0,
-                       help=f"seconds a list stays usable after its next update, 0 to {MAX_GRACE} (default 0)")
+    add_gate_trust_options(sub.choices["verify"], title="trust lists (spec 16), instead of --trusted-key")
 
 
 def uses_trust_lists(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "list_key", None) or getattr(args, "trust_list", None) or getattr(args, "trust_db", None))
+
+
+def gate_keys(args: argparse.Namespace, now: Any, command: str) -> Any:
+    """The keys a gate trusts: ``--trusted-key`` files, or its trust store (``--list-key``,
+    ``--trust-db``, ``--trust-list``); one of the two, never both."""
+    from ..cose.keys import KeySet
+
+    lists = uses_trust_lists(args)
+    if lists and args.trusted_key:
+        raise UsageError("give trusted keys with --trusted-key or trust lists with --list-key and --trust-db, not both")
+    if not lists and not args.trusted_key:
+        raise UsageError("give the keys this gate trusts: --trusted-key ISSUERS=FILE, or --list-key AUTHORITY=FILE with --trust-db STORE")
+    if lists:
+        return gate_trust(args, now, command)
+    try:
+        return KeySet(common.trusted_keys(args.trusted_key))
+    except (ValueError, TypeError) as err:
+        raise UsageError(common.cli_words(str(err))) from None

@@ -24,6 +24,8 @@ def _summary(verified: Any) -> str:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     verifier, now, templates = gate(args)
+    if args.templates_out is not None and not args.decryption_key:
+        raise common.UsageError("--templates-out writes the templates decrypted with --decryption-key: give it")
     verified = verifier.verify(common.read_credential(args.credential), now=now, templates=templates)
     view = {
         "valid": True,
@@ -33,7 +35,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         "kid": verified.kid.hex(),
         "checked": verified.checked,
         "skipped": verified.skipped,
-        **cli_templates.result_view(verified),
+        **cli_templates.result_view(verified, args.templates_out),
         "claims": verified.claims,
     }
     if verified.step is not None:
@@ -46,7 +48,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     p = sub.add_parser("verify", help="verify credential text, a text file or a QR image")
     p.add_argument("credential", help="credential text, a file of it, a QR image, or - for standard input")
-    p.add_argument("--key", action="append", default=[], metavar="ISSUERS=FILE", help="trusted public key and the issuers it vouches for, e.g. HK=hk.pub.pem")
+    p.add_argument(common.TRUSTED_KEY, action="append", default=[], metavar="ISSUERS=FILE",
+                   help="a public key this gate trusts and the issuers it vouches for, e.g. HK=hk.pub.pem (repeatable)")
     p.add_argument("--now", help="verification time: epoch seconds or ISO 8601 with offset (default: the system clock)")
     p.add_argument("--skew", type=int, default=300, help="clock-skew allowance in seconds, 0 to 86400 (default 300)")
     p.add_argument("--destination", help="region code of this gate, e.g. MO")

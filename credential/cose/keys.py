@@ -371,13 +371,13 @@ class TrustedKey:
         ISSUER_NOT_AUTHORIZED naming the first that it does not."""
         kid = self.kid.hex()
         if issuer not in self.issuers:
-            raise VerificationError(ErrorCode.ISSUER_NOT_AUTHORIZED, f"key {kid} may sign for {sorted(self.issuers)}, not {issuer}")
+            raise VerificationError(ErrorCode.ISSUER_NOT_AUTHORIZED, f"key {kid} may sign for {', '.join(sorted(self.issuers))}, not {issuer}")
         if self.destinations is not None:
             outside = sorted(set(destinations) - self.destinations)
             if outside:
                 raise VerificationError(
                     ErrorCode.ISSUER_NOT_AUTHORIZED,
-                    f"key {kid} may sign for destinations {sorted(self.destinations)}, not {', '.join(outside)}",
+                    f"key {kid} may sign for destinations {', '.join(sorted(self.destinations))}, not {', '.join(outside)}",
                 )
         if self.profiles is not None and profile not in self.profiles:
             raise VerificationError(

@@ -9,22 +9,46 @@ used again.
 
 ``MemoryReplayCache`` serves one process. ``SqliteReplayCache`` keeps the entries in an SQLite file
 (standard library ``sqlite3``) that every gate process on one machine opens; one transaction checks
-and records, so two processes cannot both accept one presentation.
+and records, so two processes cannot both accept one presentation. ``RedisReplayCache``
+(``credential.gate.replay_redis``, the optional ``servers`` extra) keeps them in a Redis server that the
+gates of a whole control point share. ``open_replay_cache`` (``credential.gate.replay_open``) opens
+any of them from a path or URL.
+
+Expiry is bounded per check (spec 9.6): entries of one time step all expire in the same second, and
+a check that deleted every one of them would make one traveller wait for all of them. A check here
+deletes at most ``EXPIRE_PER_CHECK`` expired entries, soonest first, and one more when the cache is
+full, so that a full cache of expired entries never refuses. An entry not yet deleted but no longer
+live counts as absent. Each check records at most one entry and deletes up to that many, so the
+deleting keeps pace with the recording.
 """
 
 from __future__ import annotations
 
 import enum
 import heapq
+import itertools
 import os
 import sqlite3
 import threading
 from pathlib import Path
 
-from ..base.sqlite import open_shared
+from ..base.errors import StoreError
+from ..base.sqlite import open_shared, rollback
 
 DEFAULT_CAPACITY = 100_000
 MAX_CAPACITY = 10_000_000
+EXPIRE_PER_CHECK = 32  # expired entries one check deletes at most (bench/backends.py: a check's p99 at 1M entries)
+# Gates that share a cache (spec 9.6) may use any presentation skew up to this, and their clocks may
+# differ by up to this: an entry is recorded until the window closes with the largest skew, and a
+# caller deletes only entries whose expiry is this long before its own now (``purge_before``).
+MAX_PRESENTATION_SKEW = 60
+
+
+def purge_before(now: int) -> int:
+    """The latest expiry a caller whose clock reads ``now`` may delete: what it calls now, less the
+    clock difference gates sharing a cache may have, so that no gate still inside its window loses
+    an entry to a gate whose clock is ahead (spec 9.6)."""
+    return now - MAX_PRESENTATION_SKEW
 
 
 class Outcome(enum.Enum):
@@ -33,12 +57,14 @@ class Outcome(enum.Enum):
     FULL = "full"  # no room for another live entry: refuse (fail closed)
 
 
-class ReplayCacheError(RuntimeError):
-    """The cache's storage failed (a broken or locked database): the gate cannot tell a replay, so the
-    presentation is not accepted, and the operator, not the traveller, has a problem to fix."""
+class ReplayCacheError(StoreError):
+    """The cache's storage failed, could not be reached or did not answer in time (a broken or locked
+    database, a server down): the gate cannot tell a replay, so the presentation is not accepted
+    (``REPLAY_CACHE_UNAVAILABLE``), and the operator, not the traveller, has a problem to fix."""
 
 
-def _capacity(capacity: object) -> int:
+def check_capacity(capacity: object) -> int:
+    """A cache's capacity as given, checked (every backend takes the same range)."""
     if isinstance(capacity, bool) or not isinstance(capacity, int):
         raise TypeError("capacity is a whole number of entries")
     if not 1 <= capacity <= MAX_CAPACITY:
@@ -65,20 +91,34 @@ class MemoryReplayCache(ReplayCache):
     """Entries in this process's memory: for a gate that runs as one process."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self.capacity = _capacity(capacity)
+        self.capacity = check_capacity(capacity)
         self._entries: dict[str, int] = {}
-        self._expiry: list[tuple[int, str]] = []  # a heap of (expires, key): the next to expire on top
+        # A heap of (expires, order, key), the next to expire on top. The order number breaks ties, so
+        # the heap never compares keys: the entries of one time step all share one expiry.
+        self._expiry: list[tuple[int, int, str]] = []
+        self._order = itertools.count()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
+        """Entries held, including expired ones not yet deleted."""
         return len(self._entries)
+
+    def _drop_one(self, limit: int) -> bool:
+        """Delete the entry that expires soonest if its expiry is at most ``limit`` (``purge_before``);
+        False if it is later (or there is none)."""
+        if not self._expiry or self._expiry[0][0] > limit:
+            return False
+        ended, _, old = heapq.heappop(self._expiry)
+        if self._entries.get(old) == ended:
+            del self._entries[old]
+        return True
 
     def check_and_record(self, key: str, now: int, expires: int) -> Outcome:
         with self._lock:
             outcome = self._look(key, now)
             if outcome is Outcome.RECORDED:
-                self._entries[key] = expires
-                heapq.heappush(self._expiry, (expires, key))
+                self._entries[key] = expires  # new, or in place of its own expired entry
+                heapq.heappush(self._expiry, (expires, next(self._order), key))
             return outcome
 
     def peek(self, key: str, now: int) -> Outcome:
@@ -86,16 +126,20 @@ class MemoryReplayCache(ReplayCache):
             return self._look(key, now)
 
     def _look(self, key: str, now: int) -> Outcome:
-        # Drop what has expired, soonest first: each entry is dropped once, so a full cache of live
-        # entries costs no more per call than an empty one.
-        while self._expiry and self._expiry[0][0] <= now:
-            ended, old = heapq.heappop(self._expiry)
-            if self._entries.get(old) == ended:
-                del self._entries[old]
-        if key in self._entries:
+        # Expired entries may go at any time (spec 9.6), so looking deletes its bounded share too; an
+        # entry counts until purge_before(now), the allowance for gates whose clocks differ.
+        limit = purge_before(now)
+        for _ in range(EXPIRE_PER_CHECK):
+            if not self._drop_one(limit):
+                break
+        held = self._entries.get(key)
+        if held is not None and held > limit:
             return Outcome.SEEN
-        if len(self._entries) >= self.capacity:
-            return Outcome.FULL
+        while held is None and len(self._entries) >= self.capacity:
+            # Room from the soonest entry if it has expired (a heap item left by an entry recorded
+            # anew frees none, and is gone after one pass); if it is live, all are: full.
+            if not self._drop_one(limit):
+                return Outcome.FULL
         return Outcome.RECORDED
 
 
@@ -123,7 +167,7 @@ class SqliteReplayCache(ReplayCache):
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 60:
             raise ValueError("timeout is a number of seconds in (0, 60]")
         self.path = Path(path)
-        self.capacity = _capacity(capacity)
+        self.capacity = check_capacity(capacity)
         self.timeout = float(timeout)
         self._lock = threading.Lock()
         self._pid = -1
@@ -161,7 +205,7 @@ class SqliteReplayCache(ReplayCache):
                 try:
                     outcome = self._check_and_record(db, key, now, expires)
                 except BaseException:
-                    db.execute("ROLLBACK")
+                    rollback(db)
                     raise
                 db.execute("COMMIT")
                 return outcome
@@ -172,24 +216,43 @@ class SqliteReplayCache(ReplayCache):
         with self._lock:
             try:
                 db = self._connect()
-                if db.execute("SELECT 1 FROM presented WHERE key = ? AND expires > ?", (key, now)).fetchone():
+                if db.execute("SELECT 1 FROM presented WHERE key = ? AND expires > ?", (key, purge_before(now))).fetchone():
                     return Outcome.SEEN
-                # Live entries: the count less those expired but not yet dropped (by the expiry index).
+                # The count never exceeds the capacity, so the live entries fill it exactly when it is
+                # reached and no entry has expired: one row of the expiry index tells, never a count.
                 (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
-                (expired,) = db.execute("SELECT count(*) FROM presented WHERE expires <= ?", (now,)).fetchone()
+                expired = db.execute("SELECT 1 FROM presented WHERE expires <= ? LIMIT 1", (purge_before(now),)).fetchone()
             except sqlite3.Error as err:
                 raise ReplayCacheError(f"replay cache {self.path}: {err}") from None
-        return Outcome.FULL if entries - expired >= self.capacity else Outcome.RECORDED
+        return Outcome.FULL if entries >= self.capacity and expired is None else Outcome.RECORDED
 
     def _check_and_record(self, db: sqlite3.Connection, key: str, now: int, expires: int) -> Outcome:
-        dropped = db.execute("DELETE FROM presented WHERE expires <= ?", (now,)).rowcount  # by the expiry index
+        # Up to EXPIRE_PER_CHECK expired entries, soonest first, by the expiry index; an entry counts
+        # until purge_before(now), the allowance for gates whose clocks differ.
+        limit = purge_before(now)
+        dropped = db.execute(
+            "DELETE FROM presented WHERE key IN (SELECT key FROM presented WHERE expires <= ? ORDER BY expires LIMIT ?)",
+            (limit, EXPIRE_PER_CHECK),
+        ).rowcount
+        row = db.execute("SELECT expires FROM presented WHERE key = ?", (key,)).fetchone()
+        if row is not None and row[0] > limit:
+            outcome = Outcome.SEEN
+        elif row is not None:  # its own entry, expired and not yet deleted: recorded anew in its place
+            db.execute("UPDATE presented SET expires = ? WHERE key = ?", (expires, key))
+            outcome = Outcome.RECORDED
+        else:
+            (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
+            if entries - dropped >= self.capacity:
+                # Full, unless the soonest entry has expired: then it makes the room (the soonest is live: all are).
+                dropped += db.execute(
+                    "DELETE FROM presented WHERE key IN (SELECT key FROM presented WHERE expires <= ? ORDER BY expires LIMIT 1)", (limit,)
+                ).rowcount
+            if entries - dropped >= self.capacity:
+                outcome = Outcome.FULL
+            else:
+                db.execute("INSERT INTO presented (key, expires) VALUES (?, ?)", (key, expires))
+                dropped -= 1
+                outcome = Outcome.RECORDED
         if dropped:
             db.execute("UPDATE presented_count SET entries = entries - ?", (dropped,))
-        if db.execute("SELECT 1 FROM presented WHERE key = ?", (key,)).fetchone():
-            return Outcome.SEEN
-        (entries,) = db.execute("SELECT entries FROM presented_count").fetchone()
-        if entries >= self.capacity:
-            return Outcome.FULL
-        db.execute("INSERT INTO presented (key, expires) VALUES (?, ?)", (key, expires))
-        db.execute("UPDATE presented_count SET entries = entries + 1")
-        return Outcome.RECORDED
+        return outcome

@@ -16,7 +16,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from ..base import regions
-from ..base.errors import ErrorCode, VerificationError
+from ..base.errors import ErrorCode, UnavailableError, VerificationError
 from ..base.times import MAX_SKEW, Clock, epoch_seconds, iso_time
 from ..claims import biometric, device, enumerations, model
 from ..claims import templates as sealing
@@ -26,7 +26,8 @@ from ..lists.status_list import REVOKED, SUSPENDED, StatusList, read_token
 from ..text import cbor
 from ..text import wrap as textlayer
 from . import presentation
-from .replay import Outcome, ReplayCache
+from .replay import MAX_PRESENTATION_SKEW as MAX_PRESENTATION_SKEW  # the bound of presentation_skew (spec 9.6)
+from .replay import Outcome, ReplayCache, ReplayCacheError
 from .status_cache import StatusCache
 
 DEFAULT_SKEW = 300  # seconds; see spec section 9.3 for why five minutes
@@ -35,7 +36,6 @@ REGION_UTC_OFFSET = regions.REGION_UTC_OFFSET
 _CTI = re.compile("(?:[0-9a-f]{2}){8,16}")
 # Presentation clock-skew allowance (spec 9.6): the holder's phone and the gate each keep their own time.
 DEFAULT_PRESENTATION_SKEW = 20
-MAX_PRESENTATION_SKEW = 60
 
 # The optional checks, in the order of the procedure. A result names each as checked or skipped.
 OPTIONAL_CHECKS = ("device", "revocation", "status", "destination", "channel", "biometrics", "templates", "replay")
@@ -121,7 +121,7 @@ def check_templates(templates: object) -> Mapping[str, bytes]:
         raise ValueError("templates is empty: a check of nothing would pass")
     for modality, template in templates.items():
         if modality not in enumerations.MODALITIES.values():
-            raise ValueError(f"templates: unknown modality {modality!r}; expected one of {sorted(enumerations.MODALITIES.values())}")
+            raise ValueError(f"templates: unknown modality {modality!r}; expected one of {', '.join(sorted(enumerations.MODALITIES.values()))}")
         if not isinstance(template, (bytes, bytearray)) or not template:
             raise TypeError(f"templates: the {modality} template is a non-empty byte string")
     return templates
@@ -144,7 +144,7 @@ def _required(modalities: object, keys: sealing.DecryptionKeys | None) -> frozen
         raise ValueError("require_templates is empty: name the modalities this gate matches")
     unknown = sorted(str(n) for n in names if n not in enumerations.MODALITIES.values())
     if unknown:
-        raise ValueError(f"require_templates: unknown modality {', '.join(unknown)}; expected some of {sorted(enumerations.MODALITIES.values())}")
+        raise ValueError(f"require_templates: unknown modality {', '.join(unknown)}; expected some of {', '.join(sorted(enumerations.MODALITIES.values()))}")
     if keys is None:
         raise ValueError("require_templates needs decryption_keys: without them no template can be read")
     return names
@@ -189,20 +189,24 @@ class Verifier:
     _status_checked: dict[tuple[str, str], tuple[tuple[bytes, int], StatusList | VerificationError]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    # Per list, the iat and digest of the newest token this verifier has used at step 19a: a token the
+    # cache file holds later that is older, or of the same moment with other content, is a rollback of
+    # the file under the running verifier (spec 17.5).
+    _status_high: dict[tuple[str, str], tuple[int, bytes]] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trust", _trust(self.trust))
         if self.destination is not None:
             region_codes([self.destination], "destination")
         if self.channel is not None and self.channel not in enumerations.CHANNELS.values():
-            raise ValueError(f"channel {self.channel!r} is not one of {sorted(enumerations.CHANNELS.values())}")
+            raise ValueError(f"channel {self.channel!r} is not one of {', '.join(sorted(enumerations.CHANNELS.values()))}")
         if isinstance(self.skew, bool) or not isinstance(self.skew, int):
             raise TypeError("skew is a whole number of seconds")
         if not 0 <= self.skew <= MAX_SKEW:
             raise ValueError(f"skew {self.skew} is outside 0..{MAX_SKEW} seconds")
         object.__setattr__(self, "revoked", _revoked(self.revoked))
         if self.replay is not None and not isinstance(self.replay, ReplayCache):
-            raise TypeError(f"replay is a replay cache (MemoryReplayCache or SqliteReplayCache), not {type(self.replay).__name__}")
+            raise TypeError(f"replay is a replay cache (MemoryReplayCache, SqliteReplayCache or RedisReplayCache), not {type(self.replay).__name__}")
         if isinstance(self.presentation_skew, bool) or not isinstance(self.presentation_skew, int):
             raise TypeError("presentation_skew is a whole number of seconds")
         if not 0 <= self.presentation_skew <= MAX_PRESENTATION_SKEW:
@@ -320,7 +324,7 @@ class Verifier:
         # Step 20: entitlement at this gate today.
         xc = claims["xc"]
         if self.destination is not None and self.destination not in xc["destinations"]:
-            raise VerificationError(ErrorCode.NOT_ENTITLED, f"admits to {xc['destinations']}, not {self.destination}")
+            raise VerificationError(ErrorCode.NOT_ENTITLED, f"admits to {', '.join(xc['destinations'])}, not {self.destination}")
         if self.channel is not None and self.channel != xc["channel"]:
             raise VerificationError(ErrorCode.NOT_ENTITLED, f"issued for the {xc['channel']} channel, not {self.channel}")
         today = _today(seconds)
@@ -336,7 +340,7 @@ class Verifier:
         # decryption; every decrypted template must match its binding digest before it is returned.
         decrypted = None
         if self.decryption_keys is not None:
-            decrypted = self._open_templates(xc, decoded[model.XC_CLAIM].get(model.TEMPLATES_KEY), cti)
+            decrypted = self._open_templates(xc, decoded[model.XC_CLAIM].get(model.TEMPLATES_KEY), issuer, cti)
 
         # Step 21b, last: the replay cache, so that only a presentation that passed everything is recorded.
         if shown is not None and self.replay is not None:
@@ -360,7 +364,7 @@ class Verifier:
             templates=decrypted,
         )
 
-    def _open_templates(self, xc: Mapping[str, Any], value: Any, cti: bytes) -> dict[str, sealing.Template] | None:
+    def _open_templates(self, xc: Mapping[str, Any], value: Any, issuer: str, cti: bytes) -> dict[str, sealing.Template] | None:
         """Step 21a on ``value``, key 24 as decoded (its shape already passed step 15)."""
         assert self.decryption_keys is not None
         required = self.require_templates or frozenset()
@@ -369,7 +373,7 @@ class Verifier:
                 raise VerificationError(ErrorCode.TEMPLATES_REQUIRED, f"this gate requires {', '.join(sorted(required))} templates; the credential carries none", step="21a")
             return None
         sealed = sealing.parse(value)
-        opened = sealing.open_sealed(sealed, self.decryption_keys, cti)
+        opened = sealing.open_sealed(sealed, self.decryption_keys, cti, issuer=issuer)
         _check_binding(xc["biometrics"], {m: t.data for m, t in opened.items()}, cti, step="21a")
         missing = sorted(required - set(opened))
         if missing:
@@ -408,14 +412,18 @@ class Verifier:
     def _check_replay(self, cache: ReplayCache, issuer: str, cti: bytes, step: int, seconds: int) -> None:
         """Step 21b: refuse a presentation this gate has accepted before; otherwise record it."""
         key = presentation.replay_key(issuer, cti, step)
-        # The entry lives as long as the window of 18a could still accept this step.
-        expires = presentation.window(step)[1] + self.presentation_skew
-        outcome = cache.check_and_record(key, seconds, expires)
+        # The entry lives as long as the window of 18a could still accept this step at any gate sharing
+        # the cache, whatever presentation skew that gate uses (spec 9.6).
+        expires = presentation.window(step)[1] + MAX_PRESENTATION_SKEW
+        try:
+            outcome = cache.check_and_record(key, seconds, expires)
+        except ReplayCacheError as err:  # fail closed: a replay cannot be told, so nothing is accepted
+            raise UnavailableError(ErrorCode.REPLAY_CACHE_UNAVAILABLE, f"{err}; the presentation is not accepted") from None
         if outcome is Outcome.SEEN:
             raise VerificationError(ErrorCode.REPLAY, f"presentation {key} was accepted at this gate before")
         if outcome is Outcome.FULL:
             raise VerificationError(ErrorCode.REPLAY_CACHE_FULL, f"the replay cache holds {cache.capacity} live entries; cannot record {key}")
-    def _held_list(self, issuer: str, list_id: str) -> StatusList:
+    def _held_list(self, issuer: str, list_id: str) -> tuple[bytes, StatusList]:
         """The list held under this name, checked against this configuration's trust once per token."""
         assert self.status is not None
         name = f"{issuer}/{list_id}"
@@ -436,7 +444,7 @@ class Verifier:
             raise _status_error(ErrorCode.STATUS_UNAVAILABLE, f"this gate holds no status list {name}")
         if isinstance(memo[1], VerificationError):
             raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"status list {name}: {memo[1].detail}")
-        return memo[1]
+        return memo[0][0], memo[1]
 
     def _check_status(self, claims: Mapping[str, Any], issuer: str, seconds: int) -> None:
         """Step 19a after its first two checks: the held list, its freshness, the entry (spec 17.5)."""
@@ -444,7 +452,7 @@ class Verifier:
         if reference is None:
             raise _status_error(ErrorCode.NO_STATUS, "the credential names no status list, and this gate requires one")
         list_id, index = reference["list"], reference["index"]
-        held = self._held_list(issuer, list_id)
+        digest, held = self._held_list(issuer, list_id)
         name = f"{issuer}/{list_id}"
         if held.issuer != issuer or held.list_id != list_id:
             raise _status_error(ErrorCode.STATUS_LIST_INVALID, f"the list held as {name} is {held.issuer}/{held.list_id}")
@@ -452,6 +460,14 @@ class Verifier:
             raise _status_error(
                 ErrorCode.STATUS_LIST_INVALID, f"status list {name} is issued at {held.issued_at}, after now {seconds} (skew {self.skew} s)"
             )
+        high = self._status_high.get((issuer, list_id))
+        if high is not None and (held.issued_at, digest) != high and held.issued_at <= high[0]:
+            raise _status_error(
+                ErrorCode.STATUS_LIST_INVALID,
+                f"status list {name} held now is issued at {held.issued_at}; this gate has used one issued at {high[0]}: the cache was rolled back",
+            )
+        if high is None or held.issued_at > high[0]:
+            self._status_high[(issuer, list_id)] = (held.issued_at, digest)
         assert self.status_max_age is not None and self.status_grace is not None
         # How far past each freshness bound the list is (positive: stale); the grace covers both.
         late = max(seconds - held.issued_at - self.status_max_age, seconds - self.skew - held.expires + 1)

@@ -2,5 +2,5 @@
 
 The issuer's procedure and its input forms (spec 9.1), the eligibility policy (9.5), batch issuance,
 the sample records of the demo, and the status authority that allocates status entries and
-publishes status lists (spec 17.6).
+publishes status lists (spec 17.6), over its store: an SQLite file or a PostgreSQL database.
 """

@@ -31,7 +31,7 @@ MAX_LINE_BYTES = 4 * 1024 * 1024  # one line: its claims and any templates, in h
 # What one bad line can raise: it fails alone, with its reason, and the batch goes on. RecursionError
 # and OverflowError stay here so that no input, however deep or large, can stop the other lines.
 LINE_ERRORS = (ValueError, TypeError, KeyError, OverflowError, RecursionError)
-_RECORD_MEMBERS = frozenset({"claims", "templates", "birth_date"})
+_RECORD_MEMBERS = frozenset({"claims", "templates", "birth_date", "device_key"})
 
 
 class Issued(NamedTuple):
@@ -44,10 +44,12 @@ class Issued(NamedTuple):
 
 
 def parse_line(line: str | bytes) -> tuple[dict[str, Any], dict[str, bytes] | None, Any]:
-    """A line is the claims object, or {"claims": {...}, "templates": {modality: hex}, "birth_date": ...}.
+    """A line is the claims object, or {"claims": {...}, "templates": {modality: hex}, "birth_date": ...,
+    "device_key": PEM}.
 
     ``birth_date`` (optional) is the holder's, from the issuer's records, for the eligibility
-    policy's age rule (spec 9.5); it is not put in the credential.
+    policy's age rule (spec 9.5); it is not put in the credential. ``device_key`` (optional) is the
+    public key of the holder's device (P-256, PEM text), bound in ``cnf`` (spec 9.1 step 4a).
     """
     content = line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n")
     if len(content) > MAX_LINE_BYTES:
@@ -58,13 +60,31 @@ def parse_line(line: str | bytes) -> tuple[dict[str, Any], dict[str, bytes] | No
     if "claims" not in record:
         return record, None, None
     if set(record) - _RECORD_MEMBERS:
-        raise ValueError(f"unexpected members {sorted(set(record) - _RECORD_MEMBERS)} beside claims, templates and birth_date")
+        raise ValueError(f"unexpected members {', '.join(sorted(set(record) - _RECORD_MEMBERS))} beside claims, templates, birth_date and device_key")
+    if "device_key" in record:
+        record = {**record, "claims": with_device_key(record["claims"], record["device_key"])}
     templates = record.get("templates")
     if templates is None:
         return record["claims"], None, record.get("birth_date")
     if not isinstance(templates, dict) or not all(isinstance(t, str) for t in templates.values()):
         raise ValueError("templates is an object of modality to hexadecimal template")
     return record["claims"], {m: bytes.fromhex(t) for m, t in templates.items()}, record.get("birth_date")
+
+
+def with_device_key(claims: Any, device_key: Any) -> dict[str, Any]:
+    """The claims with ``cnf`` binding the device's public key (PEM text, or a key object)."""
+    from ..claims.device import cnf_view
+    from ..cose.keys import load_public_key
+
+    if not isinstance(claims, dict):
+        raise TypeError(f"claims are a JSON object, not {type(claims).__name__}")
+    if "cnf" in claims:
+        raise ValueError("cnf: give either the device key or cnf, not both")
+    if isinstance(device_key, str):
+        if "PRIVATE KEY" in device_key:
+            raise ValueError("device_key: a private key; give the device's public key (the private one stays on the device)")
+        device_key = load_public_key(device_key.encode("ascii", "replace"))
+    return {**claims, "cnf": cnf_view(device_key)}
 
 
 def issue_line(line: str | bytes, key: SigningKey, policy: PolicyArg = DEFAULT_POLICY) -> tuple[str, str]:
@@ -74,7 +94,7 @@ def issue_line(line: str | bytes, key: SigningKey, policy: PolicyArg = DEFAULT_P
     return completed["cti"], issue(completed, key, policy=policy, birth_date=birth_date)
 
 
-def _reason(err: Exception) -> str:
+def reason(err: Exception) -> str:
     """Why a line failed, in the operator's words: the message, or what kind of failure it was."""
     if isinstance(err, RecursionError):
         return "nested too deeply"
@@ -122,7 +142,7 @@ def _issue_chunk(lines: list[tuple[int, str | bytes]]) -> list[Issued]:
             cti, text = issue_line(line, _KEY, _POLICY)
             out.append(Issued(number, cti, text, None))
         except LINE_ERRORS as err:
-            out.append(Issued(number, None, None, _reason(err)))
+            out.append(Issued(number, None, None, reason(err)))
     return out
 
 

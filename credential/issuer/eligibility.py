@@ -201,7 +201,7 @@ def apply(policy: PolicyArg, claims: Mapping[str, Any], birth_date: Any = None) 
     elif isinstance(policy, Mapping):
         region = str(claims.get("iss"))
         if region not in policy:
-            raise ValueError(f"eligibility: no policy for issuer {region!r} (policies for {sorted(policy)}); pass policy=None to issue without one")
+            raise ValueError(f"eligibility: no policy for issuer {region!r} (policies for {', '.join(sorted(policy))}); pass policy=None to issue without one")
         chosen = policy[region]
         if not isinstance(chosen, Policy):
             raise TypeError(f"policy[{region!r}] is a Policy, not {type(chosen).__name__}")

@@ -17,6 +17,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..base.times import parse_iso_time
+
 TIME_FIELDS = ("exp", "nbf", "iat")
 DATE_FIELDS = ("enrolment_expiry", "stay_limit", "birth_date")
 NAME_FIELDS = ("family_name", "given_name", "name_zh")
@@ -26,7 +28,10 @@ _BRACKETED_CHECK = re.compile(r"([A-Z0-9]{1,15})\(([A-Z0-9])\)")
 
 
 def _time(value: Any, path: str) -> Any:
-    """A timezone-aware datetime becomes whole epoch seconds (rounded down); other values pass."""
+    """A timezone-aware datetime, or ISO 8601 text with its offset (``times.ISO_TIME``, the form JSON
+    input has), becomes whole epoch seconds (rounded down); other values pass."""
+    if isinstance(value, str):
+        return parse_iso_time(value, path)
     if not isinstance(value, _dt.datetime):
         if isinstance(value, _dt.date):
             raise TypeError(f"{path}: a date has no time of day; give an aware datetime or epoch seconds")

@@ -108,7 +108,7 @@ def check_result(text: str) -> None:
 def _with_encrypted_templates(
     completed: dict[str, Any], templates: TemplateInput | None, recipients: Iterable[sealing.RecipientPublicKey], padded_size: int | None
 ) -> dict[str, Any]:
-    """Spec 9.1 step 4b: the templates encrypted to the recipients, with this credential's cti."""
+    """Spec 9.1 step 4b: the templates encrypted to the recipients, bound to this credential's iss and cti."""
     if templates is None:
         raise ValueError("recipients without templates: there is nothing to encrypt")
     xc = dict(completed["xc"])
@@ -116,6 +116,6 @@ def _with_encrypted_templates(
         raise ValueError("xc.templates: give either recipients or xc.templates, not both")
     if not isinstance(completed["cti"], str):
         raise ValueError("cti: expected lowercase hexadecimal text")
-    sealed = sealing.seal(templates, recipients, bytes.fromhex(completed["cti"]), padded_size)  # type: ignore[arg-type]
+    sealed = sealing.seal(templates, recipients, bytes.fromhex(completed["cti"]), padded_size, issuer=completed["iss"])  # type: ignore[arg-type]
     xc["templates"] = sealed.hex()
     return {**completed, "xc": xc}

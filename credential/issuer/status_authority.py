@@ -1,4 +1,4 @@
-"""An issuing authority's status list state (spec 17.6), kept in SQLite.
+"""An issuing authority's status list state (spec 17.6), kept in SQLite or PostgreSQL.
 
 Every change (a list created, an index allocated, a status set, a version published) is one
 transaction, committed before the call returns: a process killed at any point afterwards loses
@@ -7,20 +7,36 @@ from the database alone, so the next publication after a crash carries every sta
 
 Indices are drawn uniformly at random from the unused indices of the list, never in sequence, so that
 neighbouring indices say nothing about when or to whom credentials were issued (spec 17.6).
+
+The rules live here once, over a ``Store``: the SQLite file (``SqliteStore``, the embedded default)
+or a PostgreSQL database that several issuing servers share (``credential.issuer.status_postgres``, the
+optional ``servers`` extra). ``StatusAuthority.open`` chooses by path or URL. A change is one
+transaction that first locks its list (in SQLite the transaction locks the whole file), so that
+concurrent issuers never draw one index twice, and a publication includes every change committed
+before it. A store that fails, cannot be reached or does not answer in time raises
+``StatusStoreError``, and the change is rolled back: nothing is half-written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import secrets
 import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..cose.keys import SigningKey, signer_for
 from ..lists import status_list
 from ..lists.status_list import LIST_ID, REVOKED, STATUS_NAMES, SUSPENDED, VALID
+from .status_postgres import DEFAULT_TIMEOUT as POSTGRES_TIMEOUT
+from .status_postgres import PostgresStore, is_postgres
+from .status_store import SqliteStore, StatusStoreError, Store, Transaction
+
+__all__ = ["MAX_FILL", "Change", "Publication", "StatusAuthority", "StatusStoreError", "Store"]
 
 # An allocation stops at this share of a list's entries: random draws stay cheap (at most 4 tries
 # expected), and the unused quarter keeps an index from telling how full the list is.
@@ -28,47 +44,14 @@ MAX_FILL = 0.75
 _DRAWS = 64  # random draws before falling back to a scan from a random point (the list is near full)
 _REGION = re.compile(r"[A-Z]{2}")
 _CTI = re.compile(r"(?:[0-9a-f]{2}){8,16}")
+# How far a publication time may be from the issuer's clock (spec 17.6): the skew of 9.3. A token from
+# the future would be held by gates and make them refuse every correct later token as a rollback.
+MAX_CLOCK_OFFSET = 300
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS authority (
-    issuer TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS lists (
-    list_id    TEXT    PRIMARY KEY,
-    size       INTEGER NOT NULL,
-    bits       INTEGER NOT NULL CHECK (bits IN (1, 2)),
-    created_at INTEGER NOT NULL,
-    allocated  INTEGER NOT NULL DEFAULT 0   -- kept with each allocation, so none counts the entries
-);
-CREATE TABLE IF NOT EXISTS entries (
-    list_id      TEXT    NOT NULL REFERENCES lists (list_id),
-    idx          INTEGER NOT NULL,
-    cti          BLOB    UNIQUE,
-    allocated_at INTEGER NOT NULL,
-    status       INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (list_id, idx)
-);
--- The entries a publication packs: only those set, however large the list.
-CREATE INDEX IF NOT EXISTS set_entries ON entries (list_id, idx) WHERE status != 0;
-CREATE TABLE IF NOT EXISTS changes (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    list_id  TEXT    NOT NULL,
-    idx      INTEGER NOT NULL,
-    status   INTEGER NOT NULL,
-    at       INTEGER NOT NULL,
-    reason   TEXT    NOT NULL
-);
-CREATE TABLE IF NOT EXISTS publications (
-    list_id   TEXT    NOT NULL REFERENCES lists (list_id),
-    version   INTEGER NOT NULL,
-    issued_at INTEGER NOT NULL,
-    expires   INTEGER NOT NULL,
-    kid       BLOB    NOT NULL,
-    last_seq  INTEGER NOT NULL,   -- the last change the version includes
-    token     BLOB    NOT NULL,
-    PRIMARY KEY (list_id, version)
-);
-"""
+
+def system_clock() -> float:
+    """The issuer's clock: the system's."""
+    return time.time()
 
 
 @dataclass(frozen=True)
@@ -109,25 +92,81 @@ def _cti(value: bytes | str | None) -> bytes | None:
 class StatusAuthority:
     """The status lists of one issuer, in the SQLite database at ``path``."""
 
-    def __init__(self, path: str | Path, issuer: str | None = None) -> None:
-        """Open (or, with ``issuer``, create) the database; None opens an existing one for its issuer."""
+    def __init__(
+        self,
+        path: str | Path,
+        issuer: str | None = None,
+        *,
+        store: Store | None = None,
+        clock: Callable[[], float] | None = None,
+        read_only: bool = False,
+    ) -> None:
+        """Open (or, with ``issuer``, create) the SQLite database at ``path``; None opens an existing one
+        for its issuer. ``store``: another database instead (``StatusAuthority.open`` makes one).
+
+        ``clock``: the issuer's clock in epoch seconds (default the system's), against which
+        ``publish`` checks the publication time it is given. ``read_only`` opens an existing database
+        for reading only. sqlite3.OperationalError when the file cannot be used (no such folder,
+        locked past the busy timeout, read-only, disk full); ValueError when it is not a status list
+        database."""
+        if clock is not None and not callable(clock):
+            raise TypeError(f"clock is a function returning epoch seconds, not {type(clock).__name__}")
+        self._clock = clock
         if issuer is not None and (not isinstance(issuer, str) or not _REGION.fullmatch(issuer)):
             raise ValueError(f"issuer {issuer!r} is not a region code")
-        if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
-            raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
-        self._db = sqlite3.connect(str(path), isolation_level=None)  # autocommit; every change opens its own transaction
+        if store is None:
+            if issuer is None and (str(path) == ":memory:" or not Path(path).is_file()):
+                raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
+            try:
+                store = SqliteStore(path, mode="ro" if read_only else "rwc" if issuer is not None else "rw")
+            except sqlite3.DatabaseError as err:
+                if isinstance(err, sqlite3.OperationalError):
+                    raise  # the file could not be used: not a question of its content
+                raise ValueError(f"{path} is not a status list database ({err})") from None
+        self._db = store
         try:
-            self._open(path, issuer)
+            self._open(store.name, issuer, read_only)
         except sqlite3.DatabaseError as err:
-            self._db.close()
+            store.close()
+            if isinstance(err, sqlite3.OperationalError) and "no such table" not in str(err):
+                raise  # the file could not be used: not a question of its content
             raise ValueError(f"{path} is not a status list database ({err})") from None
+        except BaseException:
+            store.close()
+            raise
 
-    def _open(self, path: str | Path, issuer: str | None) -> None:
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA synchronous = FULL")  # a committed change survives a power loss, not only a crash
+    @classmethod
+    def open(
+        cls,
+        target: str | Path,
+        issuer: str | None = None,
+        *,
+        timeout: float | None = None,
+        clock: Callable[[], float] | None = None,
+        read_only: bool = False,
+    ) -> StatusAuthority:
+        """The status lists at ``target``: a ``postgresql://`` URL (a database shared by several issuing
+        servers), or else an SQLite file path. ``issuer`` creates them as with the constructor.
+        ``timeout``: PostgreSQL only, seconds to connect and for each statement (default 5). ``clock``
+        and ``read_only`` as for the constructor."""
+        if is_postgres(target):
+            assert isinstance(target, str)
+            return cls(target, issuer, store=PostgresStore(target, POSTGRES_TIMEOUT if timeout is None else timeout), clock=clock, read_only=read_only)
+        if isinstance(target, str) and "://" in target:
+            raise ValueError(f"status database {target.split('://')[0]}:// is not a kind this program opens: a file path, or postgresql://")
+        if timeout is not None:
+            raise ValueError("timeout applies to a PostgreSQL database only")
+        return cls(target, issuer, clock=clock, read_only=read_only)
+
+    def _open(self, path: str | Path, issuer: str | None, read_only: bool) -> None:
+        if read_only:
+            row = self._db.execute("SELECT issuer FROM authority").fetchone()
+            if row is None:
+                raise ValueError(f"{path} is not a status list database: create it by naming its issuer")
+            self.issuer = str(row[0])
+            return
         with self._transaction():
-            for statement in _SCHEMA.split(";"):
+            for statement in self._db.schema.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
             row = self._db.execute("SELECT issuer FROM authority").fetchone()
@@ -142,8 +181,8 @@ class StatusAuthority:
     def close(self) -> None:
         self._db.close()
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+    def _transaction(self) -> Transaction:
+        return Transaction(self._db)
 
     # --- lists ---------------------------------------------------------------------------------
 
@@ -155,12 +194,16 @@ class StatusAuthority:
         with self._transaction():
             if self._db.execute("SELECT 1 FROM lists WHERE list_id = ?", (list_id,)).fetchone():
                 raise ValueError(f"list {list_id} exists already")
-            self._db.execute(
-                "INSERT INTO lists (list_id, size, bits, created_at) VALUES (?, ?, ?, ?)", (list_id, size, bits, status_list.epoch_time(now, "now"))
-            )
+            try:
+                self._db.execute(
+                    "INSERT INTO lists (list_id, size, bits, created_at) VALUES (?, ?, ?, ?)", (list_id, size, bits, status_list.epoch_time(now, "now"))
+                )
+            except self._db.integrity:  # created by another issuer at the same moment
+                raise ValueError(f"list {list_id} exists already") from None
 
-    def _shape(self, list_id: str) -> tuple[int, int]:
-        row = self._db.execute("SELECT size, bits FROM lists WHERE list_id = ?", (list_id,)).fetchone()
+    def _shape(self, list_id: str, *, lock: bool = False) -> tuple[int, int]:
+        """The list's size and bits; ``lock``, inside a change: and hold its row until the change ends."""
+        row = self._db.execute("SELECT size, bits FROM lists WHERE list_id = ?" + (self._db.lock if lock else ""), (list_id,)).fetchone()
         if row is None:
             raise KeyError(f"no list {list_id!r}")
         return row[0], row[1]
@@ -181,19 +224,33 @@ class StatusAuthority:
         cti_bytes = _cti(cti)
         status_list.epoch_time(now, "now")
         with self._transaction():
-            size, _ = self._shape(list_id)
-            used = self._db.execute("SELECT allocated FROM lists WHERE list_id = ?", (list_id,)).fetchone()[0]
-            if used >= int(size * MAX_FILL):
-                raise ValueError(f"list {list_id} has {used} of {size} entries allocated: create the next list")
-            index = self._draw(list_id, size)
-            try:
-                self._db.execute(
-                    "INSERT INTO entries (list_id, idx, cti, allocated_at) VALUES (?, ?, ?, ?)", (list_id, index, cti_bytes, now)
-                )
-            except sqlite3.IntegrityError:
-                raise ValueError(f"cti {cti_bytes.hex() if cti_bytes else ''} has an index already") from None
-            self._db.execute("UPDATE lists SET allocated = allocated + 1 WHERE list_id = ?", (list_id,))
+            return self._allocate(list_id, cti_bytes, now)
+
+    def _allocate(self, list_id: str, cti_bytes: bytes | None, now: int) -> int:
+        size, _ = self._shape(list_id, lock=True)
+        used = self._db.execute("SELECT allocated FROM lists WHERE list_id = ?", (list_id,)).fetchone()[0]
+        if used >= int(size * MAX_FILL):
+            raise ValueError(f"list {list_id} has {used} of {size} entries allocated: create the next list")
+        index = self._draw(list_id, size)
+        try:
+            self._db.execute(
+                "INSERT INTO entries (list_id, idx, cti, allocated_at) VALUES (?, ?, ?, ?)", (list_id, index, cti_bytes, now)
+            )
+        except self._db.integrity:
+            raise ValueError(f"cti {cti_bytes.hex() if cti_bytes else ''} has an index already") from None
+        self._db.execute("UPDATE lists SET allocated = allocated + 1 WHERE list_id = ?", (list_id,))
         return index
+
+    @contextlib.contextmanager
+    def issuing(self) -> Iterator[Allocations]:
+        """One transaction for the entries of credentials being issued (spec 17.6): allocate an entry,
+        sign the credential that names it, and ``release`` the entry of one that was not issued. The
+        allocations are committed when the block ends without an error and rolled back otherwise, so
+        the caller hands out credentials only after the block: no entry is kept for a credential that
+        was not issued, and no credential goes out whose entry is not committed."""
+        with self._transaction():
+            yield Allocations(self)
+
 
     def _draw(self, list_id: str, size: int) -> int:
         taken = "SELECT 1 FROM entries WHERE list_id = ? AND idx = ?"
@@ -220,7 +277,7 @@ class StatusAuthority:
             raise ValueError("a status change records its reason")
         status_list.epoch_time(now, "now")
         with self._transaction():
-            size, bits = self._shape(list_id)
+            size, bits = self._shape(list_id, lock=True)
             if status == SUSPENDED and bits < 2:
                 raise ValueError(f"list {list_id} has 1-bit entries: it can revoke, not suspend")
             row = self._db.execute("SELECT status FROM entries WHERE list_id = ? AND idx = ?", (list_id, index)).fetchone()
@@ -231,11 +288,9 @@ class StatusAuthority:
             if row[0] == status:
                 raise ValueError(f"index {index} of list {list_id} is {STATUS_NAMES[status]} already")
             self._db.execute("UPDATE entries SET status = ? WHERE list_id = ? AND idx = ?", (status, list_id, index))
-            cursor = self._db.execute(
-                "INSERT INTO changes (list_id, idx, status, at, reason) VALUES (?, ?, ?, ?, ?)", (list_id, index, status, now, reason)
-            )
-            seq = cursor.lastrowid
-        assert seq is not None
+            (seq,) = self._db.execute(
+                "INSERT INTO changes (list_id, idx, status, at, reason) VALUES (?, ?, ?, ?, ?) RETURNING seq", (list_id, index, status, now, reason)
+            ).fetchone()
         return Change(int(seq), list_id, index, status, now, reason)
 
     def revoke(self, list_id: str, index: int, *, now: int, reason: str) -> Change:
@@ -265,14 +320,27 @@ class StatusAuthority:
         rows = self._db.execute("SELECT idx, status FROM entries WHERE list_id = ? AND status != 0", (list_id,))
         return status_list.pack(rows, size, bits)
 
-    def publish(self, list_id: str, key: SigningKey, *, now: int, lifetime: int, ttl: int | None = None) -> Publication:
-        """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version."""
+    def publish(
+        self, list_id: str, key: SigningKey, *, now: int, lifetime: int, ttl: int | None = None,
+        deliver: Callable[[Publication], None] | None = None,
+    ) -> Publication:
+        """Sign the list as it stands, valid from ``now`` for ``lifetime`` seconds, and record the version.
+
+        ``now`` becomes the token's ``iat``: it must be within MAX_CLOCK_OFFSET seconds of the issuer's
+        clock, and later than the ``iat`` of the list's previous version (spec 17.6). ``deliver``
+        (optional) puts the token where gates fetch it, before the record is committed: if it raises,
+        nothing is recorded, so no version is listed as published that nobody has."""
         status_list.epoch_time(now, "now")
+        clock = int((self._clock or system_clock)())
+        if abs(now - clock) > MAX_CLOCK_OFFSET:
+            raise ValueError(
+                f"publication time {now} is {now - clock:+d} s from the issuer's clock ({clock}); at most {MAX_CLOCK_OFFSET} s apart (spec 17.6)"
+            )
         signer = signer_for(key)  # a private key, or a key in a token (pkcs11.TokenKey)
         if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
             raise ValueError("lifetime is a positive number of seconds")
         with self._transaction():
-            size, bits = self._shape(list_id)
+            size, bits = self._shape(list_id, lock=True)  # waits for the list's changes under way: it includes them
             last = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
             token = status_list.build_token(
                 signer, self.issuer, list_id, issued_at=now, expires=now + lifetime, bits=bits, bit_array=self.bit_array(list_id), ttl=ttl
@@ -280,13 +348,16 @@ class StatusAuthority:
             previous = self._db.execute(
                 "SELECT COALESCE(MAX(version), 0), COALESCE(MAX(issued_at), -1) FROM publications WHERE list_id = ?", (list_id,)
             ).fetchone()
-            if now < previous[1]:
-                raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version cannot be older")
+            if now <= previous[1]:
+                # Two versions with one iat could not be told apart by a gate's rollback check (17.5).
+                raise ValueError(f"list {list_id} was last published at {previous[1]}; a new version is issued later")
             publication = Publication(list_id, previous[0] + 1, now, now + lifetime, signer.kid, last, token)
             self._db.execute(
                 "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (list_id, publication.version, now, now + lifetime, publication.kid, last, token),
             )
+            if deliver is not None:
+                deliver(publication)
         return publication
 
     def publications(self, list_id: str) -> list[Publication]:
@@ -305,14 +376,20 @@ class StatusAuthority:
         return [Change(*r) for r in rows]
 
 
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: one change, all or nothing."""
+class Allocations:
+    """The allocations of one ``StatusAuthority.issuing`` transaction."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
+    def __init__(self, authority: StatusAuthority) -> None:
+        self._authority = authority
 
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+    def allocate(self, list_id: str, *, cti: bytes | str, now: int) -> int:
+        """A random unused index of the list for the credential with this ``cti``, within the transaction."""
+        cti_bytes = _cti(cti)
+        status_list.epoch_time(now, "now")
+        return self._authority._allocate(list_id, cti_bytes, now)  # noqa: SLF001 - the authority's own transaction
 
-    def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+    def release(self, list_id: str, index: int) -> None:
+        """Give back the entry of a credential that was not issued after all (it was never set)."""
+        db = self._authority._db  # noqa: SLF001
+        if db.execute("DELETE FROM entries WHERE list_id = ? AND idx = ? AND status = 0", (list_id, index)).rowcount:
+            db.execute("UPDATE lists SET allocated = allocated - 1 WHERE list_id = ?", (list_id,))

@@ -259,7 +259,7 @@ def read_token(token: bytes, trust: TrustedKeys) -> StatusList:
         raise _invalid(f"signature does not verify with key {sign1.kid.hex()}") from None
     issuer, list_id, issued_at, expires, ttl, bits, lst = _claims(sign1.payload)
     if issuer not in trusted.issuers:
-        raise _invalid(f"key {sign1.kid.hex()} is trusted for {sorted(trusted.issuers)}, not {issuer}")
+        raise _invalid(f"key {sign1.kid.hex()} is trusted for {', '.join(sorted(trusted.issuers))}, not {issuer}")
     try:
         # A key from a trust list signs only within its signing period and before its compromise (16.8).
         trusted.check_signed_at(issued_at)

@@ -4,12 +4,16 @@ An authority lists its issuer keys in a trust list, a deterministic-CBOR documen
 COSE_Sign1 of the credential's profile (section 4) with the authority's list-signing key. A gate pins
 each authority's list-signing keys out of band, loads the lists into a ``TrustStore``, and gives the
 store to its ``Verifier``. Loading refuses a list that is malformed, badly signed, for an authority
-its signer does not speak for, older than the one held (rollback) or expired: each a
-``TrustListError`` with a ``ListError`` code. These are trust-data errors, raised before any
-credential is read; they are never credential error codes.
+its signer does not speak for, not newer than one accepted before (rollback), issued in the future
+or expired: each a ``TrustListError`` with a ``ListError`` code. These are trust-data errors, raised
+before any credential is read; they are never credential error codes.
 
 The store keeps the held lists in SQLite (the standard library's ``sqlite3``), one transaction per
-load, so that the highest sequence number seen per authority survives a restart (16.6).
+load, so that the highest sequence number seen per authority and list-signing key survives a restart
+(16.6). Every process sharing the file uses the newest list held in it: a lookup first asks SQLite
+whether another connection has written the file since (``PRAGMA data_version``, one cheap query) and
+reads it again if so, so that a withdrawal loaded by ``credential trust load`` reaches a running gate
+at once.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from ..base.errors import VerificationError
-from ..base.sqlite import open_shared
-from ..base.times import MAX_TIME, epoch_seconds
+from ..base.sqlite import open_shared, rollback
+from ..base.times import MAX_TIME, epoch_seconds, parse_iso_time
 from ..cose import sign1 as cose
 from ..cose.keys import (
     BY_COSE_ID,
@@ -55,6 +59,14 @@ MAX_LIST_BYTES = 65536
 MAX_LIST_ITEMS = 4096
 MAX_LIST_KEYS = 64
 MAX_GRACE = 7 * 86400  # a week: past that a gate is running on trust it cannot call current
+# The longest a list may be current (next_update - issued, spec 16.2): a list signed with a list-signing
+# key that was later lost, or by mistake, stops vouching within this time even if no newer list reaches
+# the gate. A quarter leaves room for offline signing ceremonies.
+MAX_LIST_LIFETIME = 90 * 86400
+# How far a list's issued may be ahead of the gate's clock when it loads it (spec 16.5 check 5a): the
+# authority's and the gate's clocks differ by seconds, not by more than the credential skew of 9.3.
+LIST_CLOCK_SKEW = 300
+log = logging.getLogger("credential.trust")
 
 # CBOR keys of the list document and of a key entry (spec 16.2), and COSE_Key labels (RFC 9052 7.1,
 # RFC 9053 7.1 and 7.2).
@@ -84,6 +96,7 @@ class ListError(str, enum.Enum):
     LIST_SIGNATURE = "LIST_SIGNATURE"
     LIST_AUTHORITY = "LIST_AUTHORITY"
     LIST_ROLLBACK = "LIST_ROLLBACK"
+    LIST_NOT_YET_VALID = "LIST_NOT_YET_VALID"
     LIST_EXPIRED = "LIST_EXPIRED"
 
     def __str__(self) -> str:
@@ -175,6 +188,8 @@ class TrustList:
                 raise ValueError(f"{name} is an integer in 0..{MAX_TIME}, not {value!r}")
         if self.next_update <= self.issued:
             raise ValueError(f"next_update {self.next_update} is not after issued {self.issued}")
+        if self.next_update - self.issued > MAX_LIST_LIFETIME:
+            raise ValueError(f"next_update is {self.next_update - self.issued} s after issued, more than {MAX_LIST_LIFETIME}")
         if not 1 <= len(self.keys) <= MAX_LIST_KEYS:
             raise ValueError(f"a trust list holds 1 to {MAX_LIST_KEYS} keys, not {len(self.keys)}")
         kids = [k.kid for k in self.keys]
@@ -239,10 +254,10 @@ def from_json(view: Mapping[str, Any]) -> TrustList:
                 entry["authority"],
                 entry["destinations"],
                 entry["profiles"],
-                entry["not_before"],
-                entry["not_after"],
+                _json_time(entry["not_before"], f"keys[{i}].not_before"),
+                _json_time(entry["not_after"], f"keys[{i}].not_after"),
                 entry["state"],
-                entry.get("compromised"),
+                _json_time(entry.get("compromised"), f"keys[{i}].compromised"),
             )
         except KeyError as err:
             raise ValueError(f"keys[{i}]: missing {err}") from None
@@ -253,7 +268,15 @@ def from_json(view: Mapping[str, Any]) -> TrustList:
         if "alg" in entry and entry["alg"] != algorithm_for(key).name:
             raise ValueError(f"keys[{i}]: alg {entry['alg']} is not the key's algorithm {algorithm_for(key).name}")
         listed.append(item)
-    return TrustList(view["authority"], view["sequence"], view["issued"], view["next_update"], tuple(listed))
+    return TrustList(
+        view["authority"], view["sequence"], _json_time(view["issued"], "issued"), _json_time(view["next_update"], "next_update"), tuple(listed)
+    )
+
+
+def _json_time(value: Any, where: str) -> Any:
+    """A time of the JSON view given as ISO 8601 text with its offset becomes epoch seconds (spec 16.7,
+    the input forms of 9.1); other values pass, to be checked as the view's integers."""
+    return parse_iso_time(value, where) if isinstance(value, str) else value
 
 
 # --- COSE_Key and key entries ------------------------------------------------------------------
@@ -407,6 +430,8 @@ def from_cbor(value: Any) -> TrustList:
     next_update = _time(doc[L_NEXT_UPDATE], "next_update")
     if next_update <= issued:
         raise _malformed(f"next_update {next_update} is not after issued {issued}")
+    if next_update - issued > MAX_LIST_LIFETIME:
+        raise _malformed(f"next_update is {next_update - issued} s after issued, more than {MAX_LIST_LIFETIME} (16.2)")
     entries = doc[L_KEYS]
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_LIST_KEYS:
         raise _malformed(f"keys: expected an array of 1 to {MAX_LIST_KEYS} key entries")
@@ -503,7 +528,8 @@ class ListKey:
 
 def pins_of(pins: Mapping[str, Iterable[PublicKey | bytes | str]]) -> dict[bytes, ListKey]:
     """Check the pinned list-signing keys (configuration, ValueError or TypeError): authority codes
-    of spec 3.3, each with at least one Ed25519 or P-256 public key, no key pinned twice."""
+    of spec 3.3, each with at least one Ed25519 or P-256 public key that a key set would accept (4.2:
+    no Ed25519 point of small order or in a non-canonical encoding), no key pinned twice."""
     if not isinstance(pins, Mapping):
         raise TypeError("pins map each authority code to its list-signing public keys, e.g. {'HK': [key]}")
     if not pins:
@@ -520,6 +546,8 @@ def pins_of(pins: Mapping[str, Iterable[PublicKey | bytes | str]]) -> dict[bytes
             if hasattr(key, "private_bytes"):
                 raise TypeError("a gate pins public keys, not private ones")
             algorithm_for(key)
+            # With the identity point as a pin, any signature verifies: a pin is refused as a key set's key is.
+            refuse_weak_point(key)
             kid = kid_of(key)
             if kid in out:
                 raise ValueError(f"list-signing key {kid.hex()} is pinned twice")
@@ -569,16 +597,39 @@ def _grace(grace: object) -> int:
     return grace
 
 
-_SCHEMA = """CREATE TABLE IF NOT EXISTS trust_lists (
+# The held lists, one per authority, and the rollback baseline: the highest sequence and issued time
+# accepted per authority and list-signing key (spec 16.6). The baseline is kept per signer so that
+# unpinning a list-signing key (lost, or used by mistake) also forgets the sequence it set.
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS trust_lists (
     authority TEXT PRIMARY KEY,
     sequence INTEGER NOT NULL,
     signed BLOB NOT NULL,
     loaded_at INTEGER NOT NULL
-)"""
+)""",
+    """CREATE TABLE IF NOT EXISTS trust_sequences (
+    authority TEXT NOT NULL,
+    signer BLOB NOT NULL,
+    sequence INTEGER NOT NULL,
+    issued INTEGER NOT NULL,
+    PRIMARY KEY (authority, signer)
+)""",
+)
+_RAISE_BASELINE = """INSERT INTO trust_sequences (authority, signer, sequence, issued) VALUES (?, ?, ?, ?)
+ON CONFLICT (authority, signer) DO UPDATE SET sequence = max(sequence, excluded.sequence), issued = max(issued, excluded.issued)"""
 
 
 # How long a gate process waits for another one that holds the shared trust file (SQLite's default).
 _OPEN_TIMEOUT = 5.0
+
+
+def _signer_and_issued(signed: bytes) -> tuple[bytes, int, int]:
+    """The kid that signed a held list, its sequence and issued time, read without trusting it (for
+    the baseline of a file written before baselines were kept per signer)."""
+    parsed = parse(signed)
+    if parsed.document is None:
+        return parsed.kid, 0, 0
+    return parsed.kid, parsed.document.sequence, parsed.document.issued
 
 
 class TrustStore:
@@ -588,8 +639,12 @@ class TrustStore:
     ``pins``: authority code to its list-signing public keys. ``grace``: seconds a list stays usable
     after its next update (0 by default: fail closed). ``path``: the SQLite file that holds the
     lists and so the highest sequence seen per authority; None keeps them in memory (tests).
-    Held lists are read back when the store opens; one no longer signed by a pinned key gives no
-    trust, but its sequence still refuses rollback.
+    ``mode``: how the file is opened (``base.sqlite.MODES``): "ro" for a gate that only reads its
+    lists, "rw" for one that loads lists into an existing file, "rwc" (the default) creates it.
+    Held lists are read back when the store opens, and again whenever another process has written
+    the file (spec 16.6): every process sharing it uses the newest lists. One no longer signed by a
+    pinned key gives no trust. A kid that lists of two authorities name is trusted for neither and is
+    reported in ``conflicts`` (spec 16.8); the rest of both lists is used.
     """
 
     def __init__(
@@ -598,38 +653,81 @@ class TrustStore:
         *,
         grace: int = 0,
         path: str | Path | None = None,
+        mode: str = "rwc",
     ) -> None:
         self._pins = pins_of(pins)
         self.grace = _grace(grace)
         if path is not None and not isinstance(path, (str, Path)):
             raise TypeError(f"path is a file name, not {type(path).__name__}")
+        self._read_only = mode == "ro" and path is not None
         if path is None:
             self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         else:
-            self._db = open_shared(path, _OPEN_TIMEOUT, check_same_thread=False)
-        self._db.execute(_SCHEMA)
-        self._lock = threading.Lock()  # one connection: one load at a time per store (processes: BEGIN IMMEDIATE)
+            self._db = open_shared(path, _OPEN_TIMEOUT, mode=mode, check_same_thread=False)
+        self._lock = threading.RLock()  # one connection, used by every thread of the gate in turn
         self._lists: dict[str, TrustList] = {}
         self._index: dict[bytes, TrustedKey] = {}
         # Changes whenever the keys change, so that checks made with the old keys (a status list's
         # signature, say) are made again (spec 17.4).
         self.generation = 0
         self.unusable: dict[str, TrustListError] = {}  # held lists that no longer verify, by authority
-        for authority, signed in self._db.execute("SELECT authority, signed FROM trust_lists ORDER BY authority"):
+        self.conflicts: dict[bytes, tuple[str, ...]] = {}  # kids named by lists of several authorities
+        self._data_version: int | None = None
+        with self._lock:
+            if self._read_only:
+                # Nothing is written: a file without the tables is no trust store (or one from before
+                # baselines were kept per signer, which a read-write opening brings up to date).
+                self._db.execute("SELECT 1 FROM trust_lists, trust_sequences LIMIT 1")
+                self._read()
+                return
+            self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._lists[authority] = verify_list(bytes(signed), self._pins)
+                for statement in _SCHEMA:
+                    self._db.execute(statement)
+                # A file from before baselines were kept per signer: its held lists set them.
+                if self._db.execute("SELECT count(*) FROM trust_sequences").fetchone()[0] == 0:
+                    for authority, signed in self._db.execute("SELECT authority, signed FROM trust_lists").fetchall():
+                        self._db.execute(_RAISE_BASELINE, (authority, *_signer_and_issued(bytes(signed))))
+                self._db.execute("COMMIT")
+            except BaseException:
+                rollback(self._db)
+                raise
+            self._read()
+
+    def _refresh(self) -> None:
+        """Read the held lists again if another connection has written the file since they were read:
+        one query of a counter SQLite keeps, so that it costs a lookup almost nothing."""
+        if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
+            self._read()
+
+    def _read(self) -> None:
+        """The held lists as the file holds them now, each checked again against the pins (checks 1 to 4)."""
+        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        lists: dict[str, TrustList] = {}
+        unusable: dict[str, TrustListError] = {}
+        for authority, signed in self._db.execute("SELECT authority, signed FROM trust_lists ORDER BY authority").fetchall():
+            try:
+                lists[authority] = verify_list(bytes(signed), self._pins)
             except TrustListError as err:
-                self.unusable[authority] = err
+                unusable[authority] = err
+        self._lists, self.unusable = lists, unusable
         self._reindex()
 
     def _reindex(self) -> None:
-        index: dict[bytes, TrustedKey] = {}
+        named: dict[bytes, list[tuple[str, TrustedKey]]] = {}
         for document in self._lists.values():
             for listed in document.keys:
-                index[listed.kid] = listed.trusted(
+                named.setdefault(listed.kid, []).append((document.authority, listed.trusted(
                     document.next_update + self.grace, document.next_update, f"{document.authority} list {document.sequence}"
-                )
-        self._index = index  # replaced whole, so a concurrent lookup sees the old or the new index
+                )))
+        # A kid two authorities claim is trusted for neither: the outcome cannot depend on which list
+        # was loaded first, or by which process, and neither authority can refuse the other's list.
+        conflicts = {kid: tuple(sorted(a for a, _ in claims)) for kid, claims in named.items() if len(claims) > 1}
+        for kid, authorities in conflicts.items():
+            if kid not in self.conflicts:
+                log.warning("key %s is listed by %s: trusted for neither (spec 16.8)", kid.hex(), " and ".join(authorities))
+        self.conflicts = conflicts
+        self._index = {kid: claims[0][1] for kid, claims in named.items() if len(claims) == 1}  # replaced whole
         self.generation += 1
 
     def load(self, signed: bytes, *, now: object) -> TrustList:
@@ -647,61 +745,131 @@ class TrustStore:
             )
         return held
 
-    def _hold(self, document: TrustList, signed: bytes, seconds: int) -> TrustList:
-        for listed in document.keys:
-            holder = self._index.get(listed.kid)
-            if holder is not None and document.authority not in holder.issuers:
+    def _baseline(self, authority: str) -> tuple[int, int] | None:
+        """(highest sequence, latest issued) accepted for an authority under a key pinned for it now."""
+        rows = self._db.execute("SELECT signer, sequence, issued FROM trust_sequences WHERE authority = ?", (authority,)).fetchall()
+        pinned = [(int(seq), int(issued)) for signer, seq, issued in rows
+                  if (pin := self._pins.get(bytes(signer))) is not None and pin.authority == authority]
+        if not pinned:
+            return None
+        return max(seq for seq, _ in pinned), max(issued for _, issued in pinned)
+
+    def _judge(self, document: TrustList, signed: bytes, seconds: int) -> bool:
+        """Checks 5 and 6 of spec 16.5 against the file, in the caller's transaction; True when the
+        list is the one held, byte for byte (a repeated load changes nothing)."""
+        held = self._db.execute("SELECT signed FROM trust_lists WHERE authority = ?", (document.authority,)).fetchone()
+        baseline = self._baseline(document.authority)
+        repeat = held is not None and bytes(held[0]) == signed
+        if baseline is not None and not repeat:
+            if document.sequence <= baseline[0]:
                 raise TrustListError(
-                    ListError.LIST_AUTHORITY, f"key {listed.kid.hex()} is already listed by {sorted(holder.issuers)[0]}"
+                    ListError.LIST_ROLLBACK, f"sequence {document.sequence} of {document.authority}; the gate has accepted {baseline[0]}"
                 )
-        # One transaction: the held sequence is read and replaced under one write lock, so two gate
-        # processes sharing the file cannot both accept lists they would each call newer.
+            if document.issued < baseline[1]:
+                raise TrustListError(
+                    ListError.LIST_ROLLBACK, f"issued {document.issued} of {document.authority} is before {baseline[1]}, of a list accepted before"
+                )
+        if document.issued > seconds + LIST_CLOCK_SKEW:
+            raise TrustListError(
+                ListError.LIST_NOT_YET_VALID, f"issued at {document.issued}, after now {seconds} + {LIST_CLOCK_SKEW} s"
+            )
+        if seconds >= document.next_update + self.grace:
+            raise TrustListError(
+                ListError.LIST_EXPIRED,
+                f"next update was due at {document.next_update} (grace {self.grace} s); now is {seconds}",
+            )
+        return repeat
+
+    def check(self, signed: bytes, *, now: object) -> TrustList:
+        """Every check ``load`` makes (spec 16.5), against what the file holds, without holding the
+        list: what the gate would answer if it were loaded now. TrustListError if it would be refused.
+        A store opened read-only can answer it."""
+        seconds = _seconds(now)
+        document = verify_list(signed, self._pins)
+        with self._lock:
+            self._db.execute("BEGIN")  # a read transaction: one snapshot of the file for every check
+            try:
+                self._judge(document, bytes(signed), seconds)
+            finally:
+                rollback(self._db)
+        return document
+
+    def shared_kids(self, document: TrustList) -> dict[bytes, tuple[str, ...]]:
+        """The kids of ``document`` that a held list of another authority names too, with those
+        authorities: were it loaded, each would be trusted for neither (spec 16.8)."""
+        self.refresh()
+        out: dict[bytes, tuple[str, ...]] = {}
+        for listed in document.keys:
+            others = set(self.conflicts.get(listed.kid, ()))
+            holder = self._index.get(listed.kid)
+            if holder is not None:
+                others |= set(holder.issuers)
+            others.discard(document.authority)
+            if others:
+                out[listed.kid] = tuple(sorted(others))
+        return out
+
+    def _hold(self, document: TrustList, signed: bytes, seconds: int) -> TrustList:
+        # One transaction: the baseline is read and raised under one write lock, so two gate processes
+        # sharing the file cannot both accept lists they would each call newer.
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            row = self._db.execute(
-                "SELECT sequence, signed FROM trust_lists WHERE authority = ?", (document.authority,)
-            ).fetchone()
-            if row is not None and (document.sequence < row[0] or (document.sequence == row[0] and bytes(row[1]) != signed)):
-                raise TrustListError(
-                    ListError.LIST_ROLLBACK, f"sequence {document.sequence} of {document.authority}; the gate holds {row[0]}"
+            repeat = self._judge(document, signed, seconds)
+            if not repeat:
+                signer = cose.parse(signed).kid
+                self._db.execute(
+                    "INSERT OR REPLACE INTO trust_lists (authority, sequence, signed, loaded_at) VALUES (?, ?, ?, ?)",
+                    (document.authority, document.sequence, signed, seconds),
                 )
-            if seconds >= document.next_update + self.grace:
-                raise TrustListError(
-                    ListError.LIST_EXPIRED,
-                    f"next update was due at {document.next_update} (grace {self.grace} s); now is {seconds}",
-                )
-            self._db.execute(
-                "INSERT OR REPLACE INTO trust_lists (authority, sequence, signed, loaded_at) VALUES (?, ?, ?, ?)",
-                (document.authority, document.sequence, signed, seconds),
-            )
+                self._db.execute(_RAISE_BASELINE, (document.authority, signer, document.sequence, document.issued))
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            rollback(self._db)
             raise
-        self._lists[document.authority] = document
-        self.unusable.pop(document.authority, None)
-        self._reindex()
+        self._read()  # the file as it is now, with what other processes wrote before this load
         return document
+
+    def drop(self, authority: str) -> bool:
+        """Stop holding an authority's list (the operator's decision); True if one was held.
+
+        Its keys are no longer trusted; its sequence still refuses rollback while its signer is
+        pinned (spec 16.6)."""
+        with self._lock:
+            dropped = self._db.execute("DELETE FROM trust_lists WHERE authority = ?", (authority,)).rowcount
+            self._read()
+        return bool(dropped)
 
     def get(self, kid: bytes) -> TrustedKey | None:
         """The issuer key with this kid and what it may sign, from the list that holds it; None if no
-        held list names it. ``trusted_until`` on the result says when that list goes stale."""
-        return self._index.get(kid)
+        held list names it, or lists of two authorities do. ``trusted_until`` on the result says when
+        that list goes stale."""
+        with self._lock:
+            self._refresh()
+            return self._index.get(kid)
+
+    def refresh(self) -> None:
+        """Read the file again now if another process has written it (every lookup does this too)."""
+        with self._lock:
+            self._refresh()
 
     def lists(self) -> dict[str, TrustList]:
         """The held lists, by authority."""
+        self.refresh()
         return dict(self._lists)
 
     def sequence(self, authority: str) -> int | None:
-        """The highest sequence held for an authority (survives restarts with a file ``path``)."""
+        """The sequence a list of this authority must exceed (the highest accepted under a key pinned
+        for it now; survives restarts with a file ``path``), or None."""
         with self._lock:
-            row = self._db.execute("SELECT sequence FROM trust_lists WHERE authority = ?", (authority,)).fetchone()
-        return None if row is None else int(row[0])
+            baseline = self._baseline(authority)
+        return None if baseline is None else baseline[0]
 
     def __len__(self) -> int:
+        self.refresh()
         return len(self._index)
 
     def __iter__(self) -> Iterator[TrustedKey]:
+        self.refresh()
         return iter(self._index.values())
 
     def close(self) -> None:

@@ -1,4 +1,5 @@
-"""QR codes (spec section 7.3): ``render`` makes one from credential text, ``scan`` reads one back."""
+"""QR codes (spec section 7.3): ``render`` makes one from credential text, ``scan`` reads one back
+from an image and ``scan_frame`` from a camera frame."""
 
 from .render import (
     ALPHANUMERIC,
@@ -17,7 +18,7 @@ from .render import (
     version,
     version_for_length,
 )
-from .scan import IMAGE_FORMATS, MAX_IMAGE_PIXELS, MAX_SLOW_RETRY_PIXELS, ScanError, check_size, open_image, scan
+from .scan import IMAGE_FORMATS, MAX_IMAGE_PIXELS, MAX_SLOW_RETRY_PIXELS, ScanError, check_size, open_image, qr_model_2, scan, scan_frame
 
 __all__ = [
     "ALPHANUMERIC",
@@ -38,8 +39,10 @@ __all__ = [
     "capacity",
     "check_size",
     "open_image",
+    "qr_model_2",
     "render",
     "scan",
+    "scan_frame",
     "version",
     "version_for_length",
 ]

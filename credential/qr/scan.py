@@ -1,5 +1,6 @@
-"""Reading a QR code back from an image (spec section 7.3) with zxing-cpp, on images Pillow decodes,
-with a few preprocessed retries when a first pass finds nothing.
+"""Reading a QR code (spec section 7.3) with zxing-cpp: ``scan_frame`` reads a camera frame (an
+array, raw grey bytes or a PIL image) where it lies, ``scan`` an image file that Pillow decodes.
+Both make a cheap first pass and pay for the costlier ones only when it finds nothing.
 
 Pillow and zxing-cpp are imported inside the functions that need them, so ``import credential``
 stays light for a verifier that is given text.
@@ -11,6 +12,8 @@ import io
 import os
 from typing import Any
 
+from . import frames
+
 
 class ScanError(ValueError):
     """No QR code could be read from the image."""
@@ -21,7 +24,7 @@ class ScanError(ValueError):
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 # A 40-megapixel photo is larger than any camera frame a code is read from; beyond it, the decoded
 # image alone would take hundreds of megabytes. Checked from the header, before a pixel is decoded.
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_PIXELS = frames.MAX_FRAME_PIXELS  # one bound for images and camera frames: 40 megapixels
 
 
 def check_size(picture: Any) -> None:
@@ -84,15 +87,63 @@ def _retry(picture: Any, how: str) -> Any:
     return ImageOps.autocontrast(larger, cutoff=1) if how == "upscale+autocontrast" else larger
 
 
+# The passes over a frame, cheapest first; each runs only when those before it found nothing.
+# zxing-cpp's own retries (90 and 270 degree turns, downscaled copies, inverted images) are off in
+# the first two: a camera frame with a code in it rarely needs them, and they cost more than half a
+# pass's time. The global-histogram binarizer thresholds the whole frame at once, in about a third
+# of the time of the local one, and reads most frames; it misses low contrast and strong defocus,
+# which the local binarizer reads. Then zxing-cpp's defaults (what scan did before, so no image it
+# read is missed now), then the preprocessed retries. Measured on 1080p frames in bench/frames.py.
+_PASSES = (("GlobalHistogram", False), ("LocalAverage", False), ("LocalAverage", True))  # (binarizer, zxing-cpp's retries)
+
+
+def qr_model_2() -> Any:
+    """zxing-cpp's format filter for the QR code of ISO/IEC 18004 (model 2) alone.
+
+    From zxing-cpp 3, ``BarcodeFormat.QRCode`` names the whole family, Micro QR and rMQR included.
+    The smallest Micro QR symbols carry almost no error correction, and the global binarizer finds
+    one in the data area of a blurred credential (an image of bench/robustness.py): its few digits
+    would end the scan with a wrong text. Before zxing-cpp 3, ``QRCode`` is model 2 alone.
+    """
+    import zxingcpp
+
+    return zxingcpp.BarcodeFormats(getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode))
+
+
+def _read(frame: frames.Frame, retries: bool = True) -> str:
+    """The text of the first QR code zxing-cpp finds in ``frame``, the cheapest pass first."""
+    import zxingcpp
+
+    qr_only = qr_model_2()
+    view = frame.view()
+    found = []
+    for binarizer, more in _PASSES if retries else _PASSES[:2]:
+        found = zxingcpp.read_barcodes(
+            view, formats=qr_only, binarizer=getattr(zxingcpp.Binarizer, binarizer), try_rotate=more, try_downscale=more, try_invert=more
+        )
+        if found:
+            break
+    if not found and retries:
+        from PIL import Image
+
+        grey = Image.frombytes("L", (frame.width, frame.height), frame.rows())
+        for how in _RETRIES:
+            retried = _retry(grey, how)
+            if retried is not None:
+                found = zxingcpp.read_barcodes(retried, formats=qr_only)
+                if found:
+                    break
+    if not found:
+        raise ScanError("no QR code found in the image")
+    return str(found[0].text)
+
+
 def scan(image: Any) -> str:
     """The text of the QR code in ``image`` (PIL image, encoded bytes in one of ``IMAGE_FORMATS``, or a path).
 
     An image of more than ``MAX_IMAGE_PIXELS`` pixels is refused from its header, before it is decoded.
-
-    One zxing-cpp pass with its default options reads clean renders and most photos; when it finds
-    nothing, a few preprocessed retries follow (see ``_RETRIES``), so only a failure pays for them.
+    The image is decoded, then read as ``scan_frame`` reads a frame.
     """
-    import zxingcpp
     from PIL import Image
 
     try:
@@ -103,18 +154,29 @@ def scan(image: Any) -> str:
         raise
     except (OSError, Image.DecompressionBombError, SyntaxError, ValueError) as err:
         raise ScanError(f"not a readable image ({err})") from None
-    if picture.mode not in ("L", "RGB"):
-        picture = picture.convert("L")
-    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    found = zxingcpp.read_barcodes(picture, formats=qr_only)
-    if not found:
-        grey = picture.convert("L") if picture.mode != "L" else picture
-        for how in _RETRIES:
-            retried = _retry(grey, how)
-            if retried is not None:
-                found = zxingcpp.read_barcodes(retried, formats=qr_only)
-                if found:
-                    break
-    if not found:
-        raise ScanError("no QR code found in the image")
-    return str(found[0].text)
+    try:
+        frame = frames.from_image(picture)
+    except ValueError as err:
+        raise ScanError(str(err)) from None
+    return _read(frame)
+
+
+def scan_frame(frame: Any, width: int | None = None, height: int | None = None, *, region: Any = None, retries: bool = True) -> str:
+    """The text of the QR code in a camera frame of 8-bit grey pixels, read where it lies.
+
+    ``frame`` is a numpy array (or any buffer) of shape (height, width), raw bytes with ``width``
+    and ``height`` (a YUV frame's Y plane), or a PIL image. ``region`` (left, top, width, height)
+    limits the scan to the gate's scanner window. Arrays and bytes are not copied. A frame that is
+    not one of these, or a region outside it, is a caller error (TypeError or ValueError) raised
+    before any scanning; a frame without a readable code is a ``ScanError``.
+
+    ``retries=False`` makes the two plain passes only: a frame without a code then costs a few
+    milliseconds, not tens (zxing-cpp's defaults and the preprocessed retries all run and find
+    nothing), for a gate reading a camera stream, where the next frame is the retry.
+    """
+    if not isinstance(retries, bool):
+        raise TypeError(f"retries is True or False, not {type(retries).__name__}")
+    view = frames.from_source(frame, width, height)
+    if region is not None:
+        view = view.region(region)
+    return _read(view, retries)

@@ -58,6 +58,8 @@ REASONS: dict[ErrorCode, str] = {
     E.TEMPLATES_REQUIRED: "The credential lacks the encrypted biometric templates this gate requires.",
     E.REPLAY: "This code from the phone was already accepted at this gate, and a code is accepted once: ask the traveller to show a fresh one.",
     E.REPLAY_CACHE_FULL: "This gate cannot record another code right now, so it cannot accept this one. " + SUPERVISOR,
+    E.REPLAY_CACHE_UNAVAILABLE: "This gate cannot reach its record of used codes, so it cannot accept any code right now; "
+    "the traveller's code was not judged and is not at fault. " + SUPERVISOR,
 }
 
 VALID = "The credential is genuine and in date{entitled}."
