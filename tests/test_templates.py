@@ -335,9 +335,9 @@ def test_an_independent_cose_library_decrypts_an_x25519_recipient(monkeypatch: p
 
     monkeypatch.setattr(algorithms._EcdhHkdf, "_ecdh", classmethod(_ecdh))
     cti = bytes.fromhex(samples.minimal()["cti"])
-    sealed = sealing.seal(TEMPLATES, [MO_GATE.public_key()], cti)
+    sealed = sealing.seal(TEMPLATES, [MO_GATE.public_key()], cti, issuer="HK")
     message = EncMessage.from_cose_obj(cbor2.loads(sealed), allow_unknown_attributes=False)
-    message.external_aad = cti
+    message.external_aad = cbor.encode(["HK", cti])  # spec 8.5.2: [iss, cti]
     recipient = message.recipients[0]
     raw = serialization.Encoding.Raw
     recipient.key = OKPKey(
@@ -436,7 +436,7 @@ def test_the_issuer_writes_canonical_ephemeral_keys() -> None:
     p, p256 = 2**255 - 19, 2**256 - 2**224 + 2**192 + 2**96 - 1
     cti = bytes.fromhex(samples.minimal()["cti"])
     for _ in range(20):
-        sealed = cbor.decode(sealing.seal(TEMPLATES, [MO_GATE.public_key(), HK_GATE.public_key()], cti))
+        sealed = cbor.decode(sealing.seal(TEMPLATES, [MO_GATE.public_key(), HK_GATE.public_key()], cti, issuer="HK"))
         u = sealed[3][0][1][sealing.HEADER_EPHEMERAL][sealing.KEY_X]
         x = sealed[3][1][1][sealing.HEADER_EPHEMERAL][sealing.KEY_X]
         assert int.from_bytes(u, "little") < p and not u[31] & 0x80
