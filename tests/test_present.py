@@ -411,6 +411,9 @@ def test_demo_live_stops_on_ctrl_c_without_a_traceback() -> None:
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        # A shell that starts its jobs in the background leaves SIGINT ignored, and Python then keeps it
+        # ignored: the child gets the default, as a terminal's Ctrl-C finds it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert demo.stdout is not None
     for line in demo.stdout:  # wait for the first code, then interrupt the wait for the next step
