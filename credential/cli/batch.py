@@ -171,58 +171,38 @@ def _issue_batch(args: argparse.Namespace, key: Any, source: BinaryIO) -> int:
     now = issuing.now(args)
     progress = progress_for(args, MAX_LINE_BYTES)
     issued = failed = 0
-    staged: str | None = None
+    staging: Any = common.staged(args.out) if args.status_db is not None else contextlib.nullcontext()
     try:
-        with _failure_report(args.failures) as report, issuing.status_entries(args) as entries:
-            if entries is not None:
-                staged = _staging(args.out)
-            with common.output_stream(staged or args.out) as out:
-                lines: Iterator[bytes] = bounded_lines(source, MAX_LINE_BYTES)
-                prepared = None
-                if entries is not None or check is not None:
-                    prepared = _Prepared(args, entries, check, report)
-                    lines = prepared.lines(lines, now)
-                phase = None if args.policy == "none" else args.policy  # eligibility tables, spec 9.5
-                for result in issue_lines(lines, key, jobs=args.jobs, progress=progress, phase=phase):
+        with staging as stage:
+            with _failure_report(args.failures) as report, issuing.status_entries(args) as entries:
+                with common.output_stream(stage.path if stage is not None else args.out) as out:
+                    lines: Iterator[bytes] = bounded_lines(source, MAX_LINE_BYTES)
+                    prepared = None
+                    if entries is not None or check is not None:
+                        prepared = _Prepared(args, entries, check, report)
+                        lines = prepared.lines(lines, now)
+                    phase = None if args.policy == "none" else args.policy  # eligibility tables, spec 9.5
+                    for result in issue_lines(lines, key, jobs=args.jobs, progress=progress, phase=phase):
+                        if prepared is not None:
+                            prepared.done(result.line, result.error is None)
+                        if result.error is None:
+                            issued += 1
+                            out.write(json.dumps({"line": result.line, "cti": result.cti, "text": result.text}) + "\n")
+                        else:
+                            failed += 1
+                            report(result.line, common.cli_words(result.error))
                     if prepared is not None:
-                        prepared.done(result.line, result.error is None)
-                    if result.error is None:
-                        issued += 1
-                        out.write(json.dumps({"line": result.line, "cti": result.cti, "text": result.text}) + "\n")
-                    else:
-                        failed += 1
-                        report(result.line, common.cli_words(result.error))
-                if prepared is not None:
-                    failed += prepared.failed
-                if staged is not None:
-                    out.flush()
-                    os.fsync(out.fileno())
-        if staged is not None:  # every entry is committed: the credentials may go out
-            os.replace(staged, args.out)
-            staged = None
+                        failed += prepared.failed
+                    if stage is not None:
+                        out.flush()
+                        os.fsync(out.fileno())
+            if stage is not None:  # every entry is committed: the credentials may go out
+                stage.commit()
     except OSError as err:
         raise UsageError(f"cannot write {args.out}: {common.reason(err)}") from None
-    finally:
-        if staged is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(staged)
     if progress is not None:
         progress.close()
     if failed:
         print(f"credential issue: {failed} of {issued + failed} lines not issued", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
-
-
-def _staging(out: str) -> str:
-    """A new empty file beside ``out`` for the credentials until their entries are committed."""
-    import tempfile
-    from pathlib import Path
-
-    try:
-        fd, staged = tempfile.mkstemp(dir=Path(out).parent, prefix=f".{Path(out).name}.")
-        os.close(fd)
-        os.chmod(staged, 0o644)
-    except OSError as err:
-        raise UsageError(f"cannot write {out}: {common.reason(err)}") from None
-    return staged

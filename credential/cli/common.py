@@ -327,22 +327,48 @@ def existing_database(option: str, path: str, made_by: str) -> None:
         raise UsageError(f"{option} {path}: no such database ({made_by} creates it)")
 
 
-def replace_atomically(path: str, data: bytes) -> None:
-    """``data`` into the file ``path`` by a temporary file in the same folder renamed over it: the file
-    is the old one or the new one, never a part. OSError when it cannot be written."""
-    folder = Path(path).parent
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{Path(path).name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
+class Staged:
+    """A temporary file beside ``target`` (mode 0644) that ``commit`` renames over it: readers of the
+    target see the old file or the whole new one, and nothing before the commit."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        fd, self.path = tempfile.mkstemp(dir=Path(target).parent, prefix=f".{Path(target).name}.")
+        os.close(fd)
+        os.chmod(self.path, 0o644)
+        self.committed = False
+
+    def write(self, data: bytes) -> None:
+        """The staged file's content, synced to disk before any commit."""
+        with open(self.path, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+
+    def commit(self) -> None:
+        os.replace(self.path, self.target)
+        self.committed = True
+
+
+@contextmanager
+def staged(target: str) -> Iterator[Staged]:
+    """A ``Staged`` file for ``target``, removed on the way out unless committed. OSError when the
+    folder cannot take it."""
+    stage = Staged(target)
+    try:
+        yield stage
+    finally:
+        if not stage.committed:
+            with contextlib.suppress(OSError):
+                os.unlink(stage.path)
+
+
+def replace_atomically(path: str, data: bytes) -> None:
+    """``data`` into the file ``path`` by a temporary file in the same folder renamed over it: the file
+    is the old one or the new one, never a part. OSError when it cannot be written."""
+    with staged(path) as stage:
+        stage.write(data)
+        stage.commit()
 
 
 # --- the options several subcommands share -------------------------------------------------------

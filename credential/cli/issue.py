@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 from typing import Any
 
 from . import batch as cli_batch
@@ -35,48 +34,27 @@ def issue_one(args: argparse.Namespace, key: Any, **options: Any) -> int:
     raw = common.read_file(args.claims, common.MAX_JSON_BYTES, "claims")
     if args.status_db is not None and args.out in (None, "-"):
         raise UsageError("--status-db needs --out FILE: the credential is put there only once its entry is committed")
-    staged: str | None = None
+    # With --status-db the credential waits in a staged file until its entry is committed.
+    staging: Any = common.staged(args.out) if args.status_db is not None else contextlib.nullcontext()
     try:
-        with issuing.status_entries(args) as entries:
-            try:
-                claims = jsonload.load(raw)
-                if device is not None:
-                    claims = with_device_key(claims, device)
-                claims = issuing.prepared(claims, args, entries, now, check)
-                text = issue(claims, key, policy=common.policy(args.policy), birth_date=args.birth_date, **options)
-            except LINE_ERRORS as err:
-                raise UsageError(f"{args.claims}: {common.cli_words(str(err))}") from None  # err names the field
-            if entries is None:
-                common.write_output(text, args.out)
-                return EXIT_OK
-            staged = _stage(text, args.out)
-        # The allocation is committed: the credential may go out.
-        os.replace(staged, args.out)
-        staged = None
+        with staging as stage:
+            with issuing.status_entries(args) as entries:
+                try:
+                    claims = jsonload.load(raw)
+                    if device is not None:
+                        claims = with_device_key(claims, device)
+                    claims = issuing.prepared(claims, args, entries, now, check)
+                    text = issue(claims, key, policy=common.policy(args.policy), birth_date=args.birth_date, **options)
+                except LINE_ERRORS as err:
+                    raise UsageError(f"{args.claims}: {common.cli_words(str(err))}") from None  # err names the field
+                if stage is None:
+                    common.write_output(text, args.out)
+                    return EXIT_OK
+                stage.write((text + "\n").encode("utf-8"))
+            stage.commit()  # the allocation is committed: the credential may go out
     except OSError as err:
         raise UsageError(f"cannot write {args.out}: {common.reason(err)}") from None
-    finally:
-        if staged is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(staged)
     return EXIT_OK
-
-
-def _stage(text: str, out: str) -> str:
-    """The credential in a temporary file beside ``out``, synced, to be renamed once its entry is committed."""
-    import tempfile
-    from pathlib import Path
-
-    try:
-        fd, staged = tempfile.mkstemp(dir=Path(out).parent, prefix=f".{Path(out).name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(staged, 0o644)
-    except OSError as err:
-        raise UsageError(f"cannot write {out}: {common.reason(err)}") from None
-    return staged
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
